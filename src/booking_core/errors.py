@@ -1,0 +1,150 @@
+"""The one exception hierarchy of booking_core.
+
+Every error a public call raises on bad input or a refused operation derives from
+:class:`BookingCoreError`; driver exceptions (SQLAlchemy, psycopg, sqlite3, redis) are translated at
+the adapter edge and never escape::
+
+    BookingCoreError
+    ├── ValidationError              bad input; names the field
+    ├── NotFoundError                no such record *for this tenant*
+    ├── ConflictError                the request clashes with stored state
+    │   ├── AlreadyExistsError       a unique key (slug, email, name) is taken
+    │   ├── BookingConflictError     the date is full (names the date)
+    │   │   └── DateUnavailableError the date is closed (blackout, calendar, past, too soon/far)
+    │   └── IdempotencyKeyReusedError  same key, different request
+    ├── InvalidTransitionError       a booking cannot move from its status to the asked one
+    │   └── HoldExpiredError         the hold lapsed before it was confirmed
+    ├── TenantInactiveError          the tenant is deactivated
+    ├── PaymentError                 the payment provider refused or failed
+    │   └── WebhookVerificationError bad signature, stale timestamp or malformed webhook
+    └── StorageError                 the database failed in a way we could not classify
+        └── LockTimeoutError         contention outlasted the bounded retries/lock timeout
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+__all__ = [
+    "AlreadyExistsError",
+    "BookingConflictError",
+    "BookingCoreError",
+    "ConflictError",
+    "DateUnavailableError",
+    "HoldExpiredError",
+    "IdempotencyKeyReusedError",
+    "InvalidTransitionError",
+    "LockTimeoutError",
+    "NotFoundError",
+    "PaymentError",
+    "StorageError",
+    "TenantInactiveError",
+    "ValidationError",
+    "WebhookVerificationError",
+]
+
+
+class BookingCoreError(Exception):
+    """Root of every error booking_core raises on purpose."""
+
+
+class ValidationError(BookingCoreError, ValueError):
+    """Input was rejected; ``field`` names the offending field (dotted path for nested data)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class NotFoundError(BookingCoreError, LookupError):
+    """No such record for this tenant (another tenant's id behaves exactly like a missing one)."""
+
+    def __init__(self, entity: str, key: object) -> None:
+        super().__init__(f"{entity} not found: {key}")
+        self.entity = entity
+        self.key = key
+
+
+class ConflictError(BookingCoreError):
+    """The request is valid but clashes with the stored state."""
+
+
+class AlreadyExistsError(ConflictError):
+    """A unique key inside the tenant (slug, email, venue name, …) is already taken."""
+
+    def __init__(self, entity: str, field: str, value: object) -> None:
+        super().__init__(f"{entity} with {field}={value!r} already exists")
+        self.entity = entity
+        self.field = field
+        self.value = value
+
+
+class BookingConflictError(ConflictError):
+    """The date has no free capacity left; ``date`` names it."""
+
+    reason = "booked"
+
+    def __init__(self, date: dt.date, message: str | None = None) -> None:
+        super().__init__(message or f"{date.isoformat()} is fully booked")
+        self.date = date
+
+
+class DateUnavailableError(BookingConflictError):
+    """The date is closed for a reason other than capacity (``reason`` says which)."""
+
+    def __init__(self, date: dt.date, reason: str) -> None:
+        super().__init__(date, f"{date.isoformat()} is unavailable ({reason})")
+        self.reason = reason
+
+
+class IdempotencyKeyReusedError(ConflictError):
+    """An idempotency key was replayed with a request that differs from the first one."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} was already used for a different request")
+        self.key = key
+
+
+class InvalidTransitionError(BookingCoreError):
+    """A booking cannot go from its current status to the requested one."""
+
+    def __init__(self, booking_id: UUID, current: str, requested: str) -> None:
+        super().__init__(f"booking {booking_id} is {current}; cannot become {requested}")
+        self.booking_id = booking_id
+        self.current = current
+        self.requested = requested
+
+
+class HoldExpiredError(InvalidTransitionError):
+    """The hold expired (or lost its date) before it could be confirmed."""
+
+
+class TenantInactiveError(BookingCoreError):
+    """The tenant has been deactivated; its operations are refused."""
+
+    def __init__(self, tenant_id: UUID) -> None:
+        super().__init__(f"tenant {tenant_id} is inactive")
+        self.tenant_id = tenant_id
+
+
+class PaymentError(BookingCoreError):
+    """The payment provider refused or failed an operation."""
+
+
+class WebhookVerificationError(PaymentError):
+    """A webhook failed verification (signature, timestamp tolerance, size or shape)."""
+
+
+class StorageError(BookingCoreError):
+    """The storage backend failed in a way booking_core could not classify more precisely."""
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class LockTimeoutError(StorageError):
+    """Lock contention or a busy database outlasted the bounded wait and retries."""

@@ -1,0 +1,207 @@
+"""In-memory cache adapter: bounded, per-entry TTL, LRU, thread-safe, copy-on-read."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Final
+
+from cachetools import TLRUCache
+
+from booking_core.adapters.cache._json import decode, encode
+from booking_core.ports.cache import (
+    JSON,
+    CacheLookup,
+    CacheStats,
+    GenerationToken,
+    check_namespace,
+    check_ttl,
+)
+
+__all__ = ["MemoryCache"]
+
+# (ttl, tenant generation, namespace generation, JSON text)
+_Entry = tuple[float, int, int, str]
+_EntryKey = tuple[uuid.UUID, str, str]
+
+_MISS: Final = None
+
+
+def _time_to_use(_key: _EntryKey, entry: _Entry, now: float) -> float:
+    return now + entry[0]
+
+
+class MemoryCache:
+    """A :class:`~booking_core.ports.cache.CachePort` kept in this process.
+
+    Entries live in a :class:`cachetools.TLRUCache` (per-entry TTL, least recently used evicted
+    first once ``maxsize`` entries are stored). Expired entries are dropped lazily on read and
+    by a purge every ``purge_every`` operations (or :meth:`purge`). Values are stored as JSON text
+    and parsed on every read, so callers always get their own copy and can never mutate what is
+    cached. Invalidation bumps a generation: O(1) whatever the number of entries.
+
+    Args:
+        maxsize: the most entries kept.
+        timer: the clock (seconds, monotonic); inject a fake one in tests.
+        purge_every: run :meth:`purge` after this many operations.
+    """
+
+    def __init__(
+        self,
+        *,
+        maxsize: int = 10_000,
+        timer: Callable[[], float] = time.monotonic,
+        purge_every: int = 1_000,
+    ) -> None:
+        if maxsize < 1:
+            msg = f"maxsize must be >= 1, got {maxsize}"
+            raise ValueError(msg)
+        self._entries: TLRUCache[_EntryKey, _Entry] = TLRUCache(
+            maxsize, ttu=_time_to_use, timer=timer
+        )
+        self._lock = threading.Lock()
+        # one counter for every generation ever handed out, so a generation is never reused
+        self._generations = itertools.count(1)
+        self._tenant_gen: dict[uuid.UUID, int] = {}
+        self._namespace_gen: dict[tuple[uuid.UUID, str], int] = {}
+        self._tokens: dict[tuple[uuid.UUID, str], GenerationToken] = {}
+        self._namespaces: set[str] = set()
+        self._purge_every = max(1, purge_every)
+        self._ops = 0
+        self._hits = self._misses = self._sets = 0
+
+    @property
+    def maxsize(self) -> int:
+        return int(self._entries.maxsize)
+
+    def __len__(self) -> int:
+        """Entries stored, including invalidated ones not yet evicted."""
+        with self._lock:
+            return len(self._entries)
+
+    def _namespace(self, namespace: str) -> str:
+        if namespace not in self._namespaces:
+            self._namespaces.add(check_namespace(namespace))
+        return namespace
+
+    def _token(self, tenant_id: uuid.UUID, namespace: str) -> GenerationToken:
+        # caller holds the lock; tokens are cached because building one per read is measurable
+        pair = (tenant_id, namespace)
+        tenant_gen = self._tenant_gen.get(tenant_id, 0)
+        namespace_gen = self._namespace_gen.get(pair, 0)
+        token = self._tokens.get(pair)
+        if token is None or token.tenant != tenant_gen or token.namespace != namespace_gen:
+            token = self._tokens[pair] = GenerationToken(tenant_gen, namespace_gen)
+        return token
+
+    def _tick(self) -> None:
+        # caller holds the lock
+        self._ops += 1
+        if self._ops >= self._purge_every:
+            self._ops = 0
+            self._entries.expire()
+
+    def get(self, tenant_id: uuid.UUID, namespace: str, key: str) -> CacheLookup:
+        """Read one entry (a parsed copy); see the port."""
+        self._namespace(namespace)
+        with self._lock:
+            self._tick()
+            token = self._token(tenant_id, namespace)
+            entry = self._entries.get((tenant_id, namespace, key))
+            if entry is None or entry[1] != token.tenant or entry[2] != token.namespace:
+                self._misses += 1
+                return CacheLookup(False, None, token)
+            self._hits += 1
+        return CacheLookup(True, decode(entry[3]), token)
+
+    def get_many(
+        self, tenant_id: uuid.UUID, namespace: str, keys: Iterable[str]
+    ) -> dict[str, CacheLookup]:
+        """Read several entries of one namespace; see the port."""
+        self._namespace(namespace)
+        found: dict[str, str | None] = {}
+        with self._lock:
+            self._tick()
+            token = self._token(tenant_id, namespace)
+            for key in keys:
+                entry = self._entries.get((tenant_id, namespace, key))
+                if entry is None or entry[1] != token.tenant or entry[2] != token.namespace:
+                    found[key] = _MISS
+                    self._misses += 1
+                else:
+                    found[key] = entry[3]
+                    self._hits += 1
+        miss = CacheLookup(False, None, token)
+        return {
+            key: miss if text is None else CacheLookup(True, decode(text), token)
+            for key, text in found.items()
+        }
+
+    def set(
+        self,
+        tenant_id: uuid.UUID,
+        namespace: str,
+        key: str,
+        value: JSON,
+        *,
+        ttl: float,
+        token: GenerationToken | None = None,
+    ) -> bool:
+        """Store a value; with a stale or unknown ``token`` nothing is stored; see the port."""
+        self._namespace(namespace)
+        ttl = check_ttl(ttl)
+        text = encode(value)
+        with self._lock:
+            self._tick()
+            current = self._token(tenant_id, namespace)
+            if token is not None and token != current:
+                return False
+            entry = (ttl, current.tenant, current.namespace, text)
+            self._entries[(tenant_id, namespace, key)] = entry
+            self._sets += 1
+        return True
+
+    def delete(self, tenant_id: uuid.UUID, namespace: str, key: str) -> None:
+        """Remove one entry."""
+        self._namespace(namespace)
+        with self._lock:
+            self._tick()
+            self._entries.pop((tenant_id, namespace, key), None)
+
+    def invalidate_namespace(self, tenant_id: uuid.UUID, namespace: str) -> None:
+        """Hide every entry of the namespace: one generation bump."""
+        self._namespace(namespace)
+        with self._lock:
+            self._tick()
+            self._namespace_gen[tenant_id, namespace] = next(self._generations)
+
+    def invalidate_tenant(self, tenant_id: uuid.UUID) -> None:
+        """Hide every entry of the tenant: one generation bump."""
+        with self._lock:
+            self._tick()
+            self._tenant_gen[tenant_id] = next(self._generations)
+
+    def purge(self) -> int:
+        """Drop expired entries now; return how many were dropped."""
+        with self._lock:
+            self._ops = 0
+            return len(self._entries.expire())
+
+    def clear(self) -> None:
+        """Drop every entry (generations are kept, so tokens stay safe)."""
+        with self._lock:
+            self._entries.clear()
+
+    def ping(self) -> bool:
+        """Always ``True``: memory does not go away."""
+        return True
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(hits=self._hits, misses=self._misses, errors=0, sets=self._sets)
+
+    def close(self) -> None:
+        self.clear()

@@ -1,0 +1,35 @@
+"""Email addresses, checked by email-validator's syntax rules (no DNS: sanitizing never blocks)."""
+
+from __future__ import annotations
+
+import email_validator
+
+from booking_core.errors import ValidationError
+from booking_core.sanitize._common import require_str
+
+__all__ = ["sanitize_email"]
+
+
+def sanitize_email(value: object, *, field: str = "email") -> str:
+    """Return the normalized form of the email address ``value``.
+
+    Surrounding whitespace is dropped (pasted addresses often carry it); then email-validator
+    checks the syntax with its defaults: no quoted local parts, no display names ("Ann <a@b>"),
+    no IP-literal domains, internationalized addresses allowed, special-use domains such as
+    ``.local`` or ``.test`` refused. Deliverability (DNS) is not checked: it would make input
+    validation slow and flaky, and only sending a message proves an address works anyway.
+
+    The normalized form lowercases and IDNA-normalizes the domain and NFC-normalizes the local
+    part, whose case is kept (``Ann@Example.COM`` -> ``Ann@example.com``), so it is stable:
+    sanitizing it again returns it unchanged.
+
+    Raises:
+        ValidationError: ``value`` is not a ``str`` or not a valid address; the message is
+            email-validator's explanation.
+    """
+    text = require_str(value, field).strip()
+    try:
+        result = email_validator.validate_email(text, check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise ValidationError(field, str(exc)) from exc
+    return result.normalized

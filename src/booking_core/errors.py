@@ -18,6 +18,7 @@ the adapter edge and never escape::
     ├── PaymentError                 the payment provider refused or failed
     │   └── WebhookVerificationError bad signature, stale timestamp or malformed webhook
     └── StorageError                 the database failed in a way we could not classify
+        ├── TransientStorageError    retryable (serialization, deadlock, busy); retried internally
         └── LockTimeoutError         contention outlasted the bounded retries/lock timeout
 """
 
@@ -41,6 +42,7 @@ __all__ = [
     "PaymentError",
     "StorageError",
     "TenantInactiveError",
+    "TransientStorageError",
     "ValidationError",
     "WebhookVerificationError",
 ]
@@ -144,6 +146,14 @@ class StorageError(BookingCoreError):
     def __init__(self, message: str, *, details: Any = None) -> None:
         super().__init__(message)
         self.details = details
+
+
+class TransientStorageError(StorageError):
+    """A retryable storage failure: serialization failure, deadlock, lock not available, SQLite busy.
+
+    Adapters raise it; services retry the whole transaction a bounded number of times and raise
+    :class:`LockTimeoutError` when the retries run out, so callers normally never see this one.
+    """
 
 
 class LockTimeoutError(StorageError):

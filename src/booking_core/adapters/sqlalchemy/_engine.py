@@ -1,0 +1,83 @@
+"""Engines tuned for booking_core's transactions on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from booking_core.errors import ValidationError
+
+#: How long a PostgreSQL statement waits for a row lock, and SQLite for the write lock (ms).
+DEFAULT_LOCK_TIMEOUT_MS = 5000
+
+
+def _parse(database_url: str | URL) -> URL:
+    try:
+        url = make_url(database_url)
+    except ArgumentError as error:
+        raise ValidationError("database_url", f"not a database URL: {error}") from None
+    backend = url.get_backend_name()
+    if backend == "postgresql" and url.drivername in {"postgresql", "postgres"}:
+        url = url.set(drivername="postgresql+psycopg")
+    if backend not in {"postgresql", "sqlite"}:
+        raise ValidationError("database_url", f"unsupported backend {backend!r}")
+    if backend == "sqlite" and url.database in {None, "", ":memory:"}:
+        raise ValidationError(
+            "database_url",
+            "in-memory SQLite is private to each connection; use a file, or "
+            "booking_core.testing.in_memory_app() for an in-memory app",
+        )
+    return url
+
+
+def _configure_sqlite(engine: Engine, lock_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's implicit BEGIN
+        # would be DEFERRED and upgrade to a write lock too late, deadlocking writers).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Writers take the write lock up front: concurrent writers queue on busy_timeout
+        # instead of failing later with SQLITE_BUSY on lock upgrade.
+        read_only = connection.get_execution_options().get("booking_core_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def make_engine(
+    database_url: str | URL,
+    *,
+    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
+    **engine_options: Any,
+) -> Engine:
+    """Create an engine for booking_core.
+
+    SQLite: WAL, foreign keys on, ``BEGIN IMMEDIATE`` for writers, ``busy_timeout``.
+    PostgreSQL (psycopg 3): ``lock_timeout`` per session, pre-ping on checkout.
+
+    Args:
+        database_url: ``sqlite:///path.db`` or ``postgresql+psycopg://…`` (``postgresql://``
+            is taken to mean psycopg 3).
+        lock_timeout_ms: the longest one statement waits for a lock before it is retried.
+        engine_options: passed to :func:`sqlalchemy.create_engine` (pool size, echo, ...).
+    """
+    url = _parse(database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, **engine_options)
+        _configure_sqlite(engine, lock_timeout_ms)
+        return engine
+    connect_args = dict(engine_options.pop("connect_args", {}))
+    options = connect_args.get("options", "")
+    connect_args["options"] = f"{options} -c lock_timeout={int(lock_timeout_ms)}".strip()
+    engine_options.setdefault("pool_pre_ping", True)
+    return create_engine(url, connect_args=connect_args, **engine_options)

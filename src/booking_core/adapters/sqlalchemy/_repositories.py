@@ -1,0 +1,523 @@
+"""SQLAlchemy Core repositories. Every statement filters by ``tenant_id`` first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Executable,
+    Row,
+    Table,
+    and_,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from booking_core.adapters.sqlalchemy import tables as t
+from booking_core.adapters.sqlalchemy._errors import translated
+from booking_core.adapters.sqlalchemy._types import UTCDateTime
+from booking_core.domain.model import (
+    AddOn,
+    BlackoutDate,
+    Booking,
+    BookingAddOn,
+    BookingPolicy,
+    BookingStatus,
+    Customer,
+    Package,
+    Segment,
+    Tenant,
+    Venue,
+)
+
+
+class Db:
+    """The connection of one unit of work, with error translation on every call."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.dialect = connection.dialect.name
+
+    def execute(
+        self,
+        statement: Executable,
+        params: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+        *,
+        row: Mapping[str, Any] | None = None,
+    ) -> CursorResult[Any]:
+        with translated(row):
+            return self.connection.execute(statement, params)
+
+    def insert(self, table: Table) -> Any:
+        """A dialect insert, so ``on_conflict_do_update`` is available on both backends."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _now_param(now: dt.datetime) -> Any:
+    return literal(now, UTCDateTime())
+
+
+# --- row <-> entity --------------------------------------------------------------------------
+
+
+def _tenant_row(tenant: Tenant) -> dict[str, Any]:
+    policy = tenant.policy
+    return {
+        "id": tenant.id,
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "timezone": tenant.timezone,
+        "currency": tenant.currency,
+        "commission_percent": tenant.commission_percent,
+        "active": tenant.active,
+        "capacity_per_date": policy.capacity_per_date,
+        "hold_ttl_seconds": int(policy.hold_ttl.total_seconds()),
+        "min_notice_days": policy.min_notice_days,
+        "horizon_days": policy.horizon_days,
+    }
+
+
+def _tenant(row: Row[Any]) -> Tenant:
+    m = row._mapping
+    return Tenant(
+        id=m["id"],
+        slug=m["slug"],
+        name=m["name"],
+        timezone=m["timezone"],
+        currency=m["currency"],
+        commission_percent=Decimal(m["commission_percent"]).normalize(),
+        active=bool(m["active"]),
+        policy=BookingPolicy(
+            capacity_per_date=m["capacity_per_date"],
+            hold_ttl=dt.timedelta(seconds=m["hold_ttl_seconds"]),
+            min_notice_days=m["min_notice_days"],
+            horizon_days=m["horizon_days"],
+        ),
+    )
+
+
+def _package_row(package: Package) -> dict[str, Any]:
+    row = asdict(package)
+    row["photo_urls"] = list(package.photo_urls)
+    return row
+
+
+def _package(row: Row[Any]) -> Package:
+    m = dict(row._mapping)
+    m["photo_urls"] = tuple(m["photo_urls"])
+    return Package(**m)
+
+
+def _booking_row(booking: Booking) -> dict[str, Any]:
+    row = {name: getattr(booking, name) for name in Booking.__dataclass_fields__}
+    row.pop("add_ons")
+    row["status"] = booking.status.value
+    return row
+
+
+def _booking(row: Row[Any], lines: Sequence[BookingAddOn]) -> Booking:
+    m = dict(row._mapping)
+    m["status"] = BookingStatus(m["status"])
+    return Booking(**m, add_ons=tuple(lines))
+
+
+# --- repositories ----------------------------------------------------------------------------
+
+
+class _Scoped:
+    """Shared CRUD of a tenant-owned table whose entity maps 1:1 to its columns."""
+
+    table: Table
+    entity: type[Any]
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def _to_row(self, obj: Any) -> dict[str, Any]:
+        return asdict(obj)
+
+    def _from_row(self, row: Row[Any]) -> Any:
+        return self.entity(**row._mapping)
+
+    def add(self, obj: Any) -> None:
+        row = self._to_row(obj)
+        self._db.execute(self.table.insert().values(row), row=row)
+
+    def update(self, obj: Any) -> None:
+        row = self._to_row(obj)
+        c = self.table.c
+        stmt = update(self.table).where(c.tenant_id == obj.tenant_id, c.id == obj.id).values(row)
+        self._db.execute(stmt, row=row)
+
+    def get(self, tenant_id: uuid.UUID, row_id: uuid.UUID) -> Any:
+        c = self.table.c
+        stmt = select(self.table).where(c.tenant_id == tenant_id, c.id == row_id)
+        found = self._db.execute(stmt).first()
+        return None if found is None else self._from_row(found)
+
+    def get_by_slug(self, tenant_id: uuid.UUID, slug: str) -> Any:
+        c = self.table.c
+        stmt = select(self.table).where(c.tenant_id == tenant_id, c.slug == slug)
+        found = self._db.execute(stmt).first()
+        return None if found is None else self._from_row(found)
+
+    def _list(self, tenant_id: uuid.UUID, *conditions: Any, order_by: Sequence[Any]) -> list[Any]:
+        stmt = (
+            select(self.table)
+            .where(self.table.c.tenant_id == tenant_id, *conditions)
+            .order_by(*order_by)
+        )
+        return [self._from_row(row) for row in self._db.execute(stmt)]
+
+
+class SqlTenantRepository:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, tenant: Tenant) -> None:
+        row = _tenant_row(tenant)
+        self._db.execute(t.tenants.insert().values(row), row=row)
+
+    def update(self, tenant: Tenant) -> None:
+        row = _tenant_row(tenant)
+        stmt = update(t.tenants).where(t.tenants.c.id == tenant.id).values(row)
+        self._db.execute(stmt, row=row)
+
+    def get(self, tenant_id: uuid.UUID) -> Tenant | None:
+        found = self._db.execute(select(t.tenants).where(t.tenants.c.id == tenant_id)).first()
+        return None if found is None else _tenant(found)
+
+    def get_by_slug(self, slug: str) -> Tenant | None:
+        found = self._db.execute(select(t.tenants).where(t.tenants.c.slug == slug)).first()
+        return None if found is None else _tenant(found)
+
+
+class SqlSegmentRepository(_Scoped):
+    table = t.segments
+    entity = Segment
+
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> list[Segment]:
+        c = self.table.c
+        conditions = [c.active.is_(True)] if active_only else []
+        return self._list(tenant_id, *conditions, order_by=[c.sort_order, c.slug])
+
+
+class SqlPackageRepository(_Scoped):
+    table = t.packages
+    entity = Package
+
+    def _to_row(self, obj: Any) -> dict[str, Any]:
+        return _package_row(obj)
+
+    def _from_row(self, row: Row[Any]) -> Any:
+        return _package(row)
+
+    def list(
+        self, tenant_id: uuid.UUID, *, segment_id: uuid.UUID | None, active_only: bool
+    ) -> list[Package]:
+        c = self.table.c
+        conditions = [c.active.is_(True)] if active_only else []
+        if segment_id is not None:
+            conditions.append(c.segment_id == segment_id)
+        return self._list(tenant_id, *conditions, order_by=[c.grouping, c.group_order, c.slug])
+
+    def offer_add_on(
+        self, tenant_id: uuid.UUID, package_id: uuid.UUID, add_on_id: uuid.UUID
+    ) -> None:
+        row = {"tenant_id": tenant_id, "package_id": package_id, "add_on_id": add_on_id}
+        stmt = self._db.insert(t.package_add_ons).values(row).on_conflict_do_nothing()
+        self._db.execute(stmt, row=row)
+
+    def withdraw_add_on(
+        self, tenant_id: uuid.UUID, package_id: uuid.UUID, add_on_id: uuid.UUID
+    ) -> None:
+        c = t.package_add_ons.c
+        stmt = delete(t.package_add_ons).where(
+            c.tenant_id == tenant_id, c.package_id == package_id, c.add_on_id == add_on_id
+        )
+        self._db.execute(stmt)
+
+    def offered_add_ons(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> list[AddOn]:
+        pa, a = t.package_add_ons.c, t.add_ons.c
+        stmt = (
+            select(t.add_ons)
+            .join(
+                t.package_add_ons,
+                and_(pa.tenant_id == a.tenant_id, pa.add_on_id == a.id),
+            )
+            .where(pa.tenant_id == tenant_id, pa.package_id == package_id)
+            .order_by(a.slug)
+        )
+        return [AddOn(**row._mapping) for row in self._db.execute(stmt)]
+
+
+class SqlAddOnRepository(_Scoped):
+    table = t.add_ons
+    entity = AddOn
+
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> list[AddOn]:
+        c = self.table.c
+        conditions = [c.active.is_(True)] if active_only else []
+        return self._list(tenant_id, *conditions, order_by=[c.slug])
+
+
+class SqlVenueRepository(_Scoped):
+    table = t.venues
+    entity = Venue
+
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> list[Venue]:
+        c = self.table.c
+        conditions = [c.active.is_(True)] if active_only else []
+        return self._list(tenant_id, *conditions, order_by=[c.name])
+
+
+class SqlCustomerRepository(_Scoped):
+    table = t.customers
+    entity = Customer
+
+    def find_by_email(self, tenant_id: uuid.UUID, email: str) -> Customer | None:
+        c = self.table.c
+        stmt = select(self.table).where(c.tenant_id == tenant_id, c.email == email)
+        found = self._db.execute(stmt).first()
+        return None if found is None else Customer(**found._mapping)
+
+    def list(self, tenant_id: uuid.UUID, *, limit: int, offset: int) -> list[Customer]:
+        c = self.table.c
+        stmt = (
+            select(self.table)
+            .where(c.tenant_id == tenant_id)
+            .order_by(c.created_at, c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [Customer(**row._mapping) for row in self._db.execute(stmt)]
+
+    def upsert_by_email(self, customer: Customer) -> Customer:
+        row = asdict(customer)
+        stmt = self._db.insert(self.table).values(row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[self.table.c.tenant_id, self.table.c.email],
+            set_={
+                "name": stmt.excluded.name,
+                "phone": func.coalesce(stmt.excluded.phone, self.table.c.phone),
+            },
+        ).returning(*self.table.c)
+        stored = self._db.execute(stmt, row=row).one()
+        return Customer(**stored._mapping)
+
+
+class SqlBookingRepository:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, booking: Booking) -> None:
+        row = _booking_row(booking)
+        self._db.execute(t.bookings.insert().values(row), row=row)
+        if booking.add_ons:
+            lines = [
+                {"tenant_id": booking.tenant_id, "booking_id": booking.id, **asdict(line)}
+                for line in booking.add_ons
+            ]
+            self._db.execute(t.booking_add_ons.insert(), lines)
+
+    def _lines(self, keys: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> dict[Any, list[BookingAddOn]]:
+        keys = list(keys)
+        found: dict[Any, list[BookingAddOn]] = {key: [] for key in keys}
+        if not keys:
+            return found
+        c = t.booking_add_ons.c
+        stmt = (
+            select(t.booking_add_ons)
+            .where(tuple_(c.tenant_id, c.booking_id).in_(keys))
+            .order_by(c.name, c.add_on_id)
+        )
+        for row in self._db.execute(stmt):
+            m = row._mapping
+            found[(m["tenant_id"], m["booking_id"])].append(
+                BookingAddOn(m["add_on_id"], m["name"], m["unit_price"], m["quantity"])
+            )
+        return found
+
+    def _with_lines(self, rows: Sequence[Row[Any]]) -> list[Booking]:
+        lines = self._lines((row.tenant_id, row.id) for row in rows)
+        return [_booking(row, lines[(row.tenant_id, row.id)]) for row in rows]
+
+    def get(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking | None:
+        c = t.bookings.c
+        stmt = select(t.bookings).where(c.tenant_id == tenant_id, c.id == booking_id)
+        found = self._db.execute(stmt).first()
+        return None if found is None else self._with_lines([found])[0]
+
+    def list_for_dates(self, tenant_id: uuid.UUID, start: dt.date, end: dt.date) -> list[Booking]:
+        c = t.bookings.c
+        stmt = (
+            select(t.bookings)
+            .where(c.tenant_id == tenant_id, c.event_date.between(start, end))
+            .order_by(c.event_date, c.created_at, c.id)
+        )
+        return self._with_lines(list(self._db.execute(stmt)))
+
+    def claim_seat(self, booking: Booking, *, capacity: int, now: dt.datetime) -> bool:
+        c = t.booking_claims.c
+        seats: Iterable[int] = range(capacity)
+        if capacity > 1:
+            # Skip seats we can already see are held: one read instead of a probe per seat.
+            held = select(c.seat).where(
+                c.tenant_id == booking.tenant_id,
+                c.resource_id == booking.resource_id,
+                c.claim_date == booking.event_date,
+                or_(c.expires_at.is_(None), c.expires_at > _now_param(now)),
+            )
+            taken = {row.seat for row in self._db.execute(held)}
+            seats = [seat for seat in range(capacity) if seat not in taken]
+        for seat in seats:
+            stmt = self._db.insert(t.booking_claims).values(
+                tenant_id=booking.tenant_id,
+                resource_id=booking.resource_id,
+                claim_date=booking.event_date,
+                seat=seat,
+                booking_id=booking.id,
+                expires_at=booking.expires_at,
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[c.tenant_id, c.resource_id, c.claim_date, c.seat],
+                set_={"booking_id": stmt.excluded.booking_id, "expires_at": stmt.excluded.expires_at},
+                # Take over a seat only from a hold that has lapsed.
+                where=and_(c.expires_at.is_not(None), c.expires_at <= _now_param(now)),
+            ).returning(c.seat)
+            if self._db.execute(stmt).first() is not None:
+                return True
+        return False
+
+    def release_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
+        c = t.booking_claims.c
+        stmt = delete(t.booking_claims).where(c.tenant_id == tenant_id, c.booking_id == booking_id)
+        return self._db.execute(stmt).rowcount
+
+    def settle_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
+        c = t.booking_claims.c
+        stmt = (
+            update(t.booking_claims)
+            .where(c.tenant_id == tenant_id, c.booking_id == booking_id)
+            .values(expires_at=None)
+        )
+        return self._db.execute(stmt).rowcount
+
+    def transition(
+        self,
+        tenant_id: uuid.UUID,
+        booking_id: uuid.UUID,
+        *,
+        from_statuses: Iterable[BookingStatus],
+        to: BookingStatus,
+        unexpired_at: dt.datetime | None = None,
+        changes: dict[str, Any] | None = None,
+    ) -> Booking | None:
+        c = t.bookings.c
+        conditions = [
+            c.tenant_id == tenant_id,
+            c.id == booking_id,
+            c.status.in_([s.value for s in from_statuses]),
+        ]
+        if unexpired_at is not None:
+            conditions.append(
+                or_(
+                    c.status != BookingStatus.PENDING.value,
+                    c.expires_at.is_(None),
+                    c.expires_at > _now_param(unexpired_at),
+                )
+            )
+        values = {"status": to.value, **(changes or {})}
+        stmt = update(t.bookings).where(*conditions).values(values).returning(*t.bookings.c)
+        found = self._db.execute(stmt).first()
+        return None if found is None else self._with_lines([found])[0]
+
+    def expire_lapsed(
+        self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int
+    ) -> list[Booking]:
+        c = t.bookings.c
+        due = [c.status == BookingStatus.PENDING.value, c.expires_at <= _now_param(now)]
+        if tenant_id is not None:
+            due.insert(0, c.tenant_id == tenant_id)
+        keys = select(c.tenant_id, c.id).where(*due).order_by(c.expires_at).limit(limit)
+        if self._db.dialect == "postgresql":
+            keys = keys.with_for_update(skip_locked=True)
+        stmt = (
+            update(t.bookings)
+            .where(tuple_(c.tenant_id, c.id).in_(keys.scalar_subquery()), *due)
+            .values(status=BookingStatus.EXPIRED.value)
+            .returning(*t.bookings.c)
+        )
+        rows = list(self._db.execute(stmt))
+        if rows:
+            cc = t.booking_claims.c
+            self._db.execute(
+                delete(t.booking_claims).where(
+                    tuple_(cc.tenant_id, cc.booking_id).in_([(r.tenant_id, r.id) for r in rows])
+                )
+            )
+        return self._with_lines(rows)
+
+    def count_active_claims(
+        self,
+        tenant_id: uuid.UUID,
+        resource_id: uuid.UUID,
+        start: dt.date,
+        end: dt.date,
+        now: dt.datetime,
+    ) -> dict[dt.date, int]:
+        c = t.booking_claims.c
+        stmt = (
+            select(c.claim_date, func.count())
+            .where(
+                c.tenant_id == tenant_id,
+                c.resource_id == resource_id,
+                c.claim_date.between(start, end),
+                or_(c.expires_at.is_(None), c.expires_at > _now_param(now)),
+            )
+            .group_by(c.claim_date)
+        )
+        return {row[0]: row[1] for row in self._db.execute(stmt)}
+
+
+class SqlBlackoutRepository:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, blackout: BlackoutDate) -> None:
+        row = asdict(blackout)
+        stmt = self._db.insert(t.blackout_dates).values(row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.blackout_dates.c.tenant_id, t.blackout_dates.c.date],
+            set_={"reason": stmt.excluded.reason},
+        )
+        self._db.execute(stmt, row=row)
+
+    def remove(self, tenant_id: uuid.UUID, date: dt.date) -> bool:
+        c = t.blackout_dates.c
+        stmt = delete(t.blackout_dates).where(c.tenant_id == tenant_id, c.date == date)
+        return self._db.execute(stmt).rowcount > 0
+
+    def list_between(
+        self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
+    ) -> list[BlackoutDate]:
+        c = t.blackout_dates.c
+        stmt = (
+            select(t.blackout_dates)
+            .where(c.tenant_id == tenant_id, c.date.between(start, end))
+            .order_by(c.date)
+        )
+        return [BlackoutDate(**row._mapping) for row in self._db.execute(stmt)]

@@ -1,0 +1,252 @@
+"""The schema, as SQLAlchemy Core tables on one public :data:`metadata`.
+
+Ready to shard by tenant (Citus-style): every primary key, unique constraint and index starts
+with ``tenant_id``, and references between a tenant's rows are composite foreign keys that
+include ``tenant_id``, so the database refuses a row that points at another tenant's data.
+
+No double booking lives in ``booking_claims``: a booking of a date with capacity *c* must own
+one of the seats ``0 … c-1`` of its (tenant, resource, date), and the primary key makes a seat
+ownable by one row only. A seat whose hold lapsed can be taken over by a conditional upsert, so an
+expired hold frees its date even before the sweeper marks it EXPIRED. Time-slot bookings will add
+a slot column to this key.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+
+from booking_core.adapters.sqlalchemy._types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: All booking_core tables; include it in a host app's Alembic ``target_metadata``.
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+tenants = Table(
+    "bc_tenants",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("slug", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("commission_percent", Numeric(5, 2), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("capacity_per_date", Integer, nullable=False),
+    Column("hold_ttl_seconds", Integer, nullable=False),
+    Column("min_notice_days", Integer, nullable=False),
+    Column("horizon_days", Integer, nullable=False),
+    UniqueConstraint("slug"),
+    CheckConstraint("commission_percent >= 0 AND commission_percent <= 50", name="commission"),
+    CheckConstraint("capacity_per_date >= 1", name="capacity"),
+)
+
+segments = Table(
+    "bc_segments",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("id", Uuid, nullable=False),
+    Column("slug", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("heading", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("sort_order", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "slug"),
+    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+    Index(None, "tenant_id", "active", "sort_order"),
+)
+
+packages = Table(
+    "bc_packages",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("id", Uuid, nullable=False),
+    Column("slug", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("base_price", BigInteger, nullable=False),
+    Column("segment_id", Uuid, nullable=True),
+    Column("grouping", String(100), nullable=False),
+    Column("group_order", Integer, nullable=False),
+    Column("photo_urls", JSON, nullable=False),
+    Column("active", Boolean, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "slug"),
+    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+    ForeignKeyConstraint(["tenant_id", "segment_id"], ["bc_segments.tenant_id", "bc_segments.id"]),
+    CheckConstraint("base_price >= 0", name="price"),
+    Index(None, "tenant_id", "segment_id", "active", "grouping", "group_order"),
+)
+
+add_ons = Table(
+    "bc_add_ons",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("id", Uuid, nullable=False),
+    Column("slug", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("segment_id", Uuid, nullable=True),
+    Column("active", Boolean, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "slug"),
+    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+    ForeignKeyConstraint(["tenant_id", "segment_id"], ["bc_segments.tenant_id", "bc_segments.id"]),
+    CheckConstraint("price >= 0", name="price"),
+)
+
+package_add_ons = Table(
+    "bc_package_add_ons",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("package_id", Uuid, nullable=False),
+    Column("add_on_id", Uuid, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "package_id", "add_on_id"),
+    ForeignKeyConstraint(["tenant_id", "package_id"], ["bc_packages.tenant_id", "bc_packages.id"]),
+    ForeignKeyConstraint(["tenant_id", "add_on_id"], ["bc_add_ons.tenant_id", "bc_add_ons.id"]),
+)
+
+venues = Table(
+    "bc_venues",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("id", Uuid, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("city", String(100), nullable=False),
+    Column("postal_code", String(20), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "name"),
+    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+    CheckConstraint("capacity >= 1", name="capacity"),
+)
+
+customers = Table(
+    "bc_customers",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("id", Uuid, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("phone", String(20), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "email"),
+    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+    Index(None, "tenant_id", "created_at"),
+)
+
+bookings = Table(
+    "bc_bookings",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("id", Uuid, nullable=False),
+    Column("package_id", Uuid, nullable=False),
+    Column("customer_id", Uuid, nullable=False),
+    Column("venue_id", Uuid, nullable=True),
+    Column("event_date", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("package_price", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("commission", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("confirmed_at", UTCDateTime, nullable=True),
+    Column("canceled_at", UTCDateTime, nullable=True),
+    Column("fulfilled_at", UTCDateTime, nullable=True),
+    Column("payment_ref", String(200), nullable=True),
+    Column("cancel_reason", Text, nullable=True),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "package_id"], ["bc_packages.tenant_id", "bc_packages.id"]),
+    ForeignKeyConstraint(
+        ["tenant_id", "customer_id"], ["bc_customers.tenant_id", "bc_customers.id"]
+    ),
+    ForeignKeyConstraint(["tenant_id", "venue_id"], ["bc_venues.tenant_id", "bc_venues.id"]),
+    CheckConstraint(
+        "status IN ('PENDING', 'CONFIRMED', 'FULFILLED', 'CANCELED', 'EXPIRED')", name="status"
+    ),
+    CheckConstraint("total >= 0 AND commission >= 0 AND commission <= total", name="amounts"),
+    Index(None, "tenant_id", "event_date"),
+    Index(None, "tenant_id", "customer_id"),
+    Index(
+        "ix_bc_bookings_pending_expiry",
+        "tenant_id",
+        "expires_at",
+        postgresql_where=text("status = 'PENDING'"),
+        sqlite_where=text("status = 'PENDING'"),
+    ),
+)
+
+booking_add_ons = Table(
+    "bc_booking_add_ons",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("booking_id", Uuid, nullable=False),
+    Column("add_on_id", Uuid, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("unit_price", BigInteger, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "booking_id", "add_on_id"),
+    ForeignKeyConstraint(["tenant_id", "booking_id"], ["bc_bookings.tenant_id", "bc_bookings.id"]),
+    ForeignKeyConstraint(["tenant_id", "add_on_id"], ["bc_add_ons.tenant_id", "bc_add_ons.id"]),
+    CheckConstraint("quantity >= 1 AND unit_price >= 0", name="line"),
+)
+
+booking_claims = Table(
+    "bc_booking_claims",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("resource_id", Uuid, nullable=False),
+    Column("claim_date", Date, nullable=False),
+    Column("seat", Integer, nullable=False),
+    Column("booking_id", Uuid, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    PrimaryKeyConstraint("tenant_id", "resource_id", "claim_date", "seat"),
+    ForeignKeyConstraint(["tenant_id", "booking_id"], ["bc_bookings.tenant_id", "bc_bookings.id"]),
+    CheckConstraint("seat >= 0", name="seat"),
+    Index(None, "tenant_id", "booking_id"),
+)
+
+blackout_dates = Table(
+    "bc_blackout_dates",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("date", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "date"),
+    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+)
+

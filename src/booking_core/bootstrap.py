@@ -1,0 +1,89 @@
+"""The composition root: build a :class:`BookingApp` from URLs or from adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+from booking_core.adapters.sqlalchemy import SqlUnitOfWorkFactory, make_engine
+from booking_core.ports.calendar import CalendarPort, NoCalendar
+from booking_core.ports.clock import Clock, SystemClock
+from booking_core.ports.repositories import UnitOfWorkFactory
+from booking_core.services.availability import AvailabilityService
+from booking_core.services.bookings import BookingService
+from booking_core.services.catalog import CatalogService
+from booking_core.services.customers import CustomerService
+from booking_core.services.tenants import TenantService
+
+
+@dataclass
+class BookingApp:
+    """The services of one booking_core instance, wired to one storage backend.
+
+    Use it as a context manager (or call :meth:`close`) to release database connections.
+    """
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    calendar: CalendarPort = field(default_factory=NoCalendar)
+
+    def __post_init__(self) -> None:
+        self.tenants = TenantService(self.uow, self.clock)
+        self.catalog = CatalogService(self.uow, self.clock)
+        self.customers = CustomerService(self.uow, self.clock)
+        self.availability = AvailabilityService(self.uow, self.clock, self.calendar)
+        self.bookings = BookingService(self.uow, self.clock, self.calendar)
+
+    def create_schema(self) -> None:
+        """Create the tables if missing (SQL backends; a no-op in memory). Idempotent."""
+        create = getattr(self.uow, "create_schema", None)
+        if create is not None:
+            create()
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        dispose = getattr(self.uow, "dispose", None)
+        if dispose is not None:
+            dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def connect(
+    database_url: str = "sqlite:///booking.db",
+    *,
+    cache_url: str | None = None,
+    clock: Clock | None = None,
+    calendar: CalendarPort | None = None,
+    create_schema: bool = False,
+    **engine_options: Any,
+) -> BookingApp:
+    """Build an app on SQLite (the embedded default) or PostgreSQL.
+
+    Args:
+        database_url: ``sqlite:///file.db`` or ``postgresql+psycopg://user@host/db``.
+        cache_url: ``redis://…``, ``memory://`` or None for no cache.
+        clock: where "now" comes from (default: the system clock, UTC).
+        calendar: an external calendar port (default: none).
+        create_schema: create missing tables right away.
+        engine_options: passed to :func:`booking_core.adapters.sqlalchemy.make_engine`.
+
+    Raises:
+        ValidationError: the URL is malformed or names an unsupported backend.
+    """
+    del cache_url  # wired in by the cache adapters
+    factory = SqlUnitOfWorkFactory(make_engine(database_url, **engine_options))
+    app = BookingApp(uow=factory, clock=clock or SystemClock(), calendar=calendar or NoCalendar())
+    if create_schema:
+        app.create_schema()
+    return app

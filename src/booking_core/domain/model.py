@@ -1,0 +1,229 @@
+"""Entities and value objects of the booking domain.
+
+Everything is a frozen, slotted dataclass: services build changed copies with
+:func:`dataclasses.replace`, so an object handed to a caller never changes under it and the
+in-memory adapter can store objects without defensive copies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from booking_core.domain.ids import TENANT_WIDE
+
+
+class BookingStatus(enum.StrEnum):
+    """Lifecycle of a booking; see :data:`ALLOWED_TRANSITIONS`."""
+
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    FULFILLED = "FULFILLED"
+    CANCELED = "CANCELED"
+    EXPIRED = "EXPIRED"
+
+
+#: Which statuses a booking may move to from each status.
+ALLOWED_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
+    BookingStatus.PENDING: frozenset(
+        {BookingStatus.CONFIRMED, BookingStatus.CANCELED, BookingStatus.EXPIRED}
+    ),
+    BookingStatus.CONFIRMED: frozenset({BookingStatus.FULFILLED, BookingStatus.CANCELED}),
+    BookingStatus.FULFILLED: frozenset(),
+    BookingStatus.CANCELED: frozenset(),
+    BookingStatus.EXPIRED: frozenset(),
+}
+
+
+class UnavailableReason(enum.StrEnum):
+    """Why a date cannot be booked, in the order the checks run."""
+
+    BLACKOUT = "blackout"
+    BOOKED = "booked"
+    CALENDAR = "calendar"
+    PAST = "past"
+    TOO_SOON = "too_soon"
+    TOO_FAR = "too_far"
+
+
+@dataclass(frozen=True, slots=True)
+class BookingPolicy:
+    """Per-tenant booking rules.
+
+    Attributes:
+        capacity_per_date: bookings a date can hold tenant-wide (venues carry their own).
+        hold_ttl: how long an unpaid hold blocks its date.
+        min_notice_days: the earliest bookable date is ``today + min_notice_days``.
+        horizon_days: the latest bookable date is ``today + horizon_days``.
+    """
+
+    capacity_per_date: int = 1
+    hold_ttl: dt.timedelta = dt.timedelta(minutes=15)
+    min_notice_days: int = 0
+    horizon_days: int = 730
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: uuid.UUID
+    slug: str
+    name: str
+    timezone: str
+    currency: str
+    commission_percent: Decimal
+    active: bool = True
+    policy: BookingPolicy = field(default_factory=BookingPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    slug: str
+    name: str
+    heading: str = ""
+    description: str = ""
+    sort_order: int = 0
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    slug: str
+    name: str
+    base_price: int
+    description: str = ""
+    segment_id: uuid.UUID | None = None
+    grouping: str = ""
+    group_order: int = 0
+    photo_urls: tuple[str, ...] = ()
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AddOn:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    slug: str
+    name: str
+    price: int
+    description: str = ""
+    segment_id: uuid.UUID | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PackageDetails:
+    """A package with the active add-ons it offers (what a booking page shows)."""
+
+    package: Package
+    add_ons: tuple[AddOn, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Venue:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    address: str = ""
+    city: str = ""
+    postal_code: str = ""
+    country: str = ""
+    capacity: int = 1
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDetails:
+    """What a customer types at checkout; sanitized by the booking service."""
+
+    name: str
+    email: str
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    email: str
+    phone: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BookingAddOn:
+    """One add-on line of a booking, with its price frozen at booking time."""
+
+    add_on_id: uuid.UUID
+    name: str
+    unit_price: int
+    quantity: int
+
+    @property
+    def line_total(self) -> int:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    package_id: uuid.UUID
+    customer_id: uuid.UUID
+    event_date: dt.date
+    status: BookingStatus
+    package_price: int
+    total: int
+    commission: int
+    currency: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    venue_id: uuid.UUID | None = None
+    add_ons: tuple[BookingAddOn, ...] = ()
+    confirmed_at: dt.datetime | None = None
+    canceled_at: dt.datetime | None = None
+    fulfilled_at: dt.datetime | None = None
+    payment_ref: str | None = None
+    cancel_reason: str | None = None
+
+    @property
+    def resource_id(self) -> uuid.UUID:
+        """The capacity pool this booking draws from: its venue, or the tenant as a whole."""
+        return self.venue_id or TENANT_WIDE
+
+    def is_lapsed(self, now: dt.datetime) -> bool:
+        """A PENDING hold whose expiry has passed (it no longer blocks its date)."""
+        return (
+            self.status is BookingStatus.PENDING
+            and self.expires_at is not None
+            and self.expires_at <= now
+        )
+
+    def as_of(self, now: dt.datetime) -> Booking:
+        """This booking as callers should see it at ``now``: a lapsed hold reads as EXPIRED."""
+        if self.is_lapsed(now):
+            return replace(self, status=BookingStatus.EXPIRED)
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class BlackoutDate:
+    tenant_id: uuid.UUID
+    date: dt.date
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DateAvailability:
+    """Whether one date can be booked; ``reason`` is set exactly when it cannot."""
+
+    date: dt.date
+    available: bool
+    reason: UnavailableReason | None = None

@@ -1,0 +1,48 @@
+"""Pure availability rules: the tenant's local calendar and the booking policy.
+
+Dates are the tenant's local calendar dates. "Today" is computed from an aware UTC instant in the
+tenant's IANA timezone, so a tenant in Pacific/Kiritimati (UTC+14) is already on tomorrow while
+UTC is still on today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from booking_core.domain.model import BookingPolicy, UnavailableReason
+
+
+def local_today(now: dt.datetime, timezone: str) -> dt.date:
+    """The calendar date at instant ``now`` (aware) in ``timezone``."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def policy_reason(
+    date: dt.date, *, today: dt.date, policy: BookingPolicy
+) -> UnavailableReason | None:
+    """The policy reason ``date`` cannot be booked (past, too soon, too far), or None."""
+    if date < today:
+        return UnavailableReason.PAST
+    if (date - today).days < policy.min_notice_days:
+        return UnavailableReason.TOO_SOON
+    if (date - today).days > policy.horizon_days:
+        return UnavailableReason.TOO_FAR
+    return None
+
+
+def first_reason(
+    *,
+    blackout: bool,
+    booked: bool,
+    calendar_busy: bool,
+    policy: UnavailableReason | None,
+) -> UnavailableReason | None:
+    """Combine the checks in the documented order: blackout, booked, calendar, then policy."""
+    if blackout:
+        return UnavailableReason.BLACKOUT
+    if booked:
+        return UnavailableReason.BOOKED
+    if calendar_busy:
+        return UnavailableReason.CALENDAR
+    return policy

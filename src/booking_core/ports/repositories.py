@@ -1,0 +1,196 @@
+"""Repository and unit-of-work ports.
+
+Every method of a tenant-owned aggregate takes ``tenant_id`` first and filters by it: an id that
+belongs to another tenant behaves exactly like an id that does not exist. ``add``/``update``
+raise :class:`~booking_core.errors.AlreadyExistsError` when a per-tenant unique key is taken.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from booking_core.domain.model import (
+    AddOn,
+    BlackoutDate,
+    Booking,
+    BookingStatus,
+    Customer,
+    Package,
+    Segment,
+    Tenant,
+    Venue,
+)
+
+
+class TenantRepository(Protocol):
+    def add(self, tenant: Tenant) -> None: ...
+    def get(self, tenant_id: uuid.UUID) -> Tenant | None: ...
+    def get_by_slug(self, slug: str) -> Tenant | None: ...
+    def update(self, tenant: Tenant) -> None: ...
+
+
+class SegmentRepository(Protocol):
+    def add(self, segment: Segment) -> None: ...
+    def get(self, tenant_id: uuid.UUID, segment_id: uuid.UUID) -> Segment | None: ...
+    def get_by_slug(self, tenant_id: uuid.UUID, slug: str) -> Segment | None: ...
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> list[Segment]: ...
+    def update(self, segment: Segment) -> None: ...
+
+
+class PackageRepository(Protocol):
+    def add(self, package: Package) -> None: ...
+    def get(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> Package | None: ...
+    def get_by_slug(self, tenant_id: uuid.UUID, slug: str) -> Package | None: ...
+    def list(
+        self, tenant_id: uuid.UUID, *, segment_id: uuid.UUID | None, active_only: bool
+    ) -> list[Package]: ...
+    def update(self, package: Package) -> None: ...
+    def offer_add_on(
+        self, tenant_id: uuid.UUID, package_id: uuid.UUID, add_on_id: uuid.UUID
+    ) -> None: ...
+    def withdraw_add_on(
+        self, tenant_id: uuid.UUID, package_id: uuid.UUID, add_on_id: uuid.UUID
+    ) -> None: ...
+    def offered_add_ons(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> list[AddOn]: ...
+
+
+class AddOnRepository(Protocol):
+    def add(self, add_on: AddOn) -> None: ...
+    def get(self, tenant_id: uuid.UUID, add_on_id: uuid.UUID) -> AddOn | None: ...
+    def get_by_slug(self, tenant_id: uuid.UUID, slug: str) -> AddOn | None: ...
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> list[AddOn]: ...
+    def update(self, add_on: AddOn) -> None: ...
+
+
+class VenueRepository(Protocol):
+    def add(self, venue: Venue) -> None: ...
+    def get(self, tenant_id: uuid.UUID, venue_id: uuid.UUID) -> Venue | None: ...
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> list[Venue]: ...
+    def update(self, venue: Venue) -> None: ...
+
+
+class CustomerRepository(Protocol):
+    def get(self, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Customer | None: ...
+    def find_by_email(self, tenant_id: uuid.UUID, email: str) -> Customer | None: ...
+    def list(self, tenant_id: uuid.UUID, *, limit: int, offset: int) -> list[Customer]: ...
+    def upsert_by_email(self, customer: Customer) -> Customer:
+        """Insert ``customer``, or update name/phone of the tenant's customer with that email.
+
+        Returns the stored customer (its id is the existing one on update). Atomic: two
+        concurrent upserts of one email leave one customer.
+        """
+        ...
+
+
+class BookingRepository(Protocol):
+    def add(self, booking: Booking) -> None: ...
+    def get(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking | None: ...
+    def list_for_dates(
+        self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
+    ) -> list[Booking]: ...
+
+    def claim_seat(self, booking: Booking, *, capacity: int, now: dt.datetime) -> bool:
+        """Claim one of ``capacity`` seats of the booking's (resource, date) for the booking.
+
+        A seat is free when nobody holds it or its holder's hold has lapsed at ``now``. The claim
+        must be atomic against concurrent claims in other transactions and processes (the
+        SQL adapter relies on the primary key of the claims table). Returns False when full.
+        """
+        ...
+
+    def release_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
+        """Free the booking's seats; returns how many were freed."""
+        ...
+
+    def settle_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
+        """Make the booking's seats permanent (no expiry); returns how many it still held."""
+        ...
+
+    def transition(
+        self,
+        tenant_id: uuid.UUID,
+        booking_id: uuid.UUID,
+        *,
+        from_statuses: Iterable[BookingStatus],
+        to: BookingStatus,
+        unexpired_at: dt.datetime | None = None,
+        changes: dict[str, Any] | None = None,
+    ) -> Booking | None:
+        """Compare-and-swap the status: only when the current status is in ``from_statuses``
+        (and, with ``unexpired_at``, the hold has not lapsed at that instant).
+
+        Returns the updated booking, or None when the condition did not hold.
+        """
+        ...
+
+    def expire_lapsed(
+        self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int
+    ) -> list[Booking]:
+        """Mark up to ``limit`` lapsed PENDING holds EXPIRED and free their seats."""
+        ...
+
+    def count_active_claims(
+        self,
+        tenant_id: uuid.UUID,
+        resource_id: uuid.UUID,
+        start: dt.date,
+        end: dt.date,
+        now: dt.datetime,
+    ) -> dict[dt.date, int]:
+        """Seats held at ``now`` per date in ``[start, end]`` (dates with none are omitted)."""
+        ...
+
+
+class BlackoutRepository(Protocol):
+    def add(self, blackout: BlackoutDate) -> None: ...
+    def remove(self, tenant_id: uuid.UUID, date: dt.date) -> bool: ...
+    def list_between(
+        self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
+    ) -> list[BlackoutDate]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over all repositories; rolls back unless :meth:`commit` is called."""
+
+    tenants: TenantRepository
+    segments: SegmentRepository
+    packages: PackageRepository
+    add_ons: AddOnRepository
+    venues: VenueRepository
+    customers: CustomerRepository
+    bookings: BookingRepository
+    blackouts: BlackoutRepository
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Opens a unit of work. ``read_only`` lets adapters pick a cheaper transaction mode."""
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
+
+
+__all__: Sequence[str] = [
+    "AddOnRepository",
+    "BlackoutRepository",
+    "BookingRepository",
+    "CustomerRepository",
+    "PackageRepository",
+    "SegmentRepository",
+    "TenantRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "VenueRepository",
+]

@@ -1,0 +1,139 @@
+"""Availability: whether dates can be booked, and blackout management.
+
+A range is answered in a constant number of queries (tenant, venue, blackouts, claim counts)
+plus one call of the calendar port, whatever its length.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from booking_core.domain.ids import TENANT_WIDE
+from booking_core.domain.model import BlackoutDate, DateAvailability, Tenant, UnavailableReason
+from booking_core.domain.rules import first_reason, local_today, policy_reason
+from booking_core.errors import DateUnavailableError, NotFoundError
+from booking_core.ports.calendar import CalendarPort
+from booking_core.ports.clock import Clock
+from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from booking_core.services import _validate as v
+from booking_core.services._base import Service, load_tenant
+
+
+def capacity_for(uow: UnitOfWork, tenant: Tenant, venue_id: uuid.UUID | None) -> tuple[uuid.UUID | None, int]:
+    """(venue id, capacity) of the pool a booking draws from; the venue must be active."""
+    if venue_id is None:
+        return None, tenant.policy.capacity_per_date
+    venue = uow.venues.get(tenant.id, v.uuid_(venue_id, "venue_id"))
+    if venue is None or not venue.active:
+        raise NotFoundError("venue", venue_id)
+    return venue.id, venue.capacity
+
+
+class AvailabilityService(Service):
+    """Answer availability questions and manage blackout dates."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, calendar: CalendarPort) -> None:
+        super().__init__(uow, clock)
+        self._calendar = calendar
+
+    def _evaluate(
+        self,
+        tenant_id: uuid.UUID,
+        start: dt.date,
+        end: dt.date,
+        venue_id: uuid.UUID | None,
+    ) -> list[DateAvailability]:
+        def work(uow: UnitOfWork) -> tuple[Tenant, int, set[dt.date], dict[dt.date, int], dt.datetime]:
+            tenant = load_tenant(uow, tenant_id)
+            venue, capacity = capacity_for(uow, tenant, venue_id)
+            now = self._clock.now()
+            blackouts = {b.date for b in uow.blackouts.list_between(tenant.id, start, end)}
+            resource = venue or TENANT_WIDE
+            counts = uow.bookings.count_active_claims(tenant.id, resource, start, end, now)
+            return tenant, capacity, blackouts, counts, now
+
+        tenant, capacity, blackouts, counts, now = self._read(work)
+        busy = self._calendar.busy_dates(tenant.id, start, end)
+        today = local_today(now, tenant.timezone)
+        result = []
+        for offset in range((end - start).days + 1):
+            date = start + dt.timedelta(days=offset)
+            reason = first_reason(
+                blackout=date in blackouts,
+                booked=counts.get(date, 0) >= capacity,
+                calendar_busy=date in busy,
+                policy=policy_reason(date, today=today, policy=tenant.policy),
+            )
+            result.append(DateAvailability(date, reason is None, reason))
+        return result
+
+    def check(
+        self, tenant_id: uuid.UUID, date: dt.date, venue_id: uuid.UUID | None = None
+    ) -> DateAvailability:
+        """Whether ``date`` (the tenant's local calendar) can be booked, with the first reason
+        why not: blackout, booked, calendar, past, too_soon, too_far."""
+        date = v.date_(date)
+        return self._evaluate(tenant_id, date, date, venue_id)[0]
+
+    def unavailable_dates(
+        self,
+        tenant_id: uuid.UUID,
+        start: dt.date,
+        end: dt.date,
+        venue_id: uuid.UUID | None = None,
+    ) -> list[DateAvailability]:
+        """The dates in ``[start, end]`` that cannot be booked, each with its reason."""
+        start, end = v.date_range(start, end)
+        return [d for d in self._evaluate(tenant_id, start, end, venue_id) if not d.available]
+
+    def calendar(
+        self,
+        tenant_id: uuid.UUID,
+        start: dt.date,
+        end: dt.date,
+        venue_id: uuid.UUID | None = None,
+    ) -> list[DateAvailability]:
+        """Every date in ``[start, end]`` with its availability (for month views)."""
+        start, end = v.date_range(start, end)
+        return self._evaluate(tenant_id, start, end, venue_id)
+
+    def add_blackout(self, tenant_id: uuid.UUID, date: dt.date, *, reason: str = "") -> BlackoutDate:
+        """Close a date for new bookings (existing bookings stay). Idempotent."""
+        blackout = BlackoutDate(
+            v.uuid_(tenant_id, "tenant_id"), v.date_(date), v.text(reason, "reason", max_length=500)
+        )
+
+        def work(uow: UnitOfWork) -> BlackoutDate:
+            load_tenant(uow, tenant_id)
+            uow.blackouts.add(blackout)
+            return blackout
+
+        return self._write(work)
+
+    def remove_blackout(self, tenant_id: uuid.UUID, date: dt.date) -> bool:
+        """Reopen a date; returns whether it was closed."""
+        date = v.date_(date)
+
+        def work(uow: UnitOfWork) -> bool:
+            load_tenant(uow, tenant_id)
+            return uow.blackouts.remove(tenant_id, date)
+
+        return self._write(work)
+
+
+def refuse_blackout(uow: UnitOfWork, tenant: Tenant, date: dt.date) -> None:
+    """Raise DateUnavailableError(blackout) when ``date`` is closed."""
+    if uow.blackouts.list_between(tenant.id, date, date):
+        raise DateUnavailableError(date, UnavailableReason.BLACKOUT.value)
+
+
+def refuse_calendar_or_policy(
+    tenant: Tenant, date: dt.date, *, now: dt.datetime, calendar_busy: bool
+) -> None:
+    """Raise DateUnavailableError for the calendar or a policy reason (past, too soon/far)."""
+    if calendar_busy:
+        raise DateUnavailableError(date, UnavailableReason.CALENDAR.value)
+    reason = policy_reason(date, today=local_today(now, tenant.timezone), policy=tenant.policy)
+    if reason is not None:
+        raise DateUnavailableError(date, reason.value)

@@ -1,0 +1,358 @@
+"""The catalog: segments, packages, add-ons and venues of a tenant.
+
+Text fields are sanitized as plain text at this boundary (never HTML-escaped: escaping belongs to
+the output layer); slugs are validated; prices are integers in minor units.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from booking_core.domain.ids import new_id
+from booking_core.domain.model import AddOn, Package, PackageDetails, Segment, Venue
+from booking_core.errors import NotFoundError, ValidationError
+from booking_core.ports.repositories import UnitOfWork
+from booking_core.sanitize import sanitize_url
+from booking_core.services import _validate as v
+from booking_core.services._base import Service, load_tenant
+
+E = TypeVar("E", Segment, Package, AddOn, Venue)
+MAX_PHOTOS = 5
+
+
+def _photos(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValidationError("photo_urls", "must be a list of URLs")
+    urls = tuple(value)
+    if len(urls) > MAX_PHOTOS:
+        raise ValidationError("photo_urls", f"at most {MAX_PHOTOS} photos")
+    return tuple(sanitize_url(url, field=f"photo_urls.{i}") for i, url in enumerate(urls))
+
+
+def _order(value: Any, field: str) -> int:
+    return v.integer(value, field, minimum=-1_000_000, maximum=1_000_000)
+
+
+#: Per entity: how each updatable field is validated.
+_SEGMENT_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "name": v.name,
+    "heading": lambda x: v.text(x, "heading", max_length=300),
+    "description": lambda x: v.text(x, "description"),
+    "sort_order": lambda x: _order(x, "sort_order"),
+    "active": lambda x: v.flag(x, "active"),
+}
+_PACKAGE_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "name": v.name,
+    "description": lambda x: v.text(x, "description"),
+    "base_price": lambda x: v.money(x, "base_price"),
+    "segment_id": lambda x: v.optional_uuid(x, "segment_id"),
+    "grouping": lambda x: v.text(x, "grouping", max_length=100),
+    "group_order": lambda x: _order(x, "group_order"),
+    "photo_urls": _photos,
+    "active": lambda x: v.flag(x, "active"),
+}
+_ADD_ON_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "name": v.name,
+    "description": lambda x: v.text(x, "description"),
+    "price": lambda x: v.money(x, "price"),
+    "segment_id": lambda x: v.optional_uuid(x, "segment_id"),
+    "active": lambda x: v.flag(x, "active"),
+}
+_VENUE_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "name": v.name,
+    "address": lambda x: v.text(x, "address", max_length=300),
+    "city": lambda x: v.name(x, "city", max_length=100) if x else "",
+    "postal_code": lambda x: v.text(x, "postal_code", max_length=20),
+    "country": lambda x: v.text(x, "country", max_length=2).upper(),
+    "capacity": lambda x: v.integer(x, "capacity", minimum=1, maximum=10_000),
+    "active": lambda x: v.flag(x, "active"),
+}
+
+
+def _clean(fields: dict[str, Callable[[Any], Any]], changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - set(fields)
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], "is not an updatable field")
+    return {name: fields[name](value) for name, value in changes.items()}
+
+
+class CatalogService(Service):
+    """Manage and read a tenant's catalog."""
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def _create(self, tenant_id: uuid.UUID, entity: E, add: Callable[[UnitOfWork, E], None]) -> E:
+        def work(uow: UnitOfWork) -> E:
+            load_tenant(uow, tenant_id)
+            if isinstance(entity, Package | AddOn) and entity.segment_id is not None:
+                self._segment(uow, entity.tenant_id, entity.segment_id)
+            add(uow, entity)
+            return entity
+
+        return self._write(work)
+
+    def _update(
+        self,
+        tenant_id: uuid.UUID,
+        entity_id: uuid.UUID,
+        kind: str,
+        fields: dict[str, Callable[[Any], Any]],
+        changes: dict[str, Any],
+    ) -> Any:
+        clean = _clean(fields, changes)
+        entity_id = v.uuid_(entity_id, f"{kind}_id")
+
+        def work(uow: UnitOfWork) -> Any:
+            load_tenant(uow, tenant_id)
+            repo = getattr(uow, f"{kind}s")
+            current = repo.get(tenant_id, entity_id)
+            if current is None:
+                raise NotFoundError(kind, entity_id)
+            if clean.get("segment_id") is not None:
+                self._segment(uow, tenant_id, clean["segment_id"])
+            updated = replace(current, **clean)
+            repo.update(updated)
+            return updated
+
+        return self._write(work)
+
+    @staticmethod
+    def _segment(uow: UnitOfWork, tenant_id: uuid.UUID, segment_id: uuid.UUID) -> Segment:
+        segment = uow.segments.get(tenant_id, segment_id)
+        if segment is None:
+            raise NotFoundError("segment", segment_id)
+        return segment
+
+    def create_segment(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        slug: str,
+        name: str,
+        heading: str = "",
+        description: str = "",
+        sort_order: int = 0,
+    ) -> Segment:
+        """Add a segment (a business line). Raises AlreadyExistsError on a taken slug."""
+        segment = Segment(
+            id=new_id(),
+            tenant_id=v.uuid_(tenant_id, "tenant_id"),
+            slug=v.slug(slug),
+            **_clean(
+                _SEGMENT_FIELDS,
+                {"name": name, "heading": heading, "description": description,
+                 "sort_order": sort_order},
+            ),
+        )
+        return self._create(tenant_id, segment, lambda uow, e: uow.segments.add(e))
+
+    def update_segment(self, tenant_id: uuid.UUID, segment_id: uuid.UUID, **changes: Any) -> Segment:
+        """Change fields of a segment: name, heading, description, sort_order, active."""
+        result: Segment = self._update(tenant_id, segment_id, "segment", _SEGMENT_FIELDS, changes)
+        return result
+
+    def create_package(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        slug: str,
+        name: str,
+        base_price: int,
+        description: str = "",
+        segment_id: uuid.UUID | None = None,
+        grouping: str = "",
+        group_order: int = 0,
+        photo_urls: Iterable[str] = (),
+    ) -> Package:
+        """Add a package. Prices are integer minor units (e.g. cents)."""
+        package = Package(
+            id=new_id(),
+            tenant_id=v.uuid_(tenant_id, "tenant_id"),
+            slug=v.slug(slug),
+            **_clean(
+                _PACKAGE_FIELDS,
+                {"name": name, "base_price": base_price, "description": description,
+                 "segment_id": segment_id, "grouping": grouping, "group_order": group_order,
+                 "photo_urls": photo_urls},
+            ),
+        )
+        return self._create(tenant_id, package, lambda uow, e: uow.packages.add(e))
+
+    def update_package(self, tenant_id: uuid.UUID, package_id: uuid.UUID, **changes: Any) -> Package:
+        """Change package fields (name, description, base_price, segment_id, grouping,
+        group_order, photo_urls, active). Existing bookings keep their price snapshot."""
+        result: Package = self._update(tenant_id, package_id, "package", _PACKAGE_FIELDS, changes)
+        return result
+
+    def deactivate_package(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> Package:
+        """Hide a package from listings and refuse new holds on it."""
+        return self.update_package(tenant_id, package_id, active=False)
+
+    def create_add_on(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        slug: str,
+        name: str,
+        price: int,
+        description: str = "",
+        segment_id: uuid.UUID | None = None,
+    ) -> AddOn:
+        """Add an add-on; ``segment_id=None`` means it may be offered in every segment."""
+        add_on = AddOn(
+            id=new_id(),
+            tenant_id=v.uuid_(tenant_id, "tenant_id"),
+            slug=v.slug(slug),
+            **_clean(
+                _ADD_ON_FIELDS,
+                {"name": name, "price": price, "description": description,
+                 "segment_id": segment_id},
+            ),
+        )
+        return self._create(tenant_id, add_on, lambda uow, e: uow.add_ons.add(e))
+
+    def update_add_on(self, tenant_id: uuid.UUID, add_on_id: uuid.UUID, **changes: Any) -> AddOn:
+        """Change add-on fields (name, description, price, segment_id, active)."""
+        result: AddOn = self._update(tenant_id, add_on_id, "add_on", _ADD_ON_FIELDS, changes)
+        return result
+
+    def deactivate_add_on(self, tenant_id: uuid.UUID, add_on_id: uuid.UUID) -> AddOn:
+        """Stop offering an add-on anywhere."""
+        return self.update_add_on(tenant_id, add_on_id, active=False)
+
+    def create_venue(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        name: str,
+        address: str = "",
+        city: str = "",
+        postal_code: str = "",
+        country: str = "",
+        capacity: int = 1,
+    ) -> Venue:
+        """Add a venue; bookings naming it draw from its own per-date ``capacity``."""
+        venue = Venue(
+            id=new_id(),
+            tenant_id=v.uuid_(tenant_id, "tenant_id"),
+            **_clean(
+                _VENUE_FIELDS,
+                {"name": name, "address": address, "city": city, "postal_code": postal_code,
+                 "country": country, "capacity": capacity},
+            ),
+        )
+        return self._create(tenant_id, venue, lambda uow, e: uow.venues.add(e))
+
+    def update_venue(self, tenant_id: uuid.UUID, venue_id: uuid.UUID, **changes: Any) -> Venue:
+        """Change venue fields (name, address, city, postal_code, country, capacity, active)."""
+        result: Venue = self._update(tenant_id, venue_id, "venue", _VENUE_FIELDS, changes)
+        return result
+
+    def offer_add_on(
+        self, tenant_id: uuid.UUID, package_id: uuid.UUID, add_on_id: uuid.UUID
+    ) -> None:
+        """Let customers book ``add_on_id`` with ``package_id`` (idempotent).
+
+        Raises:
+            NotFoundError: either belongs to no such record of this tenant.
+            ValidationError: the add-on is tied to another segment than the package.
+        """
+        package_id = v.uuid_(package_id, "package_id")
+        add_on_id = v.uuid_(add_on_id, "add_on_id")
+
+        def work(uow: UnitOfWork) -> None:
+            load_tenant(uow, tenant_id)
+            package = uow.packages.get(tenant_id, package_id)
+            if package is None:
+                raise NotFoundError("package", package_id)
+            add_on = uow.add_ons.get(tenant_id, add_on_id)
+            if add_on is None:
+                raise NotFoundError("add_on", add_on_id)
+            if add_on.segment_id is not None and add_on.segment_id != package.segment_id:
+                raise ValidationError("add_on_id", "add-on belongs to another segment")
+            uow.packages.offer_add_on(tenant_id, package_id, add_on_id)
+
+        self._write(work)
+
+    def withdraw_add_on(
+        self, tenant_id: uuid.UUID, package_id: uuid.UUID, add_on_id: uuid.UUID
+    ) -> None:
+        """Stop offering ``add_on_id`` with ``package_id`` (idempotent)."""
+        package_id = v.uuid_(package_id, "package_id")
+        add_on_id = v.uuid_(add_on_id, "add_on_id")
+
+        def work(uow: UnitOfWork) -> None:
+            load_tenant(uow, tenant_id)
+            uow.packages.withdraw_add_on(tenant_id, package_id, add_on_id)
+
+        self._write(work)
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def list_segments(self, tenant_id: uuid.UUID, *, include_inactive: bool = False) -> list[Segment]:
+        """Segments in display order (sort_order, then slug)."""
+
+        def work(uow: UnitOfWork) -> list[Segment]:
+            load_tenant(uow, tenant_id)
+            return uow.segments.list(tenant_id, active_only=not include_inactive)
+
+        return self._read(work)
+
+    def list_packages(
+        self,
+        tenant_id: uuid.UUID,
+        segment_slug: str | None = None,
+        *,
+        include_inactive: bool = False,
+    ) -> list[Package]:
+        """Active packages (of one segment when ``segment_slug`` is given), in display order."""
+        clean_slug = None if segment_slug is None else v.slug(segment_slug, "segment_slug")
+
+        def work(uow: UnitOfWork) -> list[Package]:
+            load_tenant(uow, tenant_id)
+            segment_id = None
+            if clean_slug is not None:
+                segment = uow.segments.get_by_slug(tenant_id, clean_slug)
+                if segment is None:
+                    raise NotFoundError("segment", clean_slug)
+                segment_id = segment.id
+            return uow.packages.list(
+                tenant_id, segment_id=segment_id, active_only=not include_inactive
+            )
+
+        return self._read(work)
+
+    def get_package(self, tenant_id: uuid.UUID, slug: str) -> PackageDetails:
+        """An active package by slug, with the active add-ons it offers."""
+        clean_slug = v.slug(slug)
+
+        def work(uow: UnitOfWork) -> PackageDetails:
+            load_tenant(uow, tenant_id)
+            package = uow.packages.get_by_slug(tenant_id, clean_slug)
+            if package is None or not package.active:
+                raise NotFoundError("package", clean_slug)
+            add_ons = uow.packages.offered_add_ons(tenant_id, package.id)
+            return PackageDetails(package, tuple(a for a in add_ons if a.active))
+
+        return self._read(work)
+
+    def list_add_ons(self, tenant_id: uuid.UUID, *, include_inactive: bool = False) -> list[AddOn]:
+        """All add-ons of the tenant, by slug."""
+
+        def work(uow: UnitOfWork) -> list[AddOn]:
+            load_tenant(uow, tenant_id)
+            return uow.add_ons.list(tenant_id, active_only=not include_inactive)
+
+        return self._read(work)
+
+    def list_venues(self, tenant_id: uuid.UUID, *, include_inactive: bool = False) -> list[Venue]:
+        """All venues of the tenant, by name."""
+
+        def work(uow: UnitOfWork) -> list[Venue]:
+            load_tenant(uow, tenant_id)
+            return uow.venues.list(tenant_id, active_only=not include_inactive)
+
+        return self._read(work)

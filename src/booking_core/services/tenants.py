@@ -1,0 +1,122 @@
+"""Tenants: the businesses hosted on the platform."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from booking_core.domain.ids import new_id
+from booking_core.domain.model import BookingPolicy, Tenant
+from booking_core.errors import NotFoundError, ValidationError
+from booking_core.ports.repositories import UnitOfWork
+from booking_core.services import _validate as v
+from booking_core.services._base import Service, load_tenant
+
+
+def _policy(policy: Any) -> BookingPolicy:
+    if not isinstance(policy, BookingPolicy):
+        raise ValidationError("policy", "must be a BookingPolicy")
+    v.integer(policy.capacity_per_date, "policy.capacity_per_date", minimum=1, maximum=10_000)
+    v.integer(policy.min_notice_days, "policy.min_notice_days", minimum=0, maximum=3650)
+    v.integer(policy.horizon_days, "policy.horizon_days", minimum=0, maximum=3650)
+    ttl = policy.hold_ttl
+    if not isinstance(ttl, dt.timedelta) or not (
+        dt.timedelta(minutes=1) <= ttl <= dt.timedelta(days=7)
+    ):
+        raise ValidationError("policy.hold_ttl", "must be a timedelta between 1 minute and 7 days")
+    if policy.horizon_days < policy.min_notice_days:
+        raise ValidationError("policy.horizon_days", "must not be shorter than min_notice_days")
+    return policy
+
+
+class TenantService(Service):
+    """Create, read and (de)activate tenants."""
+
+    def create(
+        self,
+        *,
+        slug: str,
+        name: str,
+        timezone: str,
+        currency: str,
+        commission_percent: int | str | Decimal = 0,
+        policy: BookingPolicy | None = None,
+    ) -> Tenant:
+        """Create an active tenant.
+
+        Raises:
+            ValidationError: a field is malformed (slug, timezone, currency, percent 0-50).
+            AlreadyExistsError: the slug is taken.
+        """
+        tenant = Tenant(
+            id=new_id(),
+            slug=v.slug(slug),
+            name=v.name(name),
+            timezone=v.timezone(timezone),
+            currency=v.currency(currency),
+            commission_percent=v.percent(commission_percent),
+            policy=_policy(policy or BookingPolicy()),
+        )
+
+        def work(uow: UnitOfWork) -> Tenant:
+            uow.tenants.add(tenant)
+            return tenant
+
+        return self._write(work)
+
+    def get(self, tenant_id: uuid.UUID) -> Tenant:
+        """The tenant, active or not. Raises NotFoundError."""
+        return self._read(lambda uow: load_tenant(uow, tenant_id, require_active=False))
+
+    def get_by_slug(self, slug: str) -> Tenant:
+        """The tenant with that slug, active or not. Raises NotFoundError."""
+        clean = v.slug(slug)
+
+        def work(uow: UnitOfWork) -> Tenant:
+            tenant = uow.tenants.get_by_slug(clean)
+            if tenant is None:
+                raise NotFoundError("tenant", clean)
+            return tenant
+
+        return self._read(work)
+
+    def _change(self, tenant_id: uuid.UUID, **changes: Any) -> Tenant:
+        def work(uow: UnitOfWork) -> Tenant:
+            tenant = replace(load_tenant(uow, tenant_id, require_active=False), **changes)
+            uow.tenants.update(tenant)
+            return tenant
+
+        return self._write(work)
+
+    def deactivate(self, tenant_id: uuid.UUID) -> Tenant:
+        """Refuse all further operations of the tenant (its data stays)."""
+        return self._change(tenant_id, active=False)
+
+    def activate(self, tenant_id: uuid.UUID) -> Tenant:
+        """Undo :meth:`deactivate`."""
+        return self._change(tenant_id, active=True)
+
+    def update_policy(self, tenant_id: uuid.UUID, policy: BookingPolicy) -> Tenant:
+        """Replace the tenant's booking policy (capacity, hold TTL, notice, horizon)."""
+        return self._change(tenant_id, policy=_policy(policy))
+
+    def update(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        name: str | None = None,
+        timezone: str | None = None,
+        commission_percent: int | str | Decimal | None = None,
+    ) -> Tenant:
+        """Change the display name, timezone or commission of a tenant."""
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = v.name(name)
+        if timezone is not None:
+            changes["timezone"] = v.timezone(timezone)
+        if commission_percent is not None:
+            changes["commission_percent"] = v.percent(commission_percent)
+        return self._change(tenant_id, **changes)

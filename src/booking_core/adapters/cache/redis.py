@@ -476,6 +476,10 @@ class RedisCache:
             return
         try:
             if isinstance(client, RedisCluster):
+                # RedisCluster.close() leaves each node's pooled sockets open: close them too
+                for node in client.get_nodes():
+                    if node.redis_connection is not None:
+                        node.redis_connection.connection_pool.disconnect()
                 client.close()
             else:
                 client.close()

@@ -13,7 +13,8 @@ __all__ = ["sanitize_email"]
 def sanitize_email(value: object, *, field: str = "email") -> str:
     """Return the normalized form of the email address ``value``.
 
-    Surrounding whitespace is dropped (pasted addresses often carry it); then email-validator
+    Surrounding spaces are dropped (mobile keyboards and pasting add them; other whitespace,
+    such as a CR/LF that could smuggle an email header, is refused); then email-validator
     checks the syntax with its defaults: no quoted local parts, no display names ("Ann <a@b>"),
     no IP-literal domains, internationalized addresses allowed, special-use domains such as
     ``.local`` or ``.test`` refused. Deliverability (DNS) is not checked: it would make input
@@ -27,7 +28,7 @@ def sanitize_email(value: object, *, field: str = "email") -> str:
         ValidationError: ``value`` is not a ``str`` or not a valid address; the message is
             email-validator's explanation.
     """
-    text = require_str(value, field).strip()
+    text = require_str(value, field).strip(" ")
     try:
         result = email_validator.validate_email(text, check_deliverability=False)
     except email_validator.EmailNotValidError as exc:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from booking_core.errors import ValidationError
-from booking_core.sanitize._common import INVISIBLE, require_str
+from booking_core.sanitize._common import has_ignorable, require_str, strip_ignorable
 
 __all__ = ["MAX_URL_LENGTH", "sanitize_url"]
 
@@ -18,38 +18,34 @@ MAX_URL_LENGTH = 2048
 # Schemes no caller may allow: they run script in the page's origin.
 _NEVER = frozenset({"javascript", "vbscript", "livescript", "mocha"})
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
-# Browsers skip C0 controls and spaces around a URL and drop tab/CR/LF inside it, so
-# "java\tscript:" runs as javascript:. We refuse such input instead of guessing what was meant.
-_CONTROL_OR_SPACE = re.compile(
-    r"[\x00-\x20\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-)
-_PROBE_ROUNDS = 3
+_PROBE_ROUNDS = 4
 _HOST_FORBIDDEN = re.compile(r"[\s<>\"'`{}|\\^%,;()\[\]]")
+_FIRST_SEGMENT = re.compile(r"[/?#]")
 _HIERARCHICAL = frozenset({"http", "https", "ws", "wss", "ftp", "ftps", "sftp"})
 
 
-def _hidden_schemes(text: str) -> set[str]:
-    """Every scheme ``text`` could be read as once entities or percent-escapes are decoded.
+def _decodings(text: str) -> set[str]:
+    """``text`` as it might read after entity and percent decoding, invisible characters dropped.
 
     A URL is often decoded more than once on its way to a browser (template -> attribute ->
-    redirect), so ``"javascript&colon;"``, ``"javascript%3A"`` and ``"&#106;avascript:"`` all get
-    a second look. A few rounds cover double encoding; each round only shortens the text.
+    redirect), so ``"javascript&colon;"``, ``"javascript%3A"``, ``"&#106;avascript:"`` and
+    doubly encoded variants all get a look. Entities are also decoded case-insensitively
+    (``&COLON;``) and backslashes dropped, as lenient decoders do. Each round only shortens the
+    text, and the number of rounds is fixed, so this stays linear in the input.
     """
-    schemes: set[str] = set()
-    candidates = {text}
+    seen = {text}
+    frontier = {text}
     for _ in range(_PROBE_ROUNDS):
         decoded: set[str] = set()
-        for candidate in candidates:
-            visible = INVISIBLE.sub("", _CONTROL_OR_SPACE.sub("", candidate))
-            match = _SCHEME.match(visible)
-            if match:
-                schemes.add(match.group(1).lower())
-            decoded.add(html.unescape(candidate))
-            decoded.add(unquote(candidate))
-        candidates = decoded - candidates
-        if not candidates:
+        for candidate in frontier:
+            decoded.update(
+                (html.unescape(candidate), html.unescape(candidate.lower()), unquote(candidate))
+            )
+        frontier = decoded - seen
+        if not frontier:
             break
-    return schemes
+        seen |= frontier
+    return {strip_ignorable(candidate).replace("\\", "") for candidate in seen}
 
 
 def _check_authority(parts: SplitResult, *, allow_credentials: bool, field: str) -> None:
@@ -113,11 +109,14 @@ def sanitize_url(
         raise ValidationError(field, "is empty")
     if len(text) > MAX_URL_LENGTH:
         raise ValidationError(field, f"is longer than {MAX_URL_LENGTH} characters")
-    if _CONTROL_OR_SPACE.search(text) or INVISIBLE.search(text):
+    # Browsers skip C0 controls and spaces around a URL and drop tab/CR/LF inside it, so
+    # "java\tscript:" runs as javascript:. Refuse such input instead of guessing what was meant.
+    if has_ignorable(text):
         raise ValidationError(field, "contains whitespace, control or invisible characters")
     if "\\" in text:
         raise ValidationError(field, "contains a backslash")
-    hidden = _hidden_schemes(text) - allowed
+    decodings = _decodings(text)
+    hidden = {m.group(1).lower() for d in decodings if (m := _SCHEME.match(d))} - allowed
     if hidden:
         raise ValidationError(field, f"uses a scheme that is not allowed ({sorted(hidden)[0]})")
     try:
@@ -130,6 +129,10 @@ def sanitize_url(
             raise ValidationError(field, "must be an absolute URL")
         if text.startswith("//"):
             raise ValidationError(field, "must not be scheme-relative (//host)")
+        # RFC 3986 forbids a colon in the first segment of a relative path; one that appears
+        # after decoding ("javascrip%5Crt:", "&!*javascript:") is an obfuscated scheme.
+        if any(":" in _FIRST_SEGMENT.split(d, maxsplit=1)[0] for d in decodings):
+            raise ValidationError(field, "looks like an obfuscated scheme")
         return text
     if scheme not in allowed:
         raise ValidationError(field, f"uses a scheme that is not allowed ({scheme})")

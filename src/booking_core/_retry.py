@@ -34,7 +34,7 @@ def run_transaction(attempt: Callable[[], T], *, attempts: int = _ATTEMPTS) -> T
     retrying = _t.Retrying(
         retry=_t.retry_if_exception_type(TransientStorageError),
         stop=_t.stop_after_attempt(attempts),
-        wait=_t.wait_none() if _testing else _t.wait_exponential_jitter(initial=0.01, max=0.5),
+        wait=_t.wait_none() if _testing else _t.wait_random_exponential(multiplier=0.01, max=0.5),
         reraise=True,
     )
     try:

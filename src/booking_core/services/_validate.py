@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from booking_core.errors import ValidationError
-from booking_core.sanitize import sanitize_plain_text, sanitize_slug
+from booking_core.sanitize import sanitize_email, sanitize_plain_text, sanitize_slug
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
 MAX_MONEY = 10**12  # minor units; far beyond any booking, far inside BIGINT
@@ -106,3 +106,12 @@ def text(value: Any, field: str, *, max_length: int = 5000) -> str:
 
 def slug(value: Any, field: str = "slug") -> str:
     return sanitize_slug(value, field=field)
+
+
+def customer_email(value: Any, field: str = "email") -> str:
+    """The identity of a customer: the normalized address, lowercased as a whole.
+
+    RFC 5321 lets a mailbox's local part be case-sensitive, but no real provider treats it so,
+    and "Ann@x.com" and "ann@x.com" are one customer to every business.
+    """
+    return sanitize_email(value, field=field).lower()

@@ -33,7 +33,7 @@ from booking_core.errors import (
 from booking_core.ports.calendar import CalendarPort
 from booking_core.ports.clock import Clock
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
-from booking_core.sanitize import sanitize_email, sanitize_phone
+from booking_core.sanitize import sanitize_phone
 from booking_core.services import _validate as v
 from booking_core.services._base import Service, load_tenant
 from booking_core.services.availability import (
@@ -52,7 +52,7 @@ def _customer_details(customer: Any) -> CustomerDetails:
     phone = customer.phone
     return CustomerDetails(
         name=v.name(customer.name, "customer.name"),
-        email=sanitize_email(customer.email, field="customer.email"),
+        email=v.customer_email(customer.email, "customer.email"),
         phone=None if phone in (None, "") else sanitize_phone(phone, field="customer.phone"),
     )
 
@@ -293,8 +293,8 @@ class BookingService(Service):
         return self._read(work)
 
     def list_for_dates(self, tenant_id: uuid.UUID, start: dt.date, end: dt.date) -> list[Booking]:
-        """All bookings (any status) with event dates in ``[start, end]``, by date."""
-        start, end = v.date_range(start, end)
+        """All bookings (any status) with event dates in ``[start, end]`` (≤ 10 years), by date."""
+        start, end = v.date_range(start, end, max_days=3660)
 
         def work(uow: UnitOfWork) -> list[Booking]:
             load_tenant(uow, tenant_id)

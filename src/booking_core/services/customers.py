@@ -7,7 +7,6 @@ import uuid
 from booking_core.domain.model import Customer
 from booking_core.errors import NotFoundError
 from booking_core.ports.repositories import UnitOfWork
-from booking_core.sanitize import sanitize_email
 from booking_core.services import _validate as v
 from booking_core.services._base import Service, load_tenant
 
@@ -30,7 +29,7 @@ class CustomerService(Service):
 
     def find_by_email(self, tenant_id: uuid.UUID, email: str) -> Customer | None:
         """The customer with that email (normalized first), or None."""
-        clean = sanitize_email(email)
+        clean = v.customer_email(email)
 
         def work(uow: UnitOfWork) -> Customer | None:
             load_tenant(uow, tenant_id)

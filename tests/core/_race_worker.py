@@ -1,0 +1,41 @@
+"""Worker of the multi-process race tests (importable by spawned processes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from booking_core.bootstrap import connect
+from booking_core.domain.model import CustomerDetails
+from booking_core.errors import BookingConflictError
+from booking_core.testing import ManualClock
+
+
+def race_worker(
+    url: str,
+    worker: int,
+    rounds: list[tuple[uuid.UUID, uuid.UUID, dt.date]],
+    barrier: Any,
+    results: Any,
+    now: dt.datetime,
+) -> None:
+    """For each round: wait for every worker at the barrier, then try to hold the date."""
+    clock = ManualClock(now)
+    pool = {"pool_size": 1, "max_overflow": 0} if url.startswith("postgresql") else {}
+    app = connect(url, clock=clock, **pool)
+    with app:
+        for index, (tenant_id, package_id, date) in enumerate(rounds):
+            barrier.wait(timeout=60)
+            try:
+                booking = app.bookings.hold(
+                    tenant_id,
+                    package_id=package_id,
+                    date=date,
+                    customer=CustomerDetails(f"Worker {worker}", f"w{worker}-{index}@example.com"),
+                )
+                results.put((index, "won", str(booking.id)))
+            except BookingConflictError as error:
+                results.put((index, type(error).__name__, error.date.isoformat()))
+            except Exception as error:  # noqa: BLE001 - reported to the parent, which fails
+                results.put((index, "error", repr(error)))

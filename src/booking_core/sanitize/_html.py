@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 
 import nh3
 
+from booking_core.errors import ValidationError
 from booking_core.sanitize._common import require_str, strip_ignorable
 
 __all__ = [
@@ -236,20 +237,24 @@ def sanitize_html(
         field: the name reported in the ``ValidationError``.
 
     Raises:
-        ValidationError: ``value`` is not a ``str``.
+        ValidationError: ``value`` is not a ``str`` or holds a lone surrogate (not encodable).
         ValueError: the allowlist names a tag from :data:`FORBIDDEN_TAGS`, an ``on*`` handler or
             an attribute from :data:`FORBIDDEN_ATTRIBUTES` (a programming error, not bad input).
     """
     if type(value) is not str:
         value = require_str(value, field)
     if allowed_tags is None and allowed_attributes is None:
-        cleaned: str = _DEFAULT_CLEANER.clean(value)
+        cleaner = _DEFAULT_CLEANER
     else:
         tags = DEFAULT_ALLOWED_TAGS if allowed_tags is None else frozenset(allowed_tags)
         attributes = _freeze(
             DEFAULT_ALLOWED_ATTRIBUTES if allowed_attributes is None else allowed_attributes
         )
-        cleaned = _cleaner(tags, attributes).clean(value)
+        cleaner = _cleaner(tags, attributes)
+    try:
+        cleaned: str = cleaner.clean(value)
+    except UnicodeEncodeError as exc:  # a lone surrogate cannot cross into Rust as UTF-8
+        raise ValidationError(field, "contains an unpaired surrogate character") from exc
     # A "&#13;" in the input comes out as a raw CR, which the next HTML parse turns into LF;
     # doing that here keeps sanitize_html(sanitize_html(x)) == sanitize_html(x).
     if "\r" in cleaned:

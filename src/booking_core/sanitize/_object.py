@@ -113,7 +113,9 @@ class _Walk:
                 rule = "text"
             sanitize = _BUILTIN[rule] if isinstance(rule, str) else rule
             return sanitize(value, field=_field(path))
-        if value is None or isinstance(value, _SCALARS):
+        if value is None:
+            return None
+        if isinstance(value, _SCALARS):
             if rule is None or rule == "passthrough":
                 return value
             raise ValidationError(_field(path), f"must be a string, not {type(value).__name__}")
@@ -178,9 +180,10 @@ def sanitize_object(
 
     Fields without a rule are not trusted: their strings become single-line plain text, and
     numbers, booleans and ``None`` are kept. ``"passthrough"`` copies a whole subtree untouched
-    (still within the bounds). A string rule applied to a non-string scalar is an error: every
-    sanitizer accepts only ``str``. Keys must be strings and are kept as they are; validate the
-    shape of the body (which keys exist) separately.
+    (still within the bounds). ``None`` is kept under every rule: JSON ``null`` means "no value",
+    and whether a field is required is the schema's business. A number or boolean under a string
+    rule is an error, as every sanitizer accepts only ``str``. Keys must be strings and are kept
+    as they are; validate the shape of the body (which keys exist) separately.
 
     The input is never modified: dicts (any ``Mapping``) come back as new ``dict``\\ s, lists and
     tuples as new ``list``\\ s. Errors name the offending field by its dotted path

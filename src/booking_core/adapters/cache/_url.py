@@ -96,7 +96,7 @@ def cache_from_url(url: str | None, **options: Any) -> CachePort:
             from booking_core.adapters.cache.redis import RedisCache  # noqa: PLC0415 - optional
 
             return RedisCache.from_url(client_url, cluster=cluster, **redis_options)
-        except ImportError as error:  # pragma: no cover - depends on the installed extras
+        except ImportError as error:
             msg = f"{scheme}:// needs the redis extra (pip install 'booking_core[redis]'): {error}"
             raise ValidationError("cache_url", msg) from None
         except (TypeError, ValueError) as error:

@@ -1,5 +1,29 @@
-"""booking_core: a multi-tenant booking core that never double-books."""
+"""booking_core: a multi-tenant booking core that never double-books.
 
+Start with :func:`connect` (SQLite or PostgreSQL) or :func:`booking_core.testing.in_memory_app`.
+Documented submodules: ``booking_core.sanitize``, ``booking_core.security``,
+``booking_core.testing``, ``booking_core.adapters.sqlalchemy`` (schema ``metadata``),
+``booking_core.adapters.cache``, ``booking_core.ports``.
+"""
+
+from booking_core.bootstrap import BookingApp, connect
+from booking_core.domain.model import (
+    AddOn,
+    BlackoutDate,
+    Booking,
+    BookingAddOn,
+    BookingPolicy,
+    BookingStatus,
+    Customer,
+    CustomerDetails,
+    DateAvailability,
+    Package,
+    PackageDetails,
+    Segment,
+    Tenant,
+    UnavailableReason,
+    Venue,
+)
 from booking_core.errors import (
     AlreadyExistsError,
     BookingConflictError,
@@ -14,27 +38,52 @@ from booking_core.errors import (
     PaymentError,
     StorageError,
     TenantInactiveError,
+    TransientStorageError,
     ValidationError,
     WebhookVerificationError,
 )
+from booking_core.ports.calendar import CalendarPort, NoCalendar
+from booking_core.ports.clock import Clock, SystemClock
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AddOn",
     "AlreadyExistsError",
+    "BlackoutDate",
+    "Booking",
+    "BookingAddOn",
+    "BookingApp",
     "BookingConflictError",
     "BookingCoreError",
+    "BookingPolicy",
+    "BookingStatus",
+    "CalendarPort",
+    "Clock",
     "ConflictError",
+    "Customer",
+    "CustomerDetails",
+    "DateAvailability",
     "DateUnavailableError",
     "HoldExpiredError",
     "IdempotencyKeyReusedError",
     "InvalidTransitionError",
     "LockTimeoutError",
+    "NoCalendar",
     "NotFoundError",
+    "Package",
+    "PackageDetails",
     "PaymentError",
+    "Segment",
     "StorageError",
+    "SystemClock",
+    "Tenant",
     "TenantInactiveError",
+    "TransientStorageError",
+    "UnavailableReason",
     "ValidationError",
+    "Venue",
     "WebhookVerificationError",
     "__version__",
+    "connect",
 ]

@@ -10,7 +10,7 @@ the adapter edge and never escape::
     ├── ConflictError                the request clashes with stored state
     │   ├── AlreadyExistsError       a unique key (slug, email, name) is taken
     │   ├── BookingConflictError     the date is full (names the date)
-    │   │   └── DateUnavailableError the date is closed (blackout, calendar, past, too soon/far)
+    │   ├── DateUnavailableError     the date is closed: blackout, calendar, past, too soon/far
     │   └── IdempotencyKeyReusedError  same key, different request
     ├── InvalidTransitionError       a booking cannot move from its status to the asked one
     │   └── HoldExpiredError         the hold lapsed before it was confirmed
@@ -94,11 +94,15 @@ class BookingConflictError(ConflictError):
         self.date = date
 
 
-class DateUnavailableError(BookingConflictError):
-    """The date is closed for a reason other than capacity (``reason`` says which)."""
+class DateUnavailableError(ConflictError):
+    """The date is closed for a reason other than capacity; ``date`` and ``reason`` say which.
+
+    Not a :class:`BookingConflictError`: "full" and "closed" call for different answers.
+    """
 
     def __init__(self, date: dt.date, reason: str) -> None:
-        super().__init__(date, f"{date.isoformat()} is unavailable ({reason})")
+        super().__init__(f"{date.isoformat()} is unavailable ({reason})")
+        self.date = date
         self.reason = reason
 
 

@@ -1,0 +1,1 @@
+"""Application services: the public use cases, built on the ports."""

@@ -194,3 +194,21 @@ def test_decoded_responses_are_refused(server: RedisProcess) -> None:
             RedisCache(client)
     finally:
         close_client(client)
+
+
+def test_key_builder_shortcuts_agree() -> None:
+    """triple() and many() build exactly the keys of the one-key methods."""
+    keys = KeyBuilder("app")
+    tenant = uuid.uuid4()
+    assert keys.triple(tenant, NS, "k") == (
+        keys.tenant_generation(tenant),
+        keys.namespace_generation(tenant, NS),
+        keys.entry(tenant, NS, "k"),
+    )
+    assert keys.many(tenant, NS, ["a", "b"]) == [
+        keys.tenant_generation(tenant),
+        keys.namespace_generation(tenant, NS),
+        keys.entry(tenant, NS, "a"),
+        keys.entry(tenant, NS, "b"),
+    ]
+    assert keys.tenant_base(tenant) == f"app:{{{tenant}}}"

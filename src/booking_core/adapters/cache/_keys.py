@@ -48,6 +48,26 @@ class KeyBuilder:
     def entry(self, tenant_id: uuid.UUID, namespace: str, key: str) -> str:
         return f"{self.prefix}:{{{tenant_id}}}:ns:{namespace}:k:{key}"
 
+    def triple(self, tenant_id: uuid.UUID, namespace: str, key: str) -> tuple[str, str, str]:
+        """``(tenant generation, namespace generation, entry)``: what one read fetches.
+
+        Same strings as the three methods above, with the tenant formatted once (formatting a
+        UUID is the costliest part of building keys).
+        """
+        base = f"{self.prefix}:{{{tenant_id}}}"
+        namespace_base = f"{base}:ns:{namespace}"
+        return f"{base}:gen", f"{namespace_base}:gen", f"{namespace_base}:k:{key}"
+
+    def many(self, tenant_id: uuid.UUID, namespace: str, keys: list[str]) -> list[str]:
+        """The two generation keys, then one entry key per item of ``keys`` (for ``MGET``)."""
+        base = f"{self.prefix}:{{{tenant_id}}}"
+        namespace_base = f"{base}:ns:{namespace}"
+        return [
+            f"{base}:gen",
+            f"{namespace_base}:gen",
+            *(f"{namespace_base}:k:{key}" for key in keys),
+        ]
+
     def tenant_pattern(self, tenant_id: uuid.UUID) -> str:
         """A SCAN ``MATCH`` pattern for all of a tenant's keys (tools and benchmarks only)."""
         # the tenant's braces are literal in a glob; prefix has no glob chars by construction

@@ -314,12 +314,7 @@ class RedisCache:
     def get(self, tenant_id: uuid.UUID, namespace: str, key: str) -> CacheLookup:
         """Read one entry in one round trip (``MGET``); see the port."""
         self._namespace(namespace)
-        keys = self._keys
-        names = (
-            keys.tenant_generation(tenant_id),
-            keys.namespace_generation(tenant_id, namespace),
-            keys.entry(tenant_id, namespace, key),
-        )
+        names = self._keys.triple(tenant_id, namespace, key)
         ok, reply = self._run(lambda client: client.mget(names))
         if not ok or reply is None:
             with self._lock:
@@ -344,12 +339,7 @@ class RedisCache:
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        builder = self._keys
-        names = [
-            builder.tenant_generation(tenant_id),
-            builder.namespace_generation(tenant_id, namespace),
-            *(builder.entry(tenant_id, namespace, key) for key in wanted),
-        ]
+        names = self._keys.many(tenant_id, namespace, wanted)
         ok, reply = self._run(lambda client: client.mget(names))
         if not ok or reply is None:
             with self._lock:
@@ -403,12 +393,7 @@ class RedisCache:
         text = encode(value)
         if token is not None and not token.known:
             return False
-        keys = self._keys
-        names = [
-            keys.tenant_generation(tenant_id),
-            keys.namespace_generation(tenant_id, namespace),
-            keys.entry(tenant_id, namespace, key),
-        ]
+        names = self._keys.triple(tenant_id, namespace, key)
         args: list[str | int] = [
             "" if token is None else str(token.tenant),
             "" if token is None else str(token.namespace),
@@ -477,7 +462,7 @@ class RedisCache:
         try:
             if isinstance(client, RedisCluster):
                 # RedisCluster.close() leaves each node's pooled sockets open: close them too
-                for node in client.get_nodes():
+                for node in client.get_nodes():  # type: ignore[no-untyped-call]
                     if node.redis_connection is not None:
                         node.redis_connection.connection_pool.disconnect()
                 client.close()

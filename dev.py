@@ -27,7 +27,7 @@ def _pyproject_digest() -> str:
 
 def ensure_environment() -> None:
     """Create the virtualenv and install `booking_core[dev]` into it when needed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit("booking_core needs Python 3.11 or newer")
     if not PYTHON.exists():
         print("dev: creating .venv", flush=True)

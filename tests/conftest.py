@@ -1,8 +1,9 @@
 """Shared fixtures: where the real services are, and how their absence is reported.
 
 A test that needs PostgreSQL or Redis asks for ``postgres_url`` / ``redis_url``. When the service
-is unreachable the test is skipped with the reason printed (``-ra``), except under ``CI=true``, where
-an unreachable service fails the test: CI must never count a test that could not run as passed.
+is unreachable the test is skipped with the reason printed (``-ra``), except under ``CI=true``,
+where an unreachable service fails the test: CI must never count a test that could not run as
+passed.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -90,5 +90,5 @@ def pytest_report_header() -> list[str]:
 
 
 @pytest.fixture
-def tmp_sqlite_url(tmp_path: Path) -> Iterator[str]:
-    yield f"sqlite:///{tmp_path / 'booking.db'}"
+def tmp_sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'booking.db'}"

@@ -19,7 +19,7 @@ _ATTEMPTS = 5
 _testing = False
 
 
-def set_testing(enabled: bool) -> None:  # noqa: FBT001 - a switch, read as set_testing(True)
+def set_testing(enabled: bool) -> None:
     """Turn off backoff sleeps (retries still happen), for fast deterministic tests."""
     global _testing  # noqa: PLW0603 - one process-wide switch, like stamina's
     _testing = enabled

@@ -153,7 +153,7 @@ class StorageError(BookingCoreError):
 
 
 class TransientStorageError(StorageError):
-    """A retryable storage failure: serialization failure, deadlock, lock not available, SQLite busy.
+    """A retryable storage failure: serialization, deadlock, lock not available, SQLite busy.
 
     Adapters raise it; services retry the whole transaction a bounded number of times and raise
     :class:`LockTimeoutError` when the retries run out, so callers normally never see this one.

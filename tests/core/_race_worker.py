@@ -37,5 +37,5 @@ def race_worker(
                 results.put((index, "won", str(booking.id)))
             except BookingConflictError as error:
                 results.put((index, type(error).__name__, error.date.isoformat()))
-            except Exception as error:  # noqa: BLE001 - reported to the parent, which fails
+            except Exception as error:
                 results.put((index, "error", repr(error)))

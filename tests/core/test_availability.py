@@ -60,7 +60,9 @@ def test_calendar_port_marks_busy_after_booked() -> None:
     book(app, shop, dt.date(2030, 6, 22))
     calendar.busy.add(dt.date(2030, 6, 22))  # the calendar learns of it after the booking
     calendar.calls.clear()
-    got = app.availability.unavailable_dates(shop.tenant.id, dt.date(2030, 6, 1), dt.date(2030, 6, 30))
+    got = app.availability.unavailable_dates(
+        shop.tenant.id, dt.date(2030, 6, 1), dt.date(2030, 6, 30)
+    )
     reasons = {d.date.day: d.reason for d in got}
     assert reasons[21] == "calendar"
     assert reasons[22] == "booked"
@@ -104,7 +106,9 @@ def test_bad_ranges_and_venues(app: BookingApp, shop: Shop) -> None:
         app.availability.check(tid, dt.date(2030, 7, 1), venue_id=uuid.uuid4())
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_range_query_count_is_constant(backend: str, request: pytest.FixtureRequest) -> None:
     """A day and a whole month cost the same number of statements."""
     fixture = "pg_database_url" if backend == "postgres" else "sqlite_file_url"
@@ -120,10 +124,14 @@ def test_range_query_count_is_constant(backend: str, request: pytest.FixtureRequ
         engine = app.uow.engine  # type: ignore[attr-defined]
         event.listen(engine, "before_cursor_execute", count)
         try:
-            app.availability.unavailable_dates(shop.tenant.id, dt.date(2030, 7, 1), dt.date(2030, 7, 1))
+            app.availability.unavailable_dates(
+                shop.tenant.id, dt.date(2030, 7, 1), dt.date(2030, 7, 1)
+            )
             one_day = len(statements)
             statements.clear()
-            app.availability.unavailable_dates(shop.tenant.id, dt.date(2030, 7, 1), dt.date(2030, 7, 31))
+            app.availability.unavailable_dates(
+                shop.tenant.id, dt.date(2030, 7, 1), dt.date(2030, 7, 31)
+            )
             month = len(statements)
         finally:
             event.remove(engine, "before_cursor_execute", count)

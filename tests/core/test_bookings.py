@@ -36,7 +36,9 @@ def hold(app: BookingApp, shop: Shop, date: dt.date = DAY, email: str = "ann@exa
     )
 
 
-def test_hold_snapshots_price_commission_and_expiry(app: BookingApp, shop: Shop, clock: ManualClock) -> None:
+def test_hold_snapshots_price_commission_and_expiry(
+    app: BookingApp, shop: Shop, clock: ManualClock
+) -> None:
     """A hold is PENDING with package + add-on prices frozen, commission and a 15 min expiry."""
     booking = app.bookings.hold(
         shop.tenant.id,
@@ -57,7 +59,11 @@ def test_hold_snapshots_price_commission_and_expiry(app: BookingApp, shop: Shop,
     app.catalog.update_package(shop.tenant.id, shop.package.id, base_price=1)
     app.catalog.update_add_on(shop.tenant.id, shop.album.id, price=1)
     again = app.bookings.get(shop.tenant.id, booking.id)
-    assert (again.total, again.package_price, again.add_ons[0].unit_price) == (259_000, 250_000, 4_500)
+    assert (again.total, again.package_price, again.add_ons[0].unit_price) == (
+        259_000,
+        250_000,
+        4_500,
+    )
 
 
 def test_customer_is_reused_by_normalized_email(app: BookingApp, shop: Shop) -> None:
@@ -78,7 +84,7 @@ def test_customer_is_reused_by_normalized_email(app: BookingApp, shop: Shop) -> 
 
 
 def test_plain_text_is_not_html_escaped(app: BookingApp, shop: Shop) -> None:
-    """"O'Brien & Sons <b>x</b>" is stored as "O'Brien & Sons x" (the seed stored O&#x27;Brien)."""
+    """ "O'Brien & Sons <b>x</b>" is stored as "O'Brien & Sons x" (the seed stored O&#x27;Brien)."""
     booking = app.bookings.hold(
         shop.tenant.id,
         package_id=shop.package.id,
@@ -88,8 +94,10 @@ def test_plain_text_is_not_html_escaped(app: BookingApp, shop: Shop) -> None:
     assert app.customers.get(shop.tenant.id, booking.customer_id).name == "O'Brien & Sons x"
 
 
-def test_second_hold_on_a_full_date_conflicts_and_writes_nothing(app: BookingApp, shop: Shop) -> None:
-    """Capacity 1: the second hold raises BookingConflictError naming the date; no customer is left."""
+def test_second_hold_on_a_full_date_conflicts_and_writes_nothing(
+    app: BookingApp, shop: Shop
+) -> None:
+    """Capacity 1: the second hold raises BookingConflictError naming the date; nothing is left."""
     hold(app, shop)
     with pytest.raises(BookingConflictError) as caught:
         hold(app, shop, email="late@example.com")
@@ -120,7 +128,9 @@ def test_cancel_frees_the_date_at_once(app: BookingApp, shop: Shop) -> None:
     assert hold(app, shop, email="next@example.com").status is BookingStatus.PENDING
 
 
-def test_lapsed_hold_frees_the_date_before_the_sweep(app: BookingApp, shop: Shop, clock: ManualClock) -> None:
+def test_lapsed_hold_frees_the_date_before_the_sweep(
+    app: BookingApp, shop: Shop, clock: ManualClock
+) -> None:
     """Once its TTL passes a hold no longer blocks, reads EXPIRED, and cannot be confirmed."""
     first = hold(app, shop)
     clock.advance(dt.timedelta(minutes=15))
@@ -200,7 +210,10 @@ def test_closed_dates_refuse_holds_with_their_reason(app: BookingApp, shop: Shop
     with pytest.raises(DateUnavailableError) as caught:
         hold(app, shop, date=dt.date(2033, 1, 1))
     assert caught.value.reason == "too_far"
-    assert app.bookings.list_for_dates(shop.tenant.id, dt.date(2030, 1, 1), dt.date(2033, 12, 31)) == []
+    assert (
+        app.bookings.list_for_dates(shop.tenant.id, dt.date(2030, 1, 1), dt.date(2033, 12, 31))
+        == []
+    )
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,12 @@ import pytest
 
 from booking_core.bootstrap import BookingApp
 from booking_core.domain.model import BookingPolicy
-from booking_core.errors import AlreadyExistsError, NotFoundError, TenantInactiveError, ValidationError
+from booking_core.errors import (
+    AlreadyExistsError,
+    NotFoundError,
+    TenantInactiveError,
+    ValidationError,
+)
 
 from .conftest import Shop, make_shop, unique_slug
 
@@ -19,7 +24,11 @@ def test_tenant_create_get_and_validation(app: BookingApp) -> None:
     tenant = app.tenants.create(
         slug=slug, name="Acme", timezone="Asia/Kolkata", currency="inr", commission_percent="12.5"
     )
-    assert (tenant.currency, tenant.commission_percent, tenant.active) == ("INR", Decimal("12.5"), True)
+    assert (tenant.currency, tenant.commission_percent, tenant.active) == (
+        "INR",
+        Decimal("12.5"),
+        True,
+    )
     assert app.tenants.get(tenant.id) == tenant
     assert app.tenants.get_by_slug(slug) == tenant
     with pytest.raises(AlreadyExistsError) as caught:
@@ -40,7 +49,12 @@ def test_tenant_create_get_and_validation(app: BookingApp) -> None:
         ("policy.horizon_days", {"policy": BookingPolicy(min_notice_days=5, horizon_days=2)}),
     ]
     for field, override in bad:
-        args: dict[str, object] = {"slug": unique_slug(), "name": "X", "timezone": "UTC", "currency": "EUR"}
+        args: dict[str, object] = {
+            "slug": unique_slug(),
+            "name": "X",
+            "timezone": "UTC",
+            "currency": "EUR",
+        }
         args.update(override)
         with pytest.raises(ValidationError) as error:
             app.tenants.create(**args)  # type: ignore[arg-type]
@@ -65,8 +79,14 @@ def test_catalog_listing_and_package_details(app: BookingApp, shop: Shop) -> Non
     tid = shop.tenant.id
     other = app.catalog.create_segment(tid, slug="portraits", name="Portraits", sort_order=-1)
     app.catalog.create_package(tid, slug="mini", name="Mini", base_price=9_900, segment_id=other.id)
-    app.catalog.create_package(tid, slug="silver", name="Silver", base_price=150_000,
-                               segment_id=shop.segment.id, group_order=-1)
+    app.catalog.create_package(
+        tid,
+        slug="silver",
+        name="Silver",
+        base_price=150_000,
+        segment_id=shop.segment.id,
+        group_order=-1,
+    )
     assert [s.slug for s in app.catalog.list_segments(tid)] == ["portraits", "weddings"]
     assert [p.slug for p in app.catalog.list_packages(tid, "weddings")] == ["silver", "gold"]
     assert {p.slug for p in app.catalog.list_packages(tid)} == {"mini", "silver", "gold"}
@@ -85,17 +105,23 @@ def test_catalog_listing_and_package_details(app: BookingApp, shop: Shop) -> Non
 
 def test_catalog_text_is_sanitized_not_escaped(app: BookingApp, shop: Shop) -> None:
     package = app.catalog.update_package(
-        shop.tenant.id, shop.package.id,
-        name="Gold <script>alert(1)</script>& Co", description="Line 1\nLine 2\x00",
+        shop.tenant.id,
+        shop.package.id,
+        name="Gold <script>alert(1)</script>& Co",
+        description="Line 1\nLine 2\x00",
         photo_urls=["https://cdn.example.com/a.jpg"],
     )
     assert package.name == "Gold & Co"
     assert package.description == "Line 1\nLine 2"
     with pytest.raises(ValidationError) as caught:
-        app.catalog.update_package(shop.tenant.id, shop.package.id, photo_urls=["javascript:alert(1)"])
+        app.catalog.update_package(
+            shop.tenant.id, shop.package.id, photo_urls=["javascript:alert(1)"]
+        )
     assert caught.value.field == "photo_urls.0"
     with pytest.raises(ValidationError):
-        app.catalog.update_package(shop.tenant.id, shop.package.id, photo_urls=["https://x.io/a"] * 6)
+        app.catalog.update_package(
+            shop.tenant.id, shop.package.id, photo_urls=["https://x.io/a"] * 6
+        )
     with pytest.raises(ValidationError) as caught:
         app.catalog.update_package(shop.tenant.id, shop.package.id, colour="red")
     assert caught.value.field == "colour"
@@ -132,7 +158,9 @@ def test_uniqueness_is_per_tenant(app: BookingApp, shop: Shop) -> None:
         ("group_order", {"group_order": None}),
     ],
 )
-def test_package_validation(app: BookingApp, shop: Shop, field: str, kwargs: dict[str, object]) -> None:
+def test_package_validation(
+    app: BookingApp, shop: Shop, field: str, kwargs: dict[str, object]
+) -> None:
     args: dict[str, object] = {"slug": "new", "name": "New", "base_price": 100}
     args.update(kwargs)
     with pytest.raises(ValidationError) as caught:
@@ -144,8 +172,9 @@ def test_package_validation(app: BookingApp, shop: Shop, field: str, kwargs: dic
 def test_offer_add_on_rules(app: BookingApp, shop: Shop) -> None:
     tid = shop.tenant.id
     other_segment = app.catalog.create_segment(tid, slug="corporate", name="Corporate")
-    scoped = app.catalog.create_add_on(tid, slug="badge", name="Badge", price=100,
-                                       segment_id=other_segment.id)
+    scoped = app.catalog.create_add_on(
+        tid, slug="badge", name="Badge", price=100, segment_id=other_segment.id
+    )
     with pytest.raises(ValidationError):
         app.catalog.offer_add_on(tid, shop.package.id, scoped.id)
     app.catalog.offer_add_on(tid, shop.package.id, shop.drone.id)

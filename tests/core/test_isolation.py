@@ -18,7 +18,10 @@ DAY = dt.date(2030, 9, 20)
 def test_tenant_b_cannot_read_or_change_tenant_a(app: BookingApp) -> None:
     a, b = make_shop(app), make_shop(app)
     booking = app.bookings.hold(
-        a.tenant.id, package_id=a.package.id, date=DAY, customer=CustomerDetails("A", "a@example.com")
+        a.tenant.id,
+        package_id=a.package.id,
+        date=DAY,
+        customer=CustomerDetails("A", "a@example.com"),
     )
     venue = app.catalog.create_venue(a.tenant.id, name="A Hall")
     for call in (
@@ -31,11 +34,17 @@ def test_tenant_b_cannot_read_or_change_tenant_a(app: BookingApp) -> None:
         lambda: app.catalog.update_venue(b.tenant.id, venue.id, capacity=9),
         lambda: app.availability.check(b.tenant.id, DAY, venue_id=venue.id),
         lambda: app.bookings.hold(
-            b.tenant.id, package_id=a.package.id, date=DAY, customer=CustomerDetails("B", "b@example.com")
+            b.tenant.id,
+            package_id=a.package.id,
+            date=DAY,
+            customer=CustomerDetails("B", "b@example.com"),
         ),
         lambda: app.bookings.hold(
-            b.tenant.id, package_id=b.package.id, date=DAY,
-            customer=CustomerDetails("B", "b@example.com"), add_ons={a.album.id: 1},
+            b.tenant.id,
+            package_id=b.package.id,
+            date=DAY,
+            customer=CustomerDetails("B", "b@example.com"),
+            add_ons={a.album.id: 1},
         ),
     ):
         with pytest.raises(NotFoundError):
@@ -50,7 +59,10 @@ def test_tenant_b_cannot_read_or_change_tenant_a(app: BookingApp) -> None:
     assert app.catalog.list_venues(a.tenant.id)[0].capacity == 1
     # the same email in B is a different customer
     mine = app.bookings.hold(
-        b.tenant.id, package_id=b.package.id, date=DAY, customer=CustomerDetails("A", "a@example.com")
+        b.tenant.id,
+        package_id=b.package.id,
+        date=DAY,
+        customer=CustomerDetails("A", "a@example.com"),
     )
     assert mine.customer_id != booking.customer_id
     assert app.bookings.expire_holds(tenant_id=b.tenant.id) == []

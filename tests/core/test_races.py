@@ -21,10 +21,9 @@ from booking_core.adapters.sqlalchemy import tables as t
 from booking_core.bootstrap import BookingApp, connect
 from booking_core.domain.model import BookingPolicy, BookingStatus, CustomerDetails
 from booking_core.errors import BookingConflictError, InvalidTransitionError
-
-from ._race_worker import race_worker
 from booking_core.testing import ManualClock
 
+from ._race_worker import race_worker
 from .conftest import START, Shop, make_shop
 
 WORKERS = 16
@@ -40,7 +39,7 @@ def race(n: int, attempt: Callable[[int], Any]) -> list[Any]:
         barrier.wait(timeout=30)
         try:
             results[i] = attempt(i)
-        except Exception as error:  # noqa: BLE001 - collected and asserted on
+        except Exception as error:
             results[i] = error
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
@@ -64,7 +63,7 @@ def test_threads_exactly_capacity_win(app: BookingApp, capacity: int) -> None:
         date = dt.date(2030, 10, 1) + dt.timedelta(days=round_no)
         results = race(
             WORKERS,
-            lambda i, date=date: app.bookings.hold(  # type: ignore[misc]
+            lambda i, date=date, round_no=round_no: app.bookings.hold(  # type: ignore[misc]
                 shop.tenant.id,
                 package_id=shop.package.id,
                 date=date,
@@ -84,7 +83,9 @@ def _db_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_processes_exactly_capacity_win(backend: str, request: pytest.FixtureRequest) -> None:
     """16 processes, each with its own engine, race for dates of capacity 1 and 3."""
     url = _db_url(backend, request)
@@ -157,10 +158,18 @@ def test_naive_check_then_insert_double_books(request: pytest.FixtureRequest) ->
                 source = customers[i]
                 conn.execute(
                     insert(t.bookings).values(
-                        tenant_id=shop.tenant.id, id=uuid.uuid4(), package_id=shop.package.id,
-                        customer_id=source.customer_id, event_date=date, status="PENDING",
-                        package_price=1, total=1, commission=0, currency="EUR",
-                        created_at=source.created_at, expires_at=source.expires_at,
+                        tenant_id=shop.tenant.id,
+                        id=uuid.uuid4(),
+                        package_id=shop.package.id,
+                        customer_id=source.customer_id,
+                        event_date=date,
+                        status="PENDING",
+                        package_price=1,
+                        total=1,
+                        commission=0,
+                        currency="EUR",
+                        created_at=source.created_at,
+                        expires_at=source.expires_at,
                     )
                 )
                 return True
@@ -176,7 +185,9 @@ def test_confirm_racing_cancel_has_one_outcome(app: BookingApp) -> None:
     for round_no in range(ROUNDS):
         date = dt.date(2031, 1, 5) + dt.timedelta(days=round_no)
         booking = app.bookings.hold(
-            shop.tenant.id, package_id=shop.package.id, date=date,
+            shop.tenant.id,
+            package_id=shop.package.id,
+            date=date,
             customer=CustomerDetails("R", f"r{round_no}@example.com"),
         )
 

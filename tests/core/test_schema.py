@@ -19,11 +19,13 @@ from .conftest import START, make_shop
 
 
 def test_tenant_id_leads_every_key_and_index() -> None:
-    """Citus-style: every PK, unique constraint and index starts with tenant_id (or is the tenant)."""
+    """Citus-style: every PK, unique constraint and index starts with tenant_id."""
     for table in metadata.sorted_tables:
         if table is t.tenants:
             continue
-        keys = [c for c in table.constraints if isinstance(c, PrimaryKeyConstraint | UniqueConstraint)]
+        keys = [
+            c for c in table.constraints if isinstance(c, PrimaryKeyConstraint | UniqueConstraint)
+        ]
         for key in [*keys, *table.indexes]:
             assert isinstance(key, PrimaryKeyConstraint | UniqueConstraint | Index)
             first = next(iter(key.columns))
@@ -37,10 +39,12 @@ def test_references_inside_a_tenant_are_composite() -> None:
             columns = [c.name for c in fk.columns]
             assert columns[0] == "tenant_id", (table.name, columns)
             if fk.referred_table is not t.tenants:
-                assert [e.column.name for e in fk.elements][0] == "tenant_id"
+                assert next(e.column.name for e in fk.elements) == "tenant_id"
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_database_refuses_booking_of_another_tenants_package(
     backend: str, request: pytest.FixtureRequest
 ) -> None:
@@ -77,13 +81,19 @@ def test_database_refuses_booking_of_another_tenants_package(
         with pytest.raises(IntegrityError), engine.begin() as conn:
             conn.execute(
                 insert(t.booking_claims).values(
-                    tenant_id=shop_a.tenant.id, resource_id=uuid.UUID(int=0),
-                    claim_date=dt.date(2030, 9, 2), seat=0, booking_id=row["id"], expires_at=None,
+                    tenant_id=shop_a.tenant.id,
+                    resource_id=uuid.UUID(int=0),
+                    claim_date=dt.date(2030, 9, 2),
+                    seat=0,
+                    booking_id=row["id"],
+                    expires_at=None,
                 )
             )
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_create_schema_is_idempotent(backend: str, request: pytest.FixtureRequest) -> None:
     fixture = "pg_database_url" if backend == "postgres" else "sqlite_file_url"
     with connect(request.getfixturevalue(fixture)) as app:

@@ -20,7 +20,9 @@ from booking_core.services import _validate as v
 from booking_core.services._base import Service, load_tenant
 
 
-def capacity_for(uow: UnitOfWork, tenant: Tenant, venue_id: uuid.UUID | None) -> tuple[uuid.UUID | None, int]:
+def capacity_for(
+    uow: UnitOfWork, tenant: Tenant, venue_id: uuid.UUID | None
+) -> tuple[uuid.UUID | None, int]:
     """(venue id, capacity) of the pool a booking draws from; the venue must be active."""
     if venue_id is None:
         return None, tenant.policy.capacity_per_date
@@ -44,7 +46,9 @@ class AvailabilityService(Service):
         end: dt.date,
         venue_id: uuid.UUID | None,
     ) -> list[DateAvailability]:
-        def work(uow: UnitOfWork) -> tuple[Tenant, int, set[dt.date], dict[dt.date, int], dt.datetime]:
+        def work(
+            uow: UnitOfWork,
+        ) -> tuple[Tenant, int, set[dt.date], dict[dt.date, int], dt.datetime]:
             tenant = load_tenant(uow, tenant_id)
             venue, capacity = capacity_for(uow, tenant, venue_id)
             now = self._clock.now()
@@ -98,7 +102,9 @@ class AvailabilityService(Service):
         start, end = v.date_range(start, end)
         return self._evaluate(tenant_id, start, end, venue_id)
 
-    def add_blackout(self, tenant_id: uuid.UUID, date: dt.date, *, reason: str = "") -> BlackoutDate:
+    def add_blackout(
+        self, tenant_id: uuid.UUID, date: dt.date, *, reason: str = ""
+    ) -> BlackoutDate:
         """Close a date for new bookings (existing bookings stay). Idempotent."""
         blackout = BlackoutDate(
             v.uuid_(tenant_id, "tenant_id"), v.date_(date), v.text(reason, "reason", max_length=500)

@@ -84,11 +84,18 @@ class CatalogService(Service):
 
     # --- writes ----------------------------------------------------------------------------
 
-    def _create(self, tenant_id: uuid.UUID, entity: E, add: Callable[[UnitOfWork, E], None]) -> E:
+    def _create(
+        self,
+        tenant_id: uuid.UUID,
+        entity: E,
+        add: Callable[[UnitOfWork, E], None],
+        *,
+        segment_id: uuid.UUID | None = None,
+    ) -> E:
         def work(uow: UnitOfWork) -> E:
             load_tenant(uow, tenant_id)
-            if isinstance(entity, Package | AddOn) and entity.segment_id is not None:
-                self._segment(uow, entity.tenant_id, entity.segment_id)
+            if segment_id is not None:
+                self._segment(uow, entity.tenant_id, segment_id)
             add(uow, entity)
             return entity
 
@@ -143,13 +150,19 @@ class CatalogService(Service):
             slug=v.slug(slug),
             **_clean(
                 _SEGMENT_FIELDS,
-                {"name": name, "heading": heading, "description": description,
-                 "sort_order": sort_order},
+                {
+                    "name": name,
+                    "heading": heading,
+                    "description": description,
+                    "sort_order": sort_order,
+                },
             ),
         )
         return self._create(tenant_id, segment, lambda uow, e: uow.segments.add(e))
 
-    def update_segment(self, tenant_id: uuid.UUID, segment_id: uuid.UUID, **changes: Any) -> Segment:
+    def update_segment(
+        self, tenant_id: uuid.UUID, segment_id: uuid.UUID, **changes: Any
+    ) -> Segment:
         """Change fields of a segment: name, heading, description, sort_order, active."""
         result: Segment = self._update(tenant_id, segment_id, "segment", _SEGMENT_FIELDS, changes)
         return result
@@ -174,14 +187,24 @@ class CatalogService(Service):
             slug=v.slug(slug),
             **_clean(
                 _PACKAGE_FIELDS,
-                {"name": name, "base_price": base_price, "description": description,
-                 "segment_id": segment_id, "grouping": grouping, "group_order": group_order,
-                 "photo_urls": photo_urls},
+                {
+                    "name": name,
+                    "base_price": base_price,
+                    "description": description,
+                    "segment_id": segment_id,
+                    "grouping": grouping,
+                    "group_order": group_order,
+                    "photo_urls": photo_urls,
+                },
             ),
         )
-        return self._create(tenant_id, package, lambda uow, e: uow.packages.add(e))
+        return self._create(
+            tenant_id, package, lambda uow, e: uow.packages.add(e), segment_id=package.segment_id
+        )
 
-    def update_package(self, tenant_id: uuid.UUID, package_id: uuid.UUID, **changes: Any) -> Package:
+    def update_package(
+        self, tenant_id: uuid.UUID, package_id: uuid.UUID, **changes: Any
+    ) -> Package:
         """Change package fields (name, description, base_price, segment_id, grouping,
         group_order, photo_urls, active). Existing bookings keep their price snapshot."""
         result: Package = self._update(tenant_id, package_id, "package", _PACKAGE_FIELDS, changes)
@@ -208,11 +231,17 @@ class CatalogService(Service):
             slug=v.slug(slug),
             **_clean(
                 _ADD_ON_FIELDS,
-                {"name": name, "price": price, "description": description,
-                 "segment_id": segment_id},
+                {
+                    "name": name,
+                    "price": price,
+                    "description": description,
+                    "segment_id": segment_id,
+                },
             ),
         )
-        return self._create(tenant_id, add_on, lambda uow, e: uow.add_ons.add(e))
+        return self._create(
+            tenant_id, add_on, lambda uow, e: uow.add_ons.add(e), segment_id=add_on.segment_id
+        )
 
     def update_add_on(self, tenant_id: uuid.UUID, add_on_id: uuid.UUID, **changes: Any) -> AddOn:
         """Change add-on fields (name, description, price, segment_id, active)."""
@@ -240,8 +269,14 @@ class CatalogService(Service):
             tenant_id=v.uuid_(tenant_id, "tenant_id"),
             **_clean(
                 _VENUE_FIELDS,
-                {"name": name, "address": address, "city": city, "postal_code": postal_code,
-                 "country": country, "capacity": capacity},
+                {
+                    "name": name,
+                    "address": address,
+                    "city": city,
+                    "postal_code": postal_code,
+                    "country": country,
+                    "capacity": capacity,
+                },
             ),
         )
         return self._create(tenant_id, venue, lambda uow, e: uow.venues.add(e))
@@ -292,7 +327,9 @@ class CatalogService(Service):
 
     # --- reads -----------------------------------------------------------------------------
 
-    def list_segments(self, tenant_id: uuid.UUID, *, include_inactive: bool = False) -> list[Segment]:
+    def list_segments(
+        self, tenant_id: uuid.UUID, *, include_inactive: bool = False
+    ) -> list[Segment]:
         """Segments in display order (sort_order, then slug)."""
 
         def work(uow: UnitOfWork) -> list[Segment]:

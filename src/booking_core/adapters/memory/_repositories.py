@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import uuid
 from collections.abc import Iterable
@@ -62,7 +63,7 @@ class MemorySegmentRepository:
     def get_by_slug(self, tenant_id: uuid.UUID, slug: str) -> Segment | None:
         return self._table.find("slug", tenant_id, slug)
 
-    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> list[Segment]:
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[Segment]:
         rows = [s for s in self._table.rows(tenant_id) if s.active or not active_only]
         return sorted(rows, key=lambda s: (s.sort_order, s.slug))
 
@@ -86,7 +87,7 @@ class MemoryPackageRepository:
 
     def list(
         self, tenant_id: uuid.UUID, *, segment_id: uuid.UUID | None, active_only: bool
-    ) -> list[Package]:
+    ) -> builtins.list[Package]:
         rows = [
             p
             for p in self._table.rows(tenant_id)
@@ -106,7 +107,7 @@ class MemoryPackageRepository:
     ) -> None:
         self._db.offers.pop((tenant_id, package_id, add_on_id))
 
-    def offered_add_ons(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> list[AddOn]:
+    def offered_add_ons(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> builtins.list[AddOn]:
         found = [
             self._db.add_ons.get(tenant_id, add_on_id)
             for (t, p, add_on_id) in list(self._db.offers.data)
@@ -132,7 +133,7 @@ class MemoryAddOnRepository:
     def get_by_slug(self, tenant_id: uuid.UUID, slug: str) -> AddOn | None:
         return self._table.find("slug", tenant_id, slug)
 
-    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> list[AddOn]:
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[AddOn]:
         rows = [a for a in self._table.rows(tenant_id) if a.active or not active_only]
         return sorted(rows, key=lambda a: a.slug)
 
@@ -149,7 +150,7 @@ class MemoryVenueRepository:
     def get(self, tenant_id: uuid.UUID, venue_id: uuid.UUID) -> Venue | None:
         return self._table.get(tenant_id, venue_id)
 
-    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> list[Venue]:
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[Venue]:
         rows = [v for v in self._table.rows(tenant_id) if v.active or not active_only]
         return sorted(rows, key=lambda v: v.name)
 
@@ -164,7 +165,7 @@ class MemoryCustomerRepository:
     def find_by_email(self, tenant_id: uuid.UUID, email: str) -> Customer | None:
         return self._table.find("email", tenant_id, email)
 
-    def list(self, tenant_id: uuid.UUID, *, limit: int, offset: int) -> list[Customer]:
+    def list(self, tenant_id: uuid.UUID, *, limit: int, offset: int) -> builtins.list[Customer]:
         rows = sorted(self._table.rows(tenant_id), key=lambda c: (c.created_at, str(c.id)))
         return rows[offset : offset + limit]
 
@@ -173,9 +174,7 @@ class MemoryCustomerRepository:
         if existing is None:
             stored = customer
         else:
-            stored = replace(
-                existing, name=customer.name, phone=customer.phone or existing.phone
-            )
+            stored = replace(existing, name=customer.name, phone=customer.phone or existing.phone)
         self._table.put(stored.tenant_id, stored.id, stored)
         return stored
 
@@ -197,7 +196,9 @@ class MemoryBookingRepository:
     def get(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking | None:
         return self._table.get(tenant_id, booking_id)
 
-    def list_for_dates(self, tenant_id: uuid.UUID, start: dt.date, end: dt.date) -> list[Booking]:
+    def list_for_dates(
+        self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
+    ) -> builtins.list[Booking]:
         rows = [b for b in self._table.rows(tenant_id) if start <= b.event_date <= end]
         return sorted(rows, key=lambda b: (b.event_date, b.created_at, str(b.id)))
 
@@ -210,7 +211,7 @@ class MemoryBookingRepository:
                 return True
         return False
 
-    def _claim_keys(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> list[Any]:
+    def _claim_keys(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> builtins.list[Any]:
         booking = self._table.get(tenant_id, booking_id)
         if booking is None:
             return []
@@ -254,10 +255,8 @@ class MemoryBookingRepository:
 
     def expire_lapsed(
         self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int
-    ) -> list[Booking]:
-        rows = (
-            self._table.rows(tenant_id) if tenant_id is not None else self._table.all_rows()
-        )
+    ) -> builtins.list[Booking]:
+        rows = self._table.rows(tenant_id) if tenant_id is not None else self._table.all_rows()
         lapsed = sorted(
             (b for b in rows if b.is_lapsed(now)), key=lambda b: (b.expires_at, str(b.id))
         )[:limit]
@@ -297,7 +296,7 @@ class MemoryBlackoutRepository:
 
     def list_between(
         self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
-    ) -> list[BlackoutDate]:
+    ) -> builtins.list[BlackoutDate]:
         found = [
             b
             for (t, date), b in list(self._db.blackouts.data.items())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -10,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     CursorResult,
     Executable,
@@ -174,7 +176,9 @@ class _Scoped:
         found = self._db.execute(stmt).first()
         return None if found is None else self._from_row(found)
 
-    def _list(self, tenant_id: uuid.UUID, *conditions: Any, order_by: Sequence[Any]) -> list[Any]:
+    def _list(
+        self, tenant_id: uuid.UUID, *conditions: Any, order_by: Sequence[Any]
+    ) -> builtins.list[Any]:
         stmt = (
             select(self.table)
             .where(self.table.c.tenant_id == tenant_id, *conditions)
@@ -209,7 +213,7 @@ class SqlSegmentRepository(_Scoped):
     table = t.segments
     entity = Segment
 
-    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> list[Segment]:
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[Segment]:
         c = self.table.c
         conditions = [c.active.is_(True)] if active_only else []
         return self._list(tenant_id, *conditions, order_by=[c.sort_order, c.slug])
@@ -227,9 +231,9 @@ class SqlPackageRepository(_Scoped):
 
     def list(
         self, tenant_id: uuid.UUID, *, segment_id: uuid.UUID | None, active_only: bool
-    ) -> list[Package]:
+    ) -> builtins.list[Package]:
         c = self.table.c
-        conditions = [c.active.is_(True)] if active_only else []
+        conditions: builtins.list[ColumnElement[bool]] = [c.active.is_(True)] if active_only else []
         if segment_id is not None:
             conditions.append(c.segment_id == segment_id)
         return self._list(tenant_id, *conditions, order_by=[c.grouping, c.group_order, c.slug])
@@ -250,7 +254,7 @@ class SqlPackageRepository(_Scoped):
         )
         self._db.execute(stmt)
 
-    def offered_add_ons(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> list[AddOn]:
+    def offered_add_ons(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> builtins.list[AddOn]:
         pa, a = t.package_add_ons.c, t.add_ons.c
         stmt = (
             select(t.add_ons)
@@ -268,7 +272,7 @@ class SqlAddOnRepository(_Scoped):
     table = t.add_ons
     entity = AddOn
 
-    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> list[AddOn]:
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[AddOn]:
         c = self.table.c
         conditions = [c.active.is_(True)] if active_only else []
         return self._list(tenant_id, *conditions, order_by=[c.slug])
@@ -278,7 +282,7 @@ class SqlVenueRepository(_Scoped):
     table = t.venues
     entity = Venue
 
-    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> list[Venue]:
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[Venue]:
         c = self.table.c
         conditions = [c.active.is_(True)] if active_only else []
         return self._list(tenant_id, *conditions, order_by=[c.name])
@@ -294,7 +298,7 @@ class SqlCustomerRepository(_Scoped):
         found = self._db.execute(stmt).first()
         return None if found is None else Customer(**found._mapping)
 
-    def list(self, tenant_id: uuid.UUID, *, limit: int, offset: int) -> list[Customer]:
+    def list(self, tenant_id: uuid.UUID, *, limit: int, offset: int) -> builtins.list[Customer]:
         c = self.table.c
         stmt = (
             select(self.table)
@@ -351,7 +355,7 @@ class SqlBookingRepository:
             )
         return found
 
-    def _with_lines(self, rows: Sequence[Row[Any]]) -> list[Booking]:
+    def _with_lines(self, rows: Sequence[Row[Any]]) -> builtins.list[Booking]:
         lines = self._lines((row.tenant_id, row.id) for row in rows)
         return [_booking(row, lines[(row.tenant_id, row.id)]) for row in rows]
 
@@ -361,7 +365,9 @@ class SqlBookingRepository:
         found = self._db.execute(stmt).first()
         return None if found is None else self._with_lines([found])[0]
 
-    def list_for_dates(self, tenant_id: uuid.UUID, start: dt.date, end: dt.date) -> list[Booking]:
+    def list_for_dates(
+        self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
+    ) -> builtins.list[Booking]:
         c = t.bookings.c
         stmt = (
             select(t.bookings)
@@ -394,7 +400,10 @@ class SqlBookingRepository:
             )
             stmt = stmt.on_conflict_do_update(
                 index_elements=[c.tenant_id, c.resource_id, c.claim_date, c.seat],
-                set_={"booking_id": stmt.excluded.booking_id, "expires_at": stmt.excluded.expires_at},
+                set_={
+                    "booking_id": stmt.excluded.booking_id,
+                    "expires_at": stmt.excluded.expires_at,
+                },
                 # Take over a seat only from a hold that has lapsed.
                 where=and_(c.expires_at.is_not(None), c.expires_at <= _now_param(now)),
             ).returning(c.seat)
@@ -427,7 +436,7 @@ class SqlBookingRepository:
         changes: dict[str, Any] | None = None,
     ) -> Booking | None:
         c = t.bookings.c
-        conditions = [
+        conditions: builtins.list[ColumnElement[bool]] = [
             c.tenant_id == tenant_id,
             c.id == booking_id,
             c.status.in_([s.value for s in from_statuses]),
@@ -447,7 +456,7 @@ class SqlBookingRepository:
 
     def expire_lapsed(
         self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int
-    ) -> list[Booking]:
+    ) -> builtins.list[Booking]:
         c = t.bookings.c
         due = [c.status == BookingStatus.PENDING.value, c.expires_at <= _now_param(now)]
         if tenant_id is not None:
@@ -481,7 +490,7 @@ class SqlBookingRepository:
     ) -> dict[dt.date, int]:
         c = t.booking_claims.c
         stmt = (
-            select(c.claim_date, func.count())
+            select(c.claim_date, func.count().label("held"))
             .where(
                 c.tenant_id == tenant_id,
                 c.resource_id == resource_id,
@@ -490,7 +499,7 @@ class SqlBookingRepository:
             )
             .group_by(c.claim_date)
         )
-        return {row[0]: row[1] for row in self._db.execute(stmt)}
+        return {row.claim_date: row.held for row in self._db.execute(stmt)}
 
 
 class SqlBlackoutRepository:
@@ -513,7 +522,7 @@ class SqlBlackoutRepository:
 
     def list_between(
         self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
-    ) -> list[BlackoutDate]:
+    ) -> builtins.list[BlackoutDate]:
         c = t.blackout_dates.c
         stmt = (
             select(t.blackout_dates)

@@ -26,11 +26,13 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if not isinstance(value, dt.datetime) or value.tzinfo is None:
             msg = f"expected an aware datetime, got {value!r}"
             raise TypeError(msg)
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        instant: dt.datetime = value.astimezone(dt.UTC)
+        return instant.replace(tzinfo=None) if dialect.name == "sqlite" else instant
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        assert isinstance(value, dt.datetime)
+        if not isinstance(value, dt.datetime):
+            msg = f"expected a datetime from the database, got {value!r}"
+            raise TypeError(msg)
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

@@ -249,4 +249,3 @@ blackout_dates = Table(
     PrimaryKeyConstraint("tenant_id", "date"),
     ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
 )
-

@@ -167,6 +167,10 @@ class CatalogService(Service):
         result: Segment = self._update(tenant_id, segment_id, "segment", _SEGMENT_FIELDS, changes)
         return result
 
+    def deactivate_segment(self, tenant_id: uuid.UUID, segment_id: uuid.UUID) -> Segment:
+        """Hide a segment from listings (its packages keep their own active flag)."""
+        return self.update_segment(tenant_id, segment_id, active=False)
+
     def create_package(
         self,
         tenant_id: uuid.UUID,
@@ -285,6 +289,10 @@ class CatalogService(Service):
         """Change venue fields (name, address, city, postal_code, country, capacity, active)."""
         result: Venue = self._update(tenant_id, venue_id, "venue", _VENUE_FIELDS, changes)
         return result
+
+    def deactivate_venue(self, tenant_id: uuid.UUID, venue_id: uuid.UUID) -> Venue:
+        """Refuse new holds at a venue (existing bookings stay)."""
+        return self.update_venue(tenant_id, venue_id, active=False)
 
     def offer_add_on(
         self, tenant_id: uuid.UUID, package_id: uuid.UUID, add_on_id: uuid.UUID

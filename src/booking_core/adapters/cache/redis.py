@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, cast
 
 import redis
@@ -311,16 +311,33 @@ class RedisCache:
 
     # -- the port -----------------------------------------------------------------------------
 
+    def _mget(self, names: Sequence[str]) -> list[bytes | None] | None:
+        """``MGET names`` in one round trip, or ``None`` when Redis cannot be used."""
+        client = self._client
+        if client is None or self._down or self._pending:
+            ok, reply = self._run(
+                lambda client: client.execute_command("MGET", *names)  # type: ignore[no-untyped-call]
+            )
+            return cast("list[bytes | None]", reply) if ok else None
+        # the hot path, inlined: no breaker, no replay pending, client built
+        try:
+            # execute_command, not mget(): same command, ~2 µs less client-side work
+            reply = client.execute_command("MGET", *names)  # type: ignore[no-untyped-call]
+            return cast("list[bytes | None]", reply)
+        except _BACKEND_ERRORS as error:
+            self._failed(error)
+            return None
+
     def get(self, tenant_id: uuid.UUID, namespace: str, key: str) -> CacheLookup:
         """Read one entry in one round trip (``MGET``); see the port."""
-        self._namespace(namespace)
-        names = self._keys.triple(tenant_id, namespace, key)
-        ok, reply = self._run(lambda client: client.mget(names))
-        if not ok or reply is None:
+        if namespace not in self._namespaces:
+            self._namespace(namespace)
+        reply = self._mget(self._keys.triple(tenant_id, namespace, key))
+        if reply is None:
             with self._lock:
                 self._misses += 1
             return CacheLookup(False, None, UNKNOWN_GENERATION)
-        tenant_gen, namespace_gen, raw = cast("list[bytes | None]", reply)
+        tenant_gen, namespace_gen, raw = reply
         token = GenerationToken(_generation(tenant_gen), _generation(namespace_gen))
         found, value, bad = self._parse(tenant_gen, namespace_gen, raw)
         with self._lock:
@@ -339,14 +356,13 @@ class RedisCache:
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        names = self._keys.many(tenant_id, namespace, wanted)
-        ok, reply = self._run(lambda client: client.mget(names))
-        if not ok or reply is None:
+        reply = self._mget(self._keys.many(tenant_id, namespace, wanted))
+        if reply is None:
             with self._lock:
                 self._misses += len(wanted)
             miss = CacheLookup(False, None, UNKNOWN_GENERATION)
             return dict.fromkeys(wanted, miss)
-        tenant_gen, namespace_gen, *raws = cast("list[bytes | None]", reply)
+        tenant_gen, namespace_gen, *raws = reply
         token = GenerationToken(_generation(tenant_gen), _generation(namespace_gen))
         miss = CacheLookup(False, None, token)
         result: dict[str, CacheLookup] = {}

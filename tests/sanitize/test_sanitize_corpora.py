@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import phonenumbers
 import pytest
 from sanitize_helpers import elements_in, executable_constructs, load_json
 
@@ -280,8 +281,6 @@ def test_email_verdicts_match_email_validator_defaults(corpora_dir: Path) -> Non
 
 
 def _phone_results(corpora_dir: Path) -> tuple[str, list[dict[str, Any]]]:
-    import phonenumbers  # noqa: PLC0415 -- only to pick the matching recorded field
-
     field = "phonenumbers_" + phonenumbers.__version__.replace(".", "_")
     entries = load_json(corpora_dir, "phones.json")
     if field not in entries[0]:

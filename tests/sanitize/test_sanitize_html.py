@@ -29,6 +29,7 @@ REL = 'rel="noopener noreferrer"'
         ("<b>unclosed", "<b>unclosed</b>"),
         ("a < b & c", "a &lt; b &amp; c"),
         ("line\r\nbreak&#13;", "line\nbreak\n"),
+        ("</a>\ufeffx", "x"),
     ],
 )
 def test_default_allowlist(raw: str, expected: str) -> None:

@@ -21,6 +21,8 @@ from booking_core.sanitize import sanitize_plain_text
         ("1 < 2 and 3 > 2", "1 < 2 and 3 > 2"),
         ("a &amp; b &lt;i&gt;", "a &amp; b &lt;i&gt;"),
         ("<<b>b>", "b>"),
+        ("<\u212a>", "K>"),
+        ("<<\u212a", "K"),
         ("Zero\u200bwidth\u202eevil", "Zerowidthevil"),
         ("nul\x00 bell\x07", "nul bell"),
         ("Cafe\u0301", "Caf\u00e9"),

@@ -259,4 +259,8 @@ def sanitize_html(
     # doing that here keeps sanitize_html(sanitize_html(x)) == sanitize_html(x).
     if "\r" in cleaned:
         cleaned = cleaned.replace("\r\n", "\n").replace("\r", "\n")
+    # Likewise a parser drops a byte-order mark at the very start of its input, and removing a
+    # leading tag can put one there ("</a>\ufeff").
+    if cleaned.startswith("\ufeff"):
+        cleaned = cleaned.lstrip("\ufeff")
     return cleaned

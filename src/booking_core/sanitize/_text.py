@@ -21,8 +21,8 @@ _RAW_TEXT_CLOSE = {
     "style": re.compile(r"</style\s*>", re.IGNORECASE),
 }
 # A "<" that would start a tag once the text is read as HTML; only possible after stripping joined
-# two fragments ("<<b>b>" -> "<b>"). Dropping the "<" keeps the result inert without escaping.
-_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+# two fragments ("<<b>b>" -> "<b>"). Dropping the "<" run keeps it inert without escaping.
+_TAG_START = re.compile(r"<+(?=[A-Za-z/!?])")
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
 # Tags that end a line of text when rendered: replacing them by a break (or a space) keeps
 # "<p>Hello</p><p>World</p>" from becoming "HelloWorld". Inline tags vanish without a trace, so
@@ -140,7 +140,9 @@ def sanitize_plain_text(
     text = _NEWLINES.sub("\n", text)
     text = INVISIBLE.sub("", _CONTROL.sub("", text))
     text = _strip_markup(text, "\n" if multiline else " ")
-    text = unicodedata.normalize("NFC", text)
+    # NFC can create a tag start: the Kelvin sign U+212A normalizes to "K", so "<\u212a" becomes
+    # "<K". Dropping such a "<" once more afterwards keeps the no-element guarantee.
+    text = _TAG_START.sub("", unicodedata.normalize("NFC", text))
     if multiline:
         lines = (line.strip() for line in _HSPACE.sub(" ", text).split("\n"))
         text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

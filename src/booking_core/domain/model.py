@@ -214,6 +214,21 @@ class Booking:
 
 
 @dataclass(frozen=True, slots=True)
+class HoldContext:
+    """Everything a hold must know before writing, read in one round trip by SQL adapters.
+
+    ``seats_held`` counts live claims on the booking's pool and date, so a hold on a date that is
+    visibly full fails before writing anything.
+    """
+
+    tenant: Tenant
+    package: Package | None
+    venue: Venue | None
+    blackout: bool
+    seats_held: int
+
+
+@dataclass(frozen=True, slots=True)
 class BlackoutDate:
     tenant_id: uuid.UUID
     date: dt.date

@@ -20,6 +20,7 @@ from booking_core.domain.model import (
     Booking,
     BookingStatus,
     Customer,
+    HoldContext,
     Package,
     Segment,
     Tenant,
@@ -96,12 +97,27 @@ class BookingRepository(Protocol):
         self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
     ) -> builtins.list[Booking]: ...
 
-    def claim_seat(self, booking: Booking, *, capacity: int, now: dt.datetime) -> bool:
-        """Claim one of ``capacity`` seats of the booking's (resource, date) for the booking.
+    def hold_context(
+        self,
+        tenant_id: uuid.UUID,
+        package_id: uuid.UUID,
+        venue_id: uuid.UUID | None,
+        date: dt.date,
+        now: dt.datetime,
+    ) -> HoldContext | None:
+        """Tenant, package, venue, blackout flag and live seats of ``date`` (None: no tenant)."""
+        ...
 
-        A seat is free when nobody holds it or its holder's hold has lapsed at ``now``. The claim
-        must be atomic against concurrent claims in other transactions and processes (the
-        SQL adapter relies on the primary key of the claims table). Returns False when full.
+    def place_hold(
+        self, booking: Booking, customer: Customer, *, capacity: int, now: dt.datetime
+    ) -> Booking | None:
+        """Upsert the customer (by email), insert the booking and claim a seat for it.
+
+        The stored booking carries the stored customer's id. A seat (one of ``capacity`` for the
+        booking's resource and date) is free when nobody holds it or its holder's hold lapsed at
+        ``now``; the claim is atomic against concurrent claims in other transactions and
+        processes (the SQL adapter relies on the claims table's primary key). Returns None when
+        no seat is free: the caller must then roll back, undoing the other writes.
         """
         ...
 

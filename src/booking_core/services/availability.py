@@ -128,12 +128,6 @@ class AvailabilityService(Service):
         return self._write(work)
 
 
-def refuse_blackout(uow: UnitOfWork, tenant: Tenant, date: dt.date) -> None:
-    """Raise DateUnavailableError(blackout) when ``date`` is closed."""
-    if uow.blackouts.list_between(tenant.id, date, date):
-        raise DateUnavailableError(date, UnavailableReason.BLACKOUT.value)
-
-
 def refuse_calendar_or_policy(
     tenant: Tenant, date: dt.date, *, now: dt.datetime, calendar_busy: bool
 ) -> None:

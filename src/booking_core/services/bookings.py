@@ -20,14 +20,17 @@ from booking_core.domain.model import (
     BookingStatus,
     Customer,
     CustomerDetails,
+    UnavailableReason,
 )
 from booking_core.domain.money import commission_for
 from booking_core.domain.rules import local_today
 from booking_core.errors import (
     BookingConflictError,
+    DateUnavailableError,
     HoldExpiredError,
     InvalidTransitionError,
     NotFoundError,
+    TenantInactiveError,
     ValidationError,
 )
 from booking_core.ports.calendar import CalendarPort
@@ -36,11 +39,7 @@ from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.sanitize import sanitize_phone
 from booking_core.services import _validate as v
 from booking_core.services._base import Service, load_tenant
-from booking_core.services.availability import (
-    capacity_for,
-    refuse_blackout,
-    refuse_calendar_or_policy,
-)
+from booking_core.services.availability import refuse_calendar_or_policy
 
 MAX_ADD_ON_QUANTITY = 1000
 EXPIRY_BATCH = 500
@@ -108,24 +107,35 @@ class BookingService(Service):
         calendar_busy = date in self._calendar.busy_dates(tenant_id, date, date)
 
         def work(uow: UnitOfWork) -> Booking:
-            tenant = load_tenant(uow, tenant_id)
             now = self._clock.now()
-            refuse_blackout(uow, tenant, date)
-            venue, capacity = capacity_for(uow, tenant, venue_id)
-            package = uow.packages.get(tenant_id, package_id)
+            context = uow.bookings.hold_context(tenant_id, package_id, venue_id, date, now)
+            if context is None:
+                raise NotFoundError("tenant", tenant_id)
+            tenant = context.tenant
+            if not tenant.active:
+                raise TenantInactiveError(tenant_id)
+            if context.blackout:
+                raise DateUnavailableError(date, UnavailableReason.BLACKOUT.value)
+            capacity = tenant.policy.capacity_per_date
+            if venue_id is not None:
+                if context.venue is None or not context.venue.active:
+                    raise NotFoundError("venue", venue_id)
+                capacity = context.venue.capacity
+            package = context.package
             if package is None or not package.active:
                 raise NotFoundError("package", package_id)
+            if context.seats_held >= capacity:
+                raise BookingConflictError(date)  # visibly full: fail before writing
+            refuse_calendar_or_policy(tenant, date, now=now, calendar_busy=calendar_busy)
             lines = self._lines(uow, tenant_id, package_id, quantities)
-            stored = uow.customers.upsert_by_email(
-                Customer(new_id(), tenant_id, details.name, details.email, details.phone, now)
-            )
+            customer = Customer(new_id(), tenant_id, details.name, details.email, details.phone, now)
             total = package.base_price + sum(line.line_total for line in lines)
             booking = Booking(
                 id=new_id(),
                 tenant_id=tenant_id,
                 package_id=package_id,
-                customer_id=stored.id,
-                venue_id=venue,
+                customer_id=customer.id,
+                venue_id=venue_id,
                 event_date=date,
                 status=BookingStatus.PENDING,
                 package_price=package.base_price,
@@ -136,11 +146,10 @@ class BookingService(Service):
                 created_at=now,
                 expires_at=now + tenant.policy.hold_ttl,
             )
-            uow.bookings.add(booking)
-            if not uow.bookings.claim_seat(booking, capacity=capacity, now=now):
+            placed = uow.bookings.place_hold(booking, customer, capacity=capacity, now=now)
+            if placed is None:
                 raise BookingConflictError(date)
-            refuse_calendar_or_policy(tenant, date, now=now, calendar_busy=calendar_busy)
-            return booking
+            return placed
 
         return self._write(work)
 

@@ -17,6 +17,7 @@ from booking_core.domain.model import (
     Booking,
     BookingStatus,
     Customer,
+    HoldContext,
     Package,
     Segment,
     Tenant,
@@ -201,6 +202,36 @@ class MemoryBookingRepository:
     ) -> builtins.list[Booking]:
         rows = [b for b in self._table.rows(tenant_id) if start <= b.event_date <= end]
         return sorted(rows, key=lambda b: (b.event_date, b.created_at, str(b.id)))
+
+    def hold_context(
+        self,
+        tenant_id: uuid.UUID,
+        package_id: uuid.UUID,
+        venue_id: uuid.UUID | None,
+        date: dt.date,
+        now: dt.datetime,
+    ) -> HoldContext | None:
+        tenant = self._db.tenants.get(TENANT_WIDE, tenant_id)
+        if tenant is None:
+            return None
+        venue = None if venue_id is None else self._db.venues.get(tenant_id, venue_id)
+        resource = venue_id or TENANT_WIDE
+        held = self.count_active_claims(tenant_id, resource, date, date, now).get(date, 0)
+        return HoldContext(
+            tenant=tenant,
+            package=self._db.packages.get(tenant_id, package_id),
+            venue=venue,
+            blackout=self._db.blackouts.get((tenant_id, date)) is not None,
+            seats_held=held,
+        )
+
+    def place_hold(
+        self, booking: Booking, customer: Customer, *, capacity: int, now: dt.datetime
+    ) -> Booking | None:
+        stored = MemoryCustomerRepository(self._db).upsert_by_email(customer)
+        placed = replace(booking, customer_id=stored.id)
+        self.add(placed)
+        return placed if self.claim_seat(placed, capacity=capacity, now=now) else None
 
     def claim_seat(self, booking: Booking, *, capacity: int, now: dt.datetime) -> bool:
         for seat in range(capacity):

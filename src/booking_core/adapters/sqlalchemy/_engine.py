@@ -63,7 +63,9 @@ def make_engine(
     """Create an engine for booking_core.
 
     SQLite: WAL, foreign keys on, ``BEGIN IMMEDIATE`` for writers, ``busy_timeout``.
-    PostgreSQL (psycopg 3): ``lock_timeout`` per session, pre-ping on checkout.
+    PostgreSQL (psycopg 3): ``lock_timeout`` per session. No pre-ping on checkout (it costs a
+    round trip per transaction): a connection found dead fails its transaction, which is retried
+    on a fresh connection.
 
     Args:
         database_url: ``sqlite:///path.db`` or ``postgresql+psycopg://…`` (``postgresql://``
@@ -79,5 +81,4 @@ def make_engine(
     connect_args = dict(engine_options.pop("connect_args", {}))
     options = connect_args.get("options", "")
     connect_args["options"] = f"{options} -c lock_timeout={int(lock_timeout_ms)}".strip()
-    engine_options.setdefault("pool_pre_ping", True)
     return create_engine(url, connect_args=connect_args, **engine_options)

@@ -72,6 +72,9 @@ def translated(row: Mapping[str, Any] | None = None) -> Iterator[None]:
             raise NotFoundError("referenced record", "(same tenant)") from error
         raise StorageError("integrity violation", details=str(error.orig)) from error
     except sa_exc.DBAPIError as error:
+        if error.connection_invalidated:
+            # The pool drops the dead connection; a retry gets a fresh one.
+            raise TransientStorageError("connection lost", details=str(error.orig)) from error
         orig = error.orig
         sqlstate = getattr(orig, "sqlstate", None)
         if sqlstate in _PG_TRANSIENT:

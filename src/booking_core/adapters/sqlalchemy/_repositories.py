@@ -6,7 +6,7 @@ import builtins
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from decimal import Decimal
 from typing import Any
 
@@ -28,9 +28,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from booking_core.adapters.sqlalchemy import _statements as q
 from booking_core.adapters.sqlalchemy import tables as t
 from booking_core.adapters.sqlalchemy._errors import translated
 from booking_core.adapters.sqlalchemy._types import UTCDateTime
+from booking_core.domain.ids import TENANT_WIDE
 from booking_core.domain.model import (
     AddOn,
     BlackoutDate,
@@ -39,6 +41,7 @@ from booking_core.domain.model import (
     BookingPolicy,
     BookingStatus,
     Customer,
+    HoldContext,
     Package,
     Segment,
     Tenant,
@@ -311,15 +314,7 @@ class SqlCustomerRepository(_Scoped):
 
     def upsert_by_email(self, customer: Customer) -> Customer:
         row = asdict(customer)
-        stmt = self._db.insert(self.table).values(row)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[self.table.c.tenant_id, self.table.c.email],
-            set_={
-                "name": stmt.excluded.name,
-                "phone": func.coalesce(stmt.excluded.phone, self.table.c.phone),
-            },
-        ).returning(*self.table.c)
-        stored = self._db.execute(stmt, row=row).one()
+        stored = self._db.execute(q.upsert_customer(self._db.dialect), row, row=row).one()
         return Customer(**stored._mapping)
 
 
@@ -328,14 +323,20 @@ class SqlBookingRepository:
         self._db = db
 
     def add(self, booking: Booking) -> None:
+        self._insert(booking)
+
+    def _insert(self, booking: Booking) -> None:
         row = _booking_row(booking)
-        self._db.execute(t.bookings.insert().values(row), row=row)
+        self._db.execute(q.INSERT_BOOKING, row, row=row)
         if booking.add_ons:
-            lines = [
-                {"tenant_id": booking.tenant_id, "booking_id": booking.id, **asdict(line)}
-                for line in booking.add_ons
-            ]
-            self._db.execute(t.booking_add_ons.insert(), lines)
+            self._insert_lines(booking)
+
+    def _insert_lines(self, booking: Booking) -> None:
+        lines = [
+            {"tenant_id": booking.tenant_id, "booking_id": booking.id, **asdict(line)}
+            for line in booking.add_ons
+        ]
+        self._db.execute(q.INSERT_BOOKING_LINES, lines)
 
     def _lines(self, keys: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> dict[Any, list[BookingAddOn]]:
         keys = list(keys)
@@ -376,40 +377,103 @@ class SqlBookingRepository:
         )
         return self._with_lines(list(self._db.execute(stmt)))
 
-    def claim_seat(self, booking: Booking, *, capacity: int, now: dt.datetime) -> bool:
-        c = t.booking_claims.c
-        seats: Iterable[int] = range(capacity)
+    def hold_context(
+        self,
+        tenant_id: uuid.UUID,
+        package_id: uuid.UUID,
+        venue_id: uuid.UUID | None,
+        date: dt.date,
+        now: dt.datetime,
+    ) -> HoldContext | None:
+        params = {
+            "tenant_id": tenant_id,
+            "package_id": package_id,
+            "venue_id": venue_id,
+            "resource_id": venue_id or TENANT_WIDE,
+            "date": date,
+            "now": now,
+        }
+        row = self._db.execute(q.HOLD_CONTEXT, params).first()
+        if row is None:
+            return None
+        m = row._mapping
+        package = None
+        if m["p_id"] is not None:
+            fields = {name: m[f"p_{name}"] for name in Package.__dataclass_fields__}
+            fields["photo_urls"] = tuple(fields["photo_urls"])
+            package = Package(**fields)
+        venue = None
+        if m["v_id"] is not None:
+            venue = Venue(**{name: m[f"v_{name}"] for name in Venue.__dataclass_fields__})
+        return HoldContext(_tenant(row), package, venue, bool(m["blackout"]), m["held"])
+
+    def place_hold(
+        self, booking: Booking, customer: Customer, *, capacity: int, now: dt.datetime
+    ) -> Booking | None:
+        seats: builtins.list[int] = list(range(capacity))
         if capacity > 1:
             # Skip seats we can already see are held: one read instead of a probe per seat.
-            held = select(c.seat).where(
-                c.tenant_id == booking.tenant_id,
-                c.resource_id == booking.resource_id,
-                c.claim_date == booking.event_date,
-                or_(c.expires_at.is_(None), c.expires_at > _now_param(now)),
-            )
-            taken = {row.seat for row in self._db.execute(held)}
-            seats = [seat for seat in range(capacity) if seat not in taken]
-        for seat in seats:
-            stmt = self._db.insert(t.booking_claims).values(
-                tenant_id=booking.tenant_id,
-                resource_id=booking.resource_id,
-                claim_date=booking.event_date,
-                seat=seat,
-                booking_id=booking.id,
-                expires_at=booking.expires_at,
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[c.tenant_id, c.resource_id, c.claim_date, c.seat],
-                set_={
-                    "booking_id": stmt.excluded.booking_id,
-                    "expires_at": stmt.excluded.expires_at,
-                },
-                # Take over a seat only from a hold that has lapsed.
-                where=and_(c.expires_at.is_not(None), c.expires_at <= _now_param(now)),
-            ).returning(c.seat)
-            if self._db.execute(stmt).first() is not None:
-                return True
-        return False
+            taken = {
+                row.seat
+                for row in self._db.execute(
+                    q.HELD_SEATS,
+                    {
+                        "tenant_id": booking.tenant_id,
+                        "resource_id": booking.resource_id,
+                        "date": booking.event_date,
+                        "now": now,
+                    },
+                )
+            }
+            seats = [seat for seat in seats if seat not in taken]
+            if not seats:
+                return None
+        if self._db.dialect == "postgresql":
+            placed, won = self._place_in_one_statement(booking, customer, seats[0], now)
+        else:
+            stored = self._db.execute(
+                q.upsert_customer(self._db.dialect), asdict(customer), row=asdict(customer)
+            ).one()
+            placed = replace(booking, customer_id=stored.id)
+            self._insert(placed)
+            won = self._claim(placed, seats[0], now)
+        for seat in seats[1:]:
+            if won:
+                break
+            won = self._claim(placed, seat, now)
+        return placed if won else None
+
+    def _place_in_one_statement(
+        self, booking: Booking, customer: Customer, seat: int, now: dt.datetime
+    ) -> tuple[Booking, bool]:
+        """PostgreSQL: customer upsert, booking insert and seat claim in one round trip."""
+        params = _booking_row(booking)
+        params.update(
+            customer_name=customer.name,
+            customer_email=customer.email,
+            customer_phone=customer.phone,
+            provisional_customer_id=customer.id,
+            resource_id=booking.resource_id,
+            seat=seat,
+            now=now,
+        )
+        row = self._db.execute(q.PG_PLACE_HOLD, params, row={"email": customer.email}).one()
+        placed = replace(booking, customer_id=row.customer_id)
+        if booking.add_ons:
+            self._insert_lines(placed)
+        return placed, row.seat is not None
+
+    def _claim(self, booking: Booking, seat: int, now: dt.datetime) -> bool:
+        params = {
+            "tenant_id": booking.tenant_id,
+            "resource_id": booking.resource_id,
+            "claim_date": booking.event_date,
+            "seat": seat,
+            "booking_id": booking.id,
+            "expires_at": booking.expires_at,
+            "now": now,
+        }
+        return self._db.execute(q.claim_seat(self._db.dialect), params).first() is not None
 
     def release_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
         c = t.booking_claims.c

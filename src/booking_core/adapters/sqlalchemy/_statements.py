@@ -1,0 +1,127 @@
+"""Statements of the hot paths, built once at import and bound per call.
+
+Building a statement per call (``insert().values(...)``, ``.excluded``) costs more Python time than
+the round trip it sends; these are compiled once per dialect and cached by SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Date, Uuid, and_, bindparam, exists, func, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from booking_core.adapters.sqlalchemy import tables as t
+from booking_core.adapters.sqlalchemy._types import UTCDateTime
+
+_claims = t.booking_claims.c
+_now = bindparam("now", type_=UTCDateTime())
+_live = or_(_claims.expires_at.is_(None), _claims.expires_at > _now)
+_of_date = and_(
+    _claims.tenant_id == bindparam("tenant_id", type_=Uuid()),
+    _claims.resource_id == bindparam("resource_id", type_=Uuid()),
+    _claims.claim_date == bindparam("date", type_=Date()),
+)
+
+#: Tenant + package + venue + blackout flag + live seats of a date, in one round trip.
+HOLD_CONTEXT = (
+    select(
+        t.tenants,
+        *[c.label(f"p_{c.name}") for c in t.packages.c],
+        *[c.label(f"v_{c.name}") for c in t.venues.c],
+        exists()
+        .where(
+            t.blackout_dates.c.tenant_id == t.tenants.c.id,
+            t.blackout_dates.c.date == bindparam("date", type_=Date()),
+        )
+        .label("blackout"),
+        select(func.count()).where(_of_date, _live).scalar_subquery().label("held"),
+    )
+    .select_from(
+        t.tenants.outerjoin(
+            t.packages,
+            and_(
+                t.packages.c.tenant_id == t.tenants.c.id,
+                t.packages.c.id == bindparam("package_id", type_=Uuid()),
+            ),
+        ).outerjoin(
+            t.venues,
+            and_(
+                t.venues.c.tenant_id == t.tenants.c.id,
+                t.venues.c.id == bindparam("venue_id", type_=Uuid()),
+            ),
+        )
+    )
+    .where(t.tenants.c.id == bindparam("tenant_id", type_=Uuid()))
+)
+
+#: Seats of a date held at ``now``.
+HELD_SEATS = select(_claims.seat).where(_of_date, _live)
+
+INSERT_BOOKING = t.bookings.insert()
+INSERT_BOOKING_LINES = t.booking_add_ons.insert()
+
+
+def _dialect_insert(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@cache
+def upsert_customer(dialect: str) -> Any:
+    """Insert a customer, or update name (and phone, when given) of the tenant's same email."""
+    stmt = _dialect_insert(dialect)(t.customers)
+    return stmt.on_conflict_do_update(
+        index_elements=[t.customers.c.tenant_id, t.customers.c.email],
+        set_={
+            "name": stmt.excluded.name,
+            "phone": func.coalesce(stmt.excluded.phone, t.customers.c.phone),
+        },
+    ).returning(*t.customers.c)
+
+
+@cache
+def claim_seat(dialect: str) -> Any:
+    """Claim a seat: insert it, or take it over from a hold that lapsed before ``now``."""
+    stmt = _dialect_insert(dialect)(t.booking_claims)
+    return stmt.on_conflict_do_update(
+        index_elements=[_claims.tenant_id, _claims.resource_id, _claims.claim_date, _claims.seat],
+        set_={"booking_id": stmt.excluded.booking_id, "expires_at": stmt.excluded.expires_at},
+        where=and_(_claims.expires_at.is_not(None), _claims.expires_at <= _now),
+    ).returning(_claims.seat)
+
+
+#: PostgreSQL: customer upsert, booking insert and seat claim as one statement. The claim
+#: returns no row when the seat is live; the caller then rolls the transaction back.
+PG_PLACE_HOLD = text(
+    """
+WITH customer AS (
+    INSERT INTO bc_customers (tenant_id, id, name, email, phone, created_at)
+    VALUES (:tenant_id, :provisional_customer_id, :customer_name, :customer_email,
+            :customer_phone, :created_at)
+    ON CONFLICT (tenant_id, email) DO UPDATE
+        SET name = excluded.name, phone = coalesce(excluded.phone, bc_customers.phone)
+    RETURNING id
+), booking AS (
+    INSERT INTO bc_bookings (tenant_id, id, package_id, customer_id, venue_id, event_date,
+        status, package_price, total, commission, currency, created_at, expires_at,
+        confirmed_at, canceled_at, fulfilled_at, payment_ref, cancel_reason)
+    SELECT :tenant_id, :id, :package_id, customer.id, :venue_id, :event_date,
+        :status, :package_price, :total, :commission, :currency, :created_at, :expires_at,
+        :confirmed_at, :canceled_at, :fulfilled_at, :payment_ref, :cancel_reason
+    FROM customer
+    RETURNING tenant_id, id, event_date, expires_at
+), claim AS (
+    INSERT INTO bc_booking_claims AS held
+        (tenant_id, resource_id, claim_date, seat, booking_id, expires_at)
+    SELECT booking.tenant_id, :resource_id, booking.event_date, :seat, booking.id,
+        booking.expires_at
+    FROM booking
+    ON CONFLICT (tenant_id, resource_id, claim_date, seat) DO UPDATE
+        SET booking_id = excluded.booking_id, expires_at = excluded.expires_at
+        WHERE held.expires_at IS NOT NULL AND held.expires_at <= :now
+    RETURNING seat
+)
+SELECT customer.id AS customer_id, (SELECT seat FROM claim) AS seat FROM customer
+"""
+)

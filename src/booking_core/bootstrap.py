@@ -6,10 +6,13 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
+from booking_core.adapters.cache import cache_from_url
 from booking_core.adapters.sqlalchemy import SqlUnitOfWorkFactory, make_engine
+from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort, NoCalendar
 from booking_core.ports.clock import Clock, SystemClock
 from booking_core.ports.repositories import UnitOfWorkFactory
+from booking_core.services._base import CacheSettings
 from booking_core.services.availability import AvailabilityService
 from booking_core.services.bookings import BookingService
 from booking_core.services.catalog import CatalogService
@@ -27,13 +30,16 @@ class BookingApp:
     uow: UnitOfWorkFactory
     clock: Clock
     calendar: CalendarPort = field(default_factory=NoCalendar)
+    cache: CachePort | None = None
+    cache_settings: CacheSettings = field(default_factory=CacheSettings)
 
     def __post_init__(self) -> None:
-        self.tenants = TenantService(self.uow, self.clock)
-        self.catalog = CatalogService(self.uow, self.clock)
-        self.customers = CustomerService(self.uow, self.clock)
-        self.availability = AvailabilityService(self.uow, self.clock, self.calendar)
-        self.bookings = BookingService(self.uow, self.clock, self.calendar)
+        shared: dict[str, Any] = {"cache": self.cache, "cache_settings": self.cache_settings}
+        self.tenants = TenantService(self.uow, self.clock, **shared)
+        self.catalog = CatalogService(self.uow, self.clock, **shared)
+        self.customers = CustomerService(self.uow, self.clock, **shared)
+        self.availability = AvailabilityService(self.uow, self.clock, self.calendar, **shared)
+        self.bookings = BookingService(self.uow, self.clock, self.calendar, **shared)
 
     def create_schema(self) -> None:
         """Create the tables if missing (SQL backends; a no-op in memory). Idempotent."""
@@ -42,10 +48,12 @@ class BookingApp:
             create()
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Release pooled connections (database and cache)."""
         dispose = getattr(self.uow, "dispose", None)
         if dispose is not None:
             dispose()
+        if self.cache is not None:
+            self.cache.close()
 
     def __enter__(self) -> Self:
         return self
@@ -65,6 +73,7 @@ def connect(
     cache_url: str | None = None,
     clock: Clock | None = None,
     calendar: CalendarPort | None = None,
+    cache_settings: CacheSettings | None = None,
     create_schema: bool = False,
     **engine_options: Any,
 ) -> BookingApp:
@@ -72,18 +81,26 @@ def connect(
 
     Args:
         database_url: ``sqlite:///file.db`` or ``postgresql+psycopg://user@host/db``.
-        cache_url: ``redis://…``, ``memory://`` or None for no cache.
+        cache_url: ``redis://…`` (``redis+cluster://…`` for Redis Cluster), ``memory://`` or
+            None for no cache. Options ride in the query string (see docs/caching.md).
         clock: where "now" comes from (default: the system clock, UTC).
         calendar: an external calendar port (default: none).
+        cache_settings: TTLs of cached reads.
         create_schema: create missing tables right away.
         engine_options: passed to :func:`booking_core.adapters.sqlalchemy.make_engine`.
 
     Raises:
         ValidationError: the URL is malformed or names an unsupported backend.
     """
-    del cache_url  # wired in by the cache adapters
+    cache = None if cache_url is None else cache_from_url(cache_url)
     factory = SqlUnitOfWorkFactory(make_engine(database_url, **engine_options))
-    app = BookingApp(uow=factory, clock=clock or SystemClock(), calendar=calendar or NoCalendar())
+    app = BookingApp(
+        uow=factory,
+        clock=clock or SystemClock(),
+        calendar=calendar or NoCalendar(),
+        cache=cache,
+        cache_settings=cache_settings or CacheSettings(),
+    )
     if create_schema:
         app.create_schema()
     return app

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from booking_core.adapters.cache import MemoryCache
 from booking_core.bootstrap import BookingApp, connect
 from booking_core.domain.model import AddOn, BookingPolicy, Package, Segment, Tenant
 from booking_core.testing import ManualClock, in_memory_app
@@ -50,7 +51,13 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
-BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+BACKENDS = [
+    "memory",
+    "memory+cache",
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("postgres+redis", marks=[pytest.mark.postgres, pytest.mark.redis]),
+]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -60,13 +67,26 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def app(backend: str, clock: ManualClock, request: pytest.FixtureRequest) -> Iterator[BookingApp]:
-    """The same services on each backend. Tests use fresh random tenants, so no wiping."""
+    """The same services on each backend, with and without a cache in front of the reads.
+
+    Tests use fresh random tenants, so nothing is wiped between them. A cached backend must
+    answer exactly like an uncached one: every test is also a staleness test.
+    """
     if backend == "memory":
         built = in_memory_app(clock=clock)
+    elif backend == "memory+cache":
+        built = in_memory_app(clock=clock, cache=MemoryCache())
     elif backend == "sqlite":
         built = connect(request.getfixturevalue("sqlite_file_url"), clock=clock)
-    else:
+    elif backend == "postgres":
         built = connect(request.getfixturevalue("pg_database_url"), clock=clock)
+    else:
+        redis_url = request.getfixturevalue("redis_url")
+        built = connect(
+            request.getfixturevalue("pg_database_url"),
+            clock=clock,
+            cache_url=f"{redis_url}?prefix=bc-test-{uuid.uuid4().hex[:8]}",
+        )
     with built:
         yield built
 

@@ -214,6 +214,18 @@ class Booking:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldSeat:
+    """One claimed seat of a date; ``expires_at`` is None once the booking is confirmed."""
+
+    date: dt.date
+    expires_at: dt.datetime | None
+
+    def is_live(self, now: dt.datetime) -> bool:
+        """Whether the seat still blocks its date at ``now``."""
+        return self.expires_at is None or self.expires_at > now
+
+
+@dataclass(frozen=True, slots=True)
 class HoldContext:
     """Everything a hold must know before writing, read in one round trip by SQL adapters.
 

@@ -20,6 +20,7 @@ from booking_core.domain.model import (
     Booking,
     BookingStatus,
     Customer,
+    HeldSeat,
     HoldContext,
     Package,
     Segment,
@@ -152,15 +153,10 @@ class BookingRepository(Protocol):
         """Mark up to ``limit`` lapsed PENDING holds EXPIRED and free their seats."""
         ...
 
-    def count_active_claims(
-        self,
-        tenant_id: uuid.UUID,
-        resource_id: uuid.UUID,
-        start: dt.date,
-        end: dt.date,
-        now: dt.datetime,
-    ) -> dict[dt.date, int]:
-        """Seats held at ``now`` per date in ``[start, end]`` (dates with none are omitted)."""
+    def held_seats(
+        self, tenant_id: uuid.UUID, resource_id: uuid.UUID, start: dt.date, end: dt.date
+    ) -> builtins.list[HeldSeat]:
+        """Claimed seats of dates in ``[start, end]`` (live or lapsed: callers decide at a time)."""
         ...
 
 

@@ -1,30 +1,75 @@
-"""What every service shares: the unit-of-work factory, the clock and tenant checks."""
+"""What every service shares: the unit-of-work factory, the clock, the cache, tenant checks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from booking_core._retry import run_transaction
 from booking_core.domain.model import Tenant
 from booking_core.errors import NotFoundError, TenantInactiveError
+from booking_core.ports.cache import JSON, CachePort, read_through
 from booking_core.ports.clock import Clock
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from booking_core.services import _codec
 from booking_core.services import _validate as v
 
 T = TypeVar("T")
+
+#: (tenant, namespace) to invalidate after a commit; namespace None means the whole tenant.
+Invalidation = tuple[uuid.UUID, str | None]
+
+CATALOG = "catalog"
+
+
+def availability_namespace(resource_id: uuid.UUID, date: dt.date) -> str:
+    """The cache namespace of one month of one capacity pool: a hold invalidates only that."""
+    return f"av.{resource_id.hex}.{date.year:04d}{date.month:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSettings:
+    """How long cached reads live. Invalidation is exact; TTLs only bound memory and surprises.
+
+    Attributes:
+        catalog_ttl: seconds for segment/package listings and package details.
+        availability_ttl: seconds for a month of availability facts.
+    """
+
+    catalog_ttl: float = 600.0
+    availability_ttl: float = 300.0
 
 
 class Service:
     """Base of the application services (constructor injection of the ports)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        *,
+        cache: CachePort | None = None,
+        cache_settings: CacheSettings | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._cache = cache
+        self._cache_settings = cache_settings or CacheSettings()
 
-    def _write(self, work: Callable[[UnitOfWork], T]) -> T:
-        """Run ``work`` in a write transaction, committed on success, retried when transient."""
+    def _write(
+        self,
+        work: Callable[[UnitOfWork], T],
+        *,
+        invalidates: Callable[[T], Iterable[Invalidation]] | None = None,
+    ) -> T:
+        """Run ``work`` in a write transaction, committed on success, retried when transient.
+
+        After the commit (never before, never after a failure) the cache entries named by
+        ``invalidates(result)`` are invalidated.
+        """
 
         def attempt() -> T:
             with self._uow() as uow:
@@ -32,7 +77,14 @@ class Service:
                 uow.commit()
                 return result
 
-        return run_transaction(attempt)
+        result = run_transaction(attempt)
+        if self._cache is not None and invalidates is not None:
+            for tenant_id, namespace in invalidates(result):
+                if namespace is None:
+                    self._cache.invalidate_tenant(tenant_id)
+                else:
+                    self._cache.invalidate_namespace(tenant_id, namespace)
+        return result
 
     def _read(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run ``work`` in a read-only transaction (retried when transient)."""
@@ -43,6 +95,32 @@ class Service:
 
         return run_transaction(attempt)
 
+    def _cached(
+        self,
+        tenant_id: uuid.UUID,
+        namespace: str,
+        key: str,
+        kind: Any,
+        loader: Callable[[], T],
+        *,
+        ttl: float,
+    ) -> T:
+        """Read through the cache when there is one; entries are JSON (see ``_codec``)."""
+        if self._cache is None:
+            return loader()
+        decode: Callable[[JSON], T] = _codec.decoder(kind)
+        encode: Callable[[T], JSON] = _codec.encode
+        return read_through(
+            self._cache,
+            tenant_id,
+            namespace,
+            key,
+            loader,
+            ttl=ttl,
+            encode=encode,
+            decode=decode,
+        )
+
 
 def load_tenant(uow: UnitOfWork, tenant_id: uuid.UUID, *, require_active: bool = True) -> Tenant:
     """The tenant, or NotFoundError; TenantInactiveError when it is deactivated."""
@@ -52,3 +130,13 @@ def load_tenant(uow: UnitOfWork, tenant_id: uuid.UUID, *, require_active: bool =
     if require_active and not tenant.active:
         raise TenantInactiveError(tenant.id)
     return tenant
+
+
+def whole_tenant(tenant_id: uuid.UUID) -> Callable[[object], list[Invalidation]]:
+    """An ``invalidates`` callback dropping every cached entry of the tenant."""
+    return lambda _result: [(tenant_id, None)]
+
+
+def catalog_of(tenant_id: uuid.UUID) -> Callable[[object], list[Invalidation]]:
+    """An ``invalidates`` callback dropping the tenant's cached catalog."""
+    return lambda _result: [(tenant_id, CATALOG)]

@@ -8,16 +8,31 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
+from dataclasses import dataclass
 
 from booking_core.domain.ids import TENANT_WIDE
-from booking_core.domain.model import BlackoutDate, DateAvailability, Tenant, UnavailableReason
+from booking_core.domain.model import (
+    BlackoutDate,
+    DateAvailability,
+    HeldSeat,
+    Tenant,
+    UnavailableReason,
+)
 from booking_core.domain.rules import first_reason, local_today, policy_reason
 from booking_core.errors import DateUnavailableError, NotFoundError
+from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort
 from booking_core.ports.clock import Clock
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.services import _validate as v
-from booking_core.services._base import Service, load_tenant
+from booking_core.services._base import (
+    CacheSettings,
+    Service,
+    availability_namespace,
+    load_tenant,
+    whole_tenant,
+)
 
 
 def capacity_for(
@@ -32,12 +47,79 @@ def capacity_for(
     return venue.id, venue.capacity
 
 
+@dataclass(frozen=True, slots=True)
+class RangeFacts:
+    """What availability of a date range depends on, apart from "now" and the calendar.
+
+    Cached per month of a capacity pool: it changes only with writes (holds, confirmations,
+    cancellations, blackouts, tenant or venue edits), never with time, because a lapsed seat is
+    judged at read time from its ``expires_at``.
+    """
+
+    tenant: Tenant
+    capacity: int
+    blackouts: tuple[dt.date, ...]
+    seats: tuple[HeldSeat, ...]
+
+
+def _months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The calendar months covering ``[start, end]``, as (first day, last day)."""
+    months = []
+    first = start.replace(day=1)
+    while first <= end:
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        months.append((first, following - dt.timedelta(days=1)))
+        first = following
+    return months
+
+
 class AvailabilityService(Service):
     """Answer availability questions and manage blackout dates."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, calendar: CalendarPort) -> None:
-        super().__init__(uow, clock)
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        calendar: CalendarPort,
+        *,
+        cache: CachePort | None = None,
+        cache_settings: CacheSettings | None = None,
+    ) -> None:
+        super().__init__(uow, clock, cache=cache, cache_settings=cache_settings)
         self._calendar = calendar
+
+    def _load_facts(
+        self, tenant_id: uuid.UUID, venue_id: uuid.UUID | None, start: dt.date, end: dt.date
+    ) -> RangeFacts:
+        def work(uow: UnitOfWork) -> RangeFacts:
+            tenant = load_tenant(uow, tenant_id)
+            venue, capacity = capacity_for(uow, tenant, venue_id)
+            blackouts = tuple(b.date for b in uow.blackouts.list_between(tenant.id, start, end))
+            seats = uow.bookings.held_seats(tenant.id, venue or TENANT_WIDE, start, end)
+            return RangeFacts(tenant, capacity, blackouts, tuple(seats))
+
+        return self._read(work)
+
+    def _facts(
+        self, tenant_id: uuid.UUID, venue_id: uuid.UUID | None, start: dt.date, end: dt.date
+    ) -> list[RangeFacts]:
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        venue_id = v.optional_uuid(venue_id, "venue_id")
+        if self._cache is None:  # one read of exactly the range: a constant number of queries
+            return [self._load_facts(tenant_id, venue_id, start, end)]
+        resource = venue_id or TENANT_WIDE
+
+        def month(first: dt.date, last: dt.date) -> RangeFacts:
+            return self._cached(
+                tenant_id,
+                availability_namespace(resource, first),
+                "facts",
+                RangeFacts,
+                lambda: self._load_facts(tenant_id, venue_id, first, last),
+                ttl=self._cache_settings.availability_ttl,
+            )
+
+        return [month(first, last) for first, last in _months(start, end)]
 
     def _evaluate(
         self,
@@ -46,18 +128,11 @@ class AvailabilityService(Service):
         end: dt.date,
         venue_id: uuid.UUID | None,
     ) -> list[DateAvailability]:
-        def work(
-            uow: UnitOfWork,
-        ) -> tuple[Tenant, int, set[dt.date], dict[dt.date, int], dt.datetime]:
-            tenant = load_tenant(uow, tenant_id)
-            venue, capacity = capacity_for(uow, tenant, venue_id)
-            now = self._clock.now()
-            blackouts = {b.date for b in uow.blackouts.list_between(tenant.id, start, end)}
-            resource = venue or TENANT_WIDE
-            counts = uow.bookings.count_active_claims(tenant.id, resource, start, end, now)
-            return tenant, capacity, blackouts, counts, now
-
-        tenant, capacity, blackouts, counts, now = self._read(work)
+        facts = self._facts(tenant_id, venue_id, start, end)
+        now = self._clock.now()
+        tenant, capacity = facts[0].tenant, facts[0].capacity
+        blackouts = {day for part in facts for day in part.blackouts}
+        live = Counter(seat.date for part in facts for seat in part.seats if seat.is_live(now))
         busy = self._calendar.busy_dates(tenant.id, start, end)
         today = local_today(now, tenant.timezone)
         result = []
@@ -65,7 +140,7 @@ class AvailabilityService(Service):
             date = start + dt.timedelta(days=offset)
             reason = first_reason(
                 blackout=date in blackouts,
-                booked=counts.get(date, 0) >= capacity,
+                booked=live[date] >= capacity,
                 calendar_busy=date in busy,
                 policy=policy_reason(date, today=today, policy=tenant.policy),
             )
@@ -115,7 +190,7 @@ class AvailabilityService(Service):
             uow.blackouts.add(blackout)
             return blackout
 
-        return self._write(work)
+        return self._write(work, invalidates=whole_tenant(blackout.tenant_id))
 
     def remove_blackout(self, tenant_id: uuid.UUID, date: dt.date) -> bool:
         """Reopen a date; returns whether it was closed."""
@@ -125,7 +200,7 @@ class AvailabilityService(Service):
             load_tenant(uow, tenant_id)
             return uow.blackouts.remove(tenant_id, date)
 
-        return self._write(work)
+        return self._write(work, invalidates=whole_tenant(tenant_id))
 
 
 def refuse_calendar_or_policy(

@@ -33,12 +33,19 @@ from booking_core.errors import (
     TenantInactiveError,
     ValidationError,
 )
+from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort
 from booking_core.ports.clock import Clock
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.sanitize import sanitize_phone
 from booking_core.services import _validate as v
-from booking_core.services._base import Service, load_tenant
+from booking_core.services._base import (
+    CacheSettings,
+    Invalidation,
+    Service,
+    availability_namespace,
+    load_tenant,
+)
 from booking_core.services.availability import refuse_calendar_or_policy
 
 MAX_ADD_ON_QUANTITY = 1000
@@ -72,8 +79,16 @@ def _quantities(add_ons: Any) -> dict[uuid.UUID, int]:
 class BookingService(Service):
     """The booking lifecycle."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, calendar: CalendarPort) -> None:
-        super().__init__(uow, clock)
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        calendar: CalendarPort,
+        *,
+        cache: CachePort | None = None,
+        cache_settings: CacheSettings | None = None,
+    ) -> None:
+        super().__init__(uow, clock, cache=cache, cache_settings=cache_settings)
         self._calendar = calendar
 
     def hold(
@@ -128,7 +143,9 @@ class BookingService(Service):
                 raise BookingConflictError(date)  # visibly full: fail before writing
             refuse_calendar_or_policy(tenant, date, now=now, calendar_busy=calendar_busy)
             lines = self._lines(uow, tenant_id, package_id, quantities)
-            customer = Customer(new_id(), tenant_id, details.name, details.email, details.phone, now)
+            customer = Customer(
+                new_id(), tenant_id, details.name, details.email, details.phone, now
+            )
             total = package.base_price + sum(line.line_total for line in lines)
             booking = Booking(
                 id=new_id(),
@@ -151,7 +168,7 @@ class BookingService(Service):
                 raise BookingConflictError(date)
             return placed
 
-        return self._write(work)
+        return self._write(work, invalidates=_its_month)
 
     @staticmethod
     def _lines(
@@ -181,6 +198,7 @@ class BookingService(Service):
         noop_if: Any = None,
         guard: Any = None,
         after: Any = None,
+        frees_or_settles: bool = True,
     ) -> Booking:
         """CAS ``to`` from every status that may reach it; decide errors from the current state."""
         tenant_id = v.uuid_(tenant_id, "tenant_id")
@@ -214,7 +232,7 @@ class BookingService(Service):
                 after(uow, updated)
             return updated
 
-        return self._write(work)
+        return self._write(work, invalidates=_its_month if frees_or_settles else None)
 
     def confirm(self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, payment_ref: str) -> Booking:
         """PENDING → CONFIRMED once paid; the date is then held for good.
@@ -273,6 +291,7 @@ class BookingService(Service):
             changes={"fulfilled_at": _NOW},
             noop_if=lambda b: b.status is BookingStatus.FULFILLED,
             guard=not_before_event,
+            frees_or_settles=False,
         )
 
     def expire_holds(
@@ -311,6 +330,11 @@ class BookingService(Service):
             return [b.as_of(now) for b in uow.bookings.list_for_dates(tenant_id, start, end)]
 
         return self._read(work)
+
+
+def _its_month(booking: Booking) -> list[Invalidation]:
+    """The cached availability a change of this booking's seat invalidates."""
+    return [(booking.tenant_id, availability_namespace(booking.resource_id, booking.event_date))]
 
 
 #: Placeholder for "the transaction's now" in transition changes.

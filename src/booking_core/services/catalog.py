@@ -17,9 +17,17 @@ from booking_core.errors import NotFoundError, ValidationError
 from booking_core.ports.repositories import UnitOfWork
 from booking_core.sanitize import sanitize_url
 from booking_core.services import _validate as v
-from booking_core.services._base import Service, load_tenant
+from booking_core.services._base import (
+    CATALOG,
+    Invalidation,
+    Service,
+    catalog_of,
+    load_tenant,
+    whole_tenant,
+)
 
 E = TypeVar("E", Segment, Package, AddOn, Venue)
+T = TypeVar("T")
 MAX_PHOTOS = 5
 
 
@@ -84,6 +92,12 @@ class CatalogService(Service):
 
     # --- writes ----------------------------------------------------------------------------
 
+    @staticmethod
+    def _invalidates(kind: str, tenant_id: uuid.UUID) -> Callable[[object], list[Invalidation]]:
+        # A venue's capacity shapes availability: drop the tenant's whole cache (venue edits
+        # are rare); everything else only touches the catalog namespace.
+        return whole_tenant(tenant_id) if kind == "venue" else catalog_of(tenant_id)
+
     def _create(
         self,
         tenant_id: uuid.UUID,
@@ -99,7 +113,8 @@ class CatalogService(Service):
             add(uow, entity)
             return entity
 
-        return self._write(work)
+        kind = "venue" if isinstance(entity, Venue) else "catalog"
+        return self._write(work, invalidates=self._invalidates(kind, entity.tenant_id))
 
     def _update(
         self,
@@ -124,7 +139,7 @@ class CatalogService(Service):
             repo.update(updated)
             return updated
 
-        return self._write(work)
+        return self._write(work, invalidates=self._invalidates(kind, tenant_id))
 
     @staticmethod
     def _segment(uow: UnitOfWork, tenant_id: uuid.UUID, segment_id: uuid.UUID) -> Segment:
@@ -318,7 +333,7 @@ class CatalogService(Service):
                 raise ValidationError("add_on_id", "add-on belongs to another segment")
             uow.packages.offer_add_on(tenant_id, package_id, add_on_id)
 
-        self._write(work)
+        self._write(work, invalidates=catalog_of(tenant_id))
 
     def withdraw_add_on(
         self, tenant_id: uuid.UUID, package_id: uuid.UUID, add_on_id: uuid.UUID
@@ -331,7 +346,7 @@ class CatalogService(Service):
             load_tenant(uow, tenant_id)
             uow.packages.withdraw_add_on(tenant_id, package_id, add_on_id)
 
-        self._write(work)
+        self._write(work, invalidates=catalog_of(tenant_id))
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -340,11 +355,12 @@ class CatalogService(Service):
     ) -> list[Segment]:
         """Segments in display order (sort_order, then slug)."""
 
-        def work(uow: UnitOfWork) -> list[Segment]:
+        def work(uow: UnitOfWork) -> tuple[Segment, ...]:
             load_tenant(uow, tenant_id)
-            return uow.segments.list(tenant_id, active_only=not include_inactive)
+            return tuple(uow.segments.list(tenant_id, active_only=not include_inactive))
 
-        return self._read(work)
+        key = f"segments:{int(include_inactive)}"
+        return list(self._catalog_read(tenant_id, key, tuple[Segment, ...], work))
 
     def list_packages(
         self,
@@ -356,7 +372,7 @@ class CatalogService(Service):
         """Active packages (of one segment when ``segment_slug`` is given), in display order."""
         clean_slug = None if segment_slug is None else v.slug(segment_slug, "segment_slug")
 
-        def work(uow: UnitOfWork) -> list[Package]:
+        def work(uow: UnitOfWork) -> tuple[Package, ...]:
             load_tenant(uow, tenant_id)
             segment_id = None
             if clean_slug is not None:
@@ -364,11 +380,14 @@ class CatalogService(Service):
                 if segment is None:
                     raise NotFoundError("segment", clean_slug)
                 segment_id = segment.id
-            return uow.packages.list(
-                tenant_id, segment_id=segment_id, active_only=not include_inactive
+            return tuple(
+                uow.packages.list(
+                    tenant_id, segment_id=segment_id, active_only=not include_inactive
+                )
             )
 
-        return self._read(work)
+        key = f"packages:{clean_slug or ''}:{int(include_inactive)}"
+        return list(self._catalog_read(tenant_id, key, tuple[Package, ...], work))
 
     def get_package(self, tenant_id: uuid.UUID, slug: str) -> PackageDetails:
         """An active package by slug, with the active add-ons it offers."""
@@ -382,7 +401,21 @@ class CatalogService(Service):
             add_ons = uow.packages.offered_add_ons(tenant_id, package.id)
             return PackageDetails(package, tuple(a for a in add_ons if a.active))
 
-        return self._read(work)
+        return self._catalog_read(tenant_id, f"package:{clean_slug}", PackageDetails, work)
+
+    def _catalog_read(
+        self, tenant_id: uuid.UUID, key: str, kind: Any, work: Callable[[UnitOfWork], T]
+    ) -> T:
+        """A catalog read through the cache (the loader also checks the tenant is active)."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        return self._cached(
+            tenant_id,
+            CATALOG,
+            key,
+            kind,
+            lambda: self._read(work),
+            ttl=self._cache_settings.catalog_ttl,
+        )
 
     def list_add_ons(self, tenant_id: uuid.UUID, *, include_inactive: bool = False) -> list[AddOn]:
         """All add-ons of the tenant, by slug."""

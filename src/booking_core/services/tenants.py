@@ -13,7 +13,7 @@ from booking_core.domain.model import BookingPolicy, Tenant
 from booking_core.errors import NotFoundError, ValidationError
 from booking_core.ports.repositories import UnitOfWork
 from booking_core.services import _validate as v
-from booking_core.services._base import Service, load_tenant
+from booking_core.services._base import Service, load_tenant, whole_tenant
 
 
 def _policy(policy: Any) -> BookingPolicy:
@@ -89,7 +89,7 @@ class TenantService(Service):
             uow.tenants.update(tenant)
             return tenant
 
-        return self._write(work)
+        return self._write(work, invalidates=whole_tenant(tenant_id))
 
     def deactivate(self, tenant_id: uuid.UUID) -> Tenant:
         """Refuse all further operations of the tenant (its data stays)."""

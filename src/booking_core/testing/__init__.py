@@ -8,6 +8,7 @@ import threading
 from booking_core.adapters.memory import MemoryUnitOfWorkFactory
 from booking_core.bootstrap import BookingApp
 from booking_core.errors import ValidationError
+from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort, NoCalendar
 from booking_core.ports.clock import Clock, SystemClock
 
@@ -44,11 +45,18 @@ class ManualClock:
 
 
 def in_memory_app(
-    *, clock: Clock | None = None, calendar: CalendarPort | None = None
+    *,
+    clock: Clock | None = None,
+    calendar: CalendarPort | None = None,
+    cache: CachePort | None = None,
 ) -> BookingApp:
-    """A :class:`BookingApp` on the in-memory adapter: same behaviour, no database."""
+    """A :class:`BookingApp` on the in-memory adapter: same behaviour, no database.
+
+    Pass ``cache=MemoryCache()`` to exercise the cached read paths too.
+    """
     return BookingApp(
         uow=MemoryUnitOfWorkFactory(),
         clock=clock or SystemClock(),
         calendar=calendar or NoCalendar(),
+        cache=cache,
     )

@@ -17,6 +17,7 @@ from booking_core.domain.model import (
     Booking,
     BookingStatus,
     Customer,
+    HeldSeat,
     HoldContext,
     Package,
     Segment,
@@ -216,7 +217,7 @@ class MemoryBookingRepository:
             return None
         venue = None if venue_id is None else self._db.venues.get(tenant_id, venue_id)
         resource = venue_id or TENANT_WIDE
-        held = self.count_active_claims(tenant_id, resource, date, date, now).get(date, 0)
+        held = sum(seat.is_live(now) for seat in self.held_seats(tenant_id, resource, date, date))
         return HoldContext(
             tenant=tenant,
             package=self._db.packages.get(tenant_id, package_id),
@@ -299,20 +300,17 @@ class MemoryBookingRepository:
             expired.append(updated)
         return expired
 
-    def count_active_claims(
-        self,
-        tenant_id: uuid.UUID,
-        resource_id: uuid.UUID,
-        start: dt.date,
-        end: dt.date,
-        now: dt.datetime,
-    ) -> dict[dt.date, int]:
-        counts: dict[dt.date, int] = {}
-        for (t, r, date, _seat), claim in list(self._db.claims.data.items()):
-            active = claim.expires_at is None or claim.expires_at > now
-            if t == tenant_id and r == resource_id and start <= date <= end and active:
-                counts[date] = counts.get(date, 0) + 1
-        return counts
+    def held_seats(
+        self, tenant_id: uuid.UUID, resource_id: uuid.UUID, start: dt.date, end: dt.date
+    ) -> builtins.list[HeldSeat]:
+        return sorted(
+            (
+                HeldSeat(date, claim.expires_at)
+                for (t, r, date, _seat), claim in list(self._db.claims.data.items())
+                if t == tenant_id and r == resource_id and start <= date <= end
+            ),
+            key=lambda seat: seat.date,
+        )
 
 
 class MemoryBlackoutRepository:

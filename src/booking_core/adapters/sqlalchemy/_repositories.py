@@ -19,7 +19,6 @@ from sqlalchemy import (
     Table,
     and_,
     delete,
-    func,
     literal,
     or_,
     select,
@@ -41,6 +40,7 @@ from booking_core.domain.model import (
     BookingPolicy,
     BookingStatus,
     Customer,
+    HeldSeat,
     HoldContext,
     Package,
     Segment,
@@ -544,26 +544,14 @@ class SqlBookingRepository:
             )
         return self._with_lines(rows)
 
-    def count_active_claims(
-        self,
-        tenant_id: uuid.UUID,
-        resource_id: uuid.UUID,
-        start: dt.date,
-        end: dt.date,
-        now: dt.datetime,
-    ) -> dict[dt.date, int]:
-        c = t.booking_claims.c
-        stmt = (
-            select(c.claim_date, func.count().label("held"))
-            .where(
-                c.tenant_id == tenant_id,
-                c.resource_id == resource_id,
-                c.claim_date.between(start, end),
-                or_(c.expires_at.is_(None), c.expires_at > _now_param(now)),
-            )
-            .group_by(c.claim_date)
-        )
-        return {row.claim_date: row.held for row in self._db.execute(stmt)}
+    def held_seats(
+        self, tenant_id: uuid.UUID, resource_id: uuid.UUID, start: dt.date, end: dt.date
+    ) -> builtins.list[HeldSeat]:
+        params = {"tenant_id": tenant_id, "resource_id": resource_id, "start": start, "end": end}
+        return [
+            HeldSeat(row.claim_date, row.expires_at)
+            for row in self._db.execute(q.SEATS_BETWEEN, params)
+        ]
 
 
 class SqlBlackoutRepository:

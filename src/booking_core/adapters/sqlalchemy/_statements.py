@@ -56,6 +56,19 @@ HOLD_CONTEXT = (
     .where(t.tenants.c.id == bindparam("tenant_id", type_=Uuid()))
 )
 
+#: Claimed seats of a resource in a date range (the primary key serves it as a range scan).
+SEATS_BETWEEN = (
+    select(_claims.claim_date, _claims.expires_at)
+    .where(
+        _claims.tenant_id == bindparam("tenant_id", type_=Uuid()),
+        _claims.resource_id == bindparam("resource_id", type_=Uuid()),
+        _claims.claim_date.between(
+            bindparam("start", type_=Date()), bindparam("end", type_=Date())
+        ),
+    )
+    .order_by(_claims.claim_date)
+)
+
 #: Seats of a date held at ``now``.
 HELD_SEATS = select(_claims.seat).where(_of_date, _live)
 

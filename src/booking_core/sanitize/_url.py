@@ -19,6 +19,7 @@ MAX_URL_LENGTH = 2048
 _NEVER = frozenset({"javascript", "vbscript", "livescript", "mocha"})
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _PROBE_ROUNDS = 4
+_MARKUP = re.compile(r"[<>\"`]")
 _HOST_FORBIDDEN = re.compile(r"[\s<>\"'`{}|\\^%,;()\[\]]")
 _FIRST_SEGMENT = re.compile(r"[/?#]")
 _HIERARCHICAL = frozenset({"http", "https", "ws", "wss", "ftp", "ftps", "sftp"})
@@ -82,7 +83,8 @@ def sanitize_url(
 
     Refused: other schemes, and anything that could *become* another scheme on the way to a
     browser: control characters, tabs, newlines or inner spaces anywhere, zero-width and bidi
-    characters, backslashes (browsers read them as ``/``), scheme-relative ``//host`` references
+    characters, backslashes (browsers read them as ``/``), unencoded ``<>"``` and backticks,
+    scheme-relative ``//host`` references
     (they leave the site), and values whose entity- or percent-decoded forms start with a scheme
     that is not allowed (``javascript&colon;``, ``java%73cript:``). The URL is returned as given,
     not re-serialized, so sanitizing it again returns the same string.
@@ -115,6 +117,10 @@ def sanitize_url(
         raise ValidationError(field, "contains whitespace, control or invisible characters")
     if "\\" in text:
         raise ValidationError(field, "contains a backslash")
+    # RFC 3986 has no place for these unencoded; in a page they end the attribute or start a
+    # tag when the output layer forgets to escape, so refuse them rather than pass them on.
+    if _MARKUP.search(text):
+        raise ValidationError(field, 'contains a character that must be percent-encoded (<>"`)')
     decodings = _decodings(text)
     hidden = {m.group(1).lower() for d in decodings if (m := _SCHEME.match(d))} - allowed
     if hidden:

@@ -67,6 +67,34 @@ class BookingPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundTier:
+    """Cancelling at least ``days_before`` days before the event refunds ``percent`` %."""
+
+    days_before: int
+    percent: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationPolicy:
+    """Refund tiers by whole days before the event (tenant's calendar) and a fixed fee.
+
+    Tiers are ordered from the most days to the fewest; the first tier whose ``days_before``
+    the cancellation meets applies, and none means no refund. The fee (minor units) is kept
+    from any refund.
+    """
+
+    tiers: tuple[RefundTier, ...] = (RefundTier(30, 100), RefundTier(7, 50))
+    fee: int = 0
+
+    def refund_percent(self, days_before: int) -> int:
+        """The percent of the payment refunded when cancelling ``days_before`` days ahead."""
+        for tier in self.tiers:
+            if days_before >= tier.days_before:
+                return tier.percent
+        return 0
+
+
+@dataclass(frozen=True, slots=True)
 class Tenant:
     id: uuid.UUID
     slug: str
@@ -76,6 +104,7 @@ class Tenant:
     commission_percent: Decimal
     active: bool = True
     policy: BookingPolicy = field(default_factory=BookingPolicy)
+    cancellation: CancellationPolicy = field(default_factory=CancellationPolicy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +221,10 @@ class Booking:
     fulfilled_at: dt.datetime | None = None
     payment_ref: str | None = None
     cancel_reason: str | None = None
+    amount_paid: int = 0
+    amount_refunded: int = 0
+    commission_refunded: int = 0
+    version: int = 1
 
     @property
     def resource_id(self) -> uuid.UUID:
@@ -238,6 +271,100 @@ class HoldContext:
     venue: Venue | None
     blackout: bool
     seats_held: int
+
+
+class RefundState(enum.StrEnum):
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """Money returned for a booking; a booking may have several (partial) refunds.
+
+    Recorded PENDING in the transaction that decides it, then settled by the payment provider
+    (SUCCEEDED or FAILED, retried with the refund's id as the idempotency key).
+    """
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    booking_id: uuid.UUID
+    amount: int
+    commission_refund: int
+    reason: str
+    state: RefundState
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    provider_refund_id: str | None = None
+    failure_reason: str | None = None
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """The outcome of cancelling a booking: what is refunded and what commission returns."""
+
+    booking: Booking
+    refund_amount: int
+    commission_refund: int
+    refund: Refund | None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """A request key of a tenant, the fingerprint of its request and what it produced."""
+
+    tenant_id: uuid.UUID
+    key: str
+    request_hash: str
+    booking_id: uuid.UUID | None
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
+class InboxState(enum.StrEnum):
+    PENDING = "PENDING"
+    PROCESSED = "PROCESSED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEvent:
+    """A payment webhook as received: raw bytes kept byte-identical, processing state."""
+
+    tenant_id: uuid.UUID
+    provider: str
+    event_id: str
+    event_type: str
+    payload: bytes
+    state: InboxState
+    received_at: dt.datetime
+    attempts: int = 0
+    last_error: str | None = None
+    processed_at: dt.datetime | None = None
+    outcome: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """A domain event written in the transaction of the change it describes.
+
+    ``sequence`` is the booking's version after the change: events of one booking are
+    delivered in that order.
+    """
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    booking_id: uuid.UUID
+    sequence: int
+    type: str
+    payload: dict[str, object]
+    created_at: dt.datetime
+    attempts: int = 0
+    claimed_until: dt.datetime | None = None
+    done_at: dt.datetime | None = None
+    last_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

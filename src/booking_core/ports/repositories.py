@@ -22,7 +22,11 @@ from booking_core.domain.model import (
     Customer,
     HeldSeat,
     HoldContext,
+    IdempotencyRecord,
+    InboxEvent,
+    OutboxEvent,
     Package,
+    Refund,
     Segment,
     Tenant,
     Venue,
@@ -147,6 +151,30 @@ class BookingRepository(Protocol):
         """
         ...
 
+    def move(
+        self, booking: Booking, new_date: dt.date, *, capacity: int, now: dt.datetime
+    ) -> Booking | None:
+        """Move the booking's seat to ``new_date`` and its event date with it (version + 1).
+
+        The new seat is claimed under the same guarantee as a hold (same expiry as the old one);
+        returns None, changing nothing, when ``new_date`` is full.
+        """
+        ...
+
+    def add_refund(
+        self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, amount: int, commission: int
+    ) -> Booking | None:
+        """Count ``amount`` (and ``commission`` returned) as refunded, version + 1.
+
+        A compare-and-swap: returns None, changing nothing, when the refunded total would
+        exceed what was paid.
+        """
+        ...
+
+    def touch(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int | None:
+        """Bump the booking's version (serialising changes of one booking); the new version."""
+        ...
+
     def expire_lapsed(
         self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int
     ) -> builtins.list[Booking]:
@@ -157,6 +185,76 @@ class BookingRepository(Protocol):
         self, tenant_id: uuid.UUID, resource_id: uuid.UUID, start: dt.date, end: dt.date
     ) -> builtins.list[HeldSeat]:
         """Claimed seats of dates in ``[start, end]`` (live or lapsed: callers decide at a time)."""
+        ...
+
+
+class RefundRepository(Protocol):
+    def add(self, refund: Refund) -> None: ...
+    def get(self, tenant_id: uuid.UUID, refund_id: uuid.UUID) -> Refund | None: ...
+    def update(self, refund: Refund) -> None: ...
+    def for_booking(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> builtins.list[Refund]: ...
+    def find_by_provider_id(
+        self, tenant_id: uuid.UUID, provider_refund_id: str
+    ) -> Refund | None: ...
+    def unsettled(self, *, limit: int) -> builtins.list[Refund]:
+        """PENDING and FAILED refunds of all tenants, oldest first."""
+        ...
+
+
+class IdempotencyRepository(Protocol):
+    def claim(self, record: IdempotencyRecord, *, now: dt.datetime) -> IdempotencyRecord | None:
+        """Store ``record`` unless a live record with its key exists; return that one if so.
+
+        A concurrent claim of the same key waits for the first transaction and then sees its
+        record (database-enforced: the key is the primary key). An expired record is replaced.
+        """
+        ...
+
+    def attach(self, tenant_id: uuid.UUID, key: str, booking_id: uuid.UUID) -> None:
+        """Record what the request produced."""
+        ...
+
+
+class InboxRepository(Protocol):
+    def record(self, event: InboxEvent) -> bool:
+        """Store a received webhook once per (tenant, provider, event id); True if new."""
+        ...
+
+    def lock(self, tenant_id: uuid.UUID, provider: str, event_id: str) -> InboxEvent | None:
+        """The event, locked for this transaction (concurrent processors queue here)."""
+        ...
+
+    def update(self, event: InboxEvent) -> None: ...
+
+    def failed(self, *, max_attempts: int, limit: int) -> builtins.list[InboxEvent]:
+        """FAILED events (all tenants) with fewer than ``max_attempts`` attempts, oldest first."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, event: OutboxEvent) -> None: ...
+
+    def claim(
+        self,
+        *,
+        now: dt.datetime,
+        lease_until: dt.datetime,
+        limit: int,
+        tenant_id: uuid.UUID | None,
+    ) -> builtins.list[OutboxEvent]:
+        """Lease up to ``limit`` undelivered events, oldest first, at most one per booking and
+        only a booking's earliest undelivered one (so each booking's events go out in order).
+        Safe with several workers (``SKIP LOCKED`` on PostgreSQL)."""
+        ...
+
+    def mark_done(self, ids: Iterable[tuple[uuid.UUID, uuid.UUID]], *, now: dt.datetime) -> int:
+        """Mark (tenant id, event id) pairs delivered; returns how many were."""
+        ...
+
+    def release(
+        self, tenant_id: uuid.UUID, event_id: uuid.UUID, *, error: str | None
+    ) -> None:
+        """Give a leased event back for another attempt, recording why."""
         ...
 
 
@@ -187,6 +285,14 @@ class UnitOfWork(Protocol):
     def bookings(self) -> BookingRepository: ...
     @property
     def blackouts(self) -> BlackoutRepository: ...
+    @property
+    def refunds(self) -> RefundRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def inbox(self) -> InboxRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -210,7 +316,11 @@ __all__: Sequence[str] = [
     "BlackoutRepository",
     "BookingRepository",
     "CustomerRepository",
+    "IdempotencyRepository",
+    "InboxRepository",
+    "OutboxRepository",
     "PackageRepository",
+    "RefundRepository",
     "SegmentRepository",
     "TenantRepository",
     "UnitOfWork",

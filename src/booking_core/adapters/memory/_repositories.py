@@ -19,12 +19,18 @@ from booking_core.domain.model import (
     Customer,
     HeldSeat,
     HoldContext,
+    IdempotencyRecord,
+    InboxEvent,
+    InboxState,
+    OutboxEvent,
     Package,
+    Refund,
+    RefundState,
     Segment,
     Tenant,
     Venue,
 )
-from booking_core.errors import NotFoundError
+from booking_core.errors import AlreadyExistsError, NotFoundError
 
 
 def _require(table: Table[Any], tenant_id: uuid.UUID, row_id: uuid.UUID | None) -> None:
@@ -281,9 +287,46 @@ class MemoryBookingRepository:
             return None
         if unexpired_at is not None and booking.is_lapsed(unexpired_at):
             return None
-        updated = replace(booking, status=to, **(changes or {}))
+        updated = replace(booking, status=to, version=booking.version + 1, **(changes or {}))
         self._table.put(tenant_id, booking_id, updated)
         return updated
+
+    def move(
+        self, booking: Booking, new_date: dt.date, *, capacity: int, now: dt.datetime
+    ) -> Booking | None:
+        old_keys = self._claim_keys(booking.tenant_id, booking.id)
+        expiry = self._db.claims.get(old_keys[0]).expires_at if old_keys else None  # type: ignore[union-attr]
+        moved = replace(booking, event_date=new_date, version=booking.version + 1)
+        if not self.claim_seat(replace(moved, expires_at=expiry), capacity=capacity, now=now):
+            return None
+        for key in old_keys:
+            self._db.claims.pop(key)
+        self._table.put(booking.tenant_id, booking.id, moved)
+        return moved
+
+    def add_refund(
+        self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, amount: int, commission: int
+    ) -> Booking | None:
+        booking = self._table.get(tenant_id, booking_id)
+        if booking is None or booking.amount_refunded + amount > booking.amount_paid:
+            return None
+        if booking.commission_refunded + commission > booking.commission:
+            return None
+        updated = replace(
+            booking,
+            amount_refunded=booking.amount_refunded + amount,
+            commission_refunded=booking.commission_refunded + commission,
+            version=booking.version + 1,
+        )
+        self._table.put(tenant_id, booking_id, updated)
+        return updated
+
+    def touch(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int | None:
+        booking = self._table.get(tenant_id, booking_id)
+        if booking is None:
+            return None
+        self._table.put(tenant_id, booking_id, replace(booking, version=booking.version + 1))
+        return booking.version + 1
 
     def expire_lapsed(
         self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int
@@ -295,7 +338,7 @@ class MemoryBookingRepository:
         expired = []
         for booking in lapsed:
             self.release_claims(booking.tenant_id, booking.id)
-            updated = replace(booking, status=BookingStatus.EXPIRED)
+            updated = replace(booking, status=BookingStatus.EXPIRED, version=booking.version + 1)
             self._table.put(booking.tenant_id, booking.id, updated)
             expired.append(updated)
         return expired
@@ -332,3 +375,132 @@ class MemoryBlackoutRepository:
             if t == tenant_id and start <= date <= end
         ]
         return sorted(found, key=lambda b: b.date)
+
+
+class MemoryRefundRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+        self._table: Table[Refund] = db.refunds
+
+    def add(self, refund: Refund) -> None:
+        _require(self._db.bookings, refund.tenant_id, refund.booking_id)
+        self._table.put(refund.tenant_id, refund.id, refund)
+
+    update = add
+
+    def get(self, tenant_id: uuid.UUID, refund_id: uuid.UUID) -> Refund | None:
+        return self._table.get(tenant_id, refund_id)
+
+    def for_booking(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> builtins.list[Refund]:
+        found = [r for r in self._table.rows(tenant_id) if r.booking_id == booking_id]
+        return sorted(found, key=lambda r: (r.created_at, str(r.id)))
+
+    def find_by_provider_id(self, tenant_id: uuid.UUID, provider_refund_id: str) -> Refund | None:
+        for refund in self._table.rows(tenant_id):
+            if refund.provider_refund_id == provider_refund_id:
+                return refund
+        return None
+
+    def unsettled(self, *, limit: int) -> builtins.list[Refund]:
+        found = [r for r in self._table.all_rows() if r.state is not RefundState.SUCCEEDED]
+        return sorted(found, key=lambda r: (r.created_at, str(r.id)))[:limit]
+
+
+class MemoryIdempotencyRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    def claim(self, record: IdempotencyRecord, *, now: dt.datetime) -> IdempotencyRecord | None:
+        key = (record.tenant_id, record.key)
+        existing: IdempotencyRecord | None = self._db.idempotency.get(key)
+        if existing is not None and existing.expires_at > now:
+            return existing
+        self._db.idempotency.set(key, record)
+        return None
+
+    def attach(self, tenant_id: uuid.UUID, key: str, booking_id: uuid.UUID) -> None:
+        record = self._db.idempotency.get((tenant_id, key))
+        if record is not None:
+            self._db.idempotency.set((tenant_id, key), replace(record, booking_id=booking_id))
+
+
+class MemoryInboxRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    def record(self, event: InboxEvent) -> bool:
+        key = (event.tenant_id, event.provider, event.event_id)
+        if self._db.inbox.get(key) is not None:
+            return False
+        self._db.inbox.set(key, event)
+        return True
+
+    def lock(self, tenant_id: uuid.UUID, provider: str, event_id: str) -> InboxEvent | None:
+        found: InboxEvent | None = self._db.inbox.get((tenant_id, provider, event_id))
+        return found
+
+    def update(self, event: InboxEvent) -> None:
+        self._db.inbox.set((event.tenant_id, event.provider, event.event_id), event)
+
+    def failed(self, *, max_attempts: int, limit: int) -> builtins.list[InboxEvent]:
+        found = [
+            e
+            for e in list(self._db.inbox.data.values())
+            if e.state is InboxState.FAILED and e.attempts < max_attempts
+        ]
+        return sorted(found, key=lambda e: (e.received_at, e.event_id))[:limit]
+
+
+class MemoryOutboxRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+        self._table: Table[OutboxEvent] = db.outbox
+
+    def add(self, event: OutboxEvent) -> None:
+        _require(self._db.bookings, event.tenant_id, event.booking_id)
+        for other in self._table.rows(event.tenant_id):
+            if other.booking_id == event.booking_id and other.sequence == event.sequence:
+                raise AlreadyExistsError("outbox_event", "sequence", event.sequence)
+        self._table.put(event.tenant_id, event.id, event)
+
+    def claim(
+        self,
+        *,
+        now: dt.datetime,
+        lease_until: dt.datetime,
+        limit: int,
+        tenant_id: uuid.UUID | None,
+    ) -> builtins.list[OutboxEvent]:
+        rows = self._table.rows(tenant_id) if tenant_id is not None else self._table.all_rows()
+        undelivered = [e for e in rows if e.done_at is None]
+        first: dict[tuple[uuid.UUID, uuid.UUID], OutboxEvent] = {}
+        for event in undelivered:
+            key = (event.tenant_id, event.booking_id)
+            if key not in first or event.sequence < first[key].sequence:
+                first[key] = event
+        ready = sorted(
+            (e for e in first.values() if e.claimed_until is None or e.claimed_until <= now),
+            key=lambda e: (e.created_at, str(e.booking_id), e.sequence),
+        )[:limit]
+        leased = []
+        for event in ready:
+            updated = replace(event, claimed_until=lease_until, attempts=event.attempts + 1)
+            self._table.put(event.tenant_id, event.id, updated)
+            leased.append(updated)
+        return leased
+
+    def mark_done(self, ids: Iterable[tuple[uuid.UUID, uuid.UUID]], *, now: dt.datetime) -> int:
+        done = 0
+        for tenant_id, event_id in ids:
+            event = self._table.get(tenant_id, event_id)
+            if event is not None and event.done_at is None:
+                self._table.put(tenant_id, event_id, replace(event, done_at=now))
+                done += 1
+        return done
+
+    def release(self, tenant_id: uuid.UUID, event_id: uuid.UUID, *, error: str | None) -> None:
+        event = self._table.get(tenant_id, event_id)
+        if event is not None and event.done_at is None:
+            self._table.put(
+                tenant_id, event_id, replace(event, claimed_until=None, last_error=error)
+            )

@@ -157,3 +157,7 @@ class MemoryDatabase:
         self.offers: JournaledDict[tuple[uuid.UUID, uuid.UUID, uuid.UUID], bool] = JournaledDict(j)
         self.blackouts: JournaledDict[tuple[uuid.UUID, dt.date], Any] = JournaledDict(j)
         self.claims: JournaledDict[ClaimKey, Claim] = JournaledDict(j)
+        self.refunds: Table[Any] = Table("refund", j, {})
+        self.idempotency: JournaledDict[tuple[uuid.UUID, str], Any] = JournaledDict(j)
+        self.inbox: JournaledDict[tuple[uuid.UUID, str, str], Any] = JournaledDict(j)
+        self.outbox: Table[Any] = Table("outbox_event", j, {})

@@ -10,7 +10,11 @@ from booking_core.adapters.memory._repositories import (
     MemoryBlackoutRepository,
     MemoryBookingRepository,
     MemoryCustomerRepository,
+    MemoryIdempotencyRepository,
+    MemoryInboxRepository,
+    MemoryOutboxRepository,
     MemoryPackageRepository,
+    MemoryRefundRepository,
     MemorySegmentRepository,
     MemoryTenantRepository,
     MemoryVenueRepository,
@@ -32,6 +36,10 @@ class MemoryUnitOfWork:
         self.customers = MemoryCustomerRepository(db)
         self.bookings = MemoryBookingRepository(db)
         self.blackouts = MemoryBlackoutRepository(db)
+        self.refunds = MemoryRefundRepository(db)
+        self.idempotency = MemoryIdempotencyRepository(db)
+        self.inbox = MemoryInboxRepository(db)
+        self.outbox = MemoryOutboxRepository(db)
 
     def __enter__(self) -> Self:
         if not self._db.lock.acquire(timeout=self._db.lock_timeout):

@@ -30,6 +30,10 @@ _ENTITY = {
     "bc_customers": "customer",
     "bc_bookings": "booking",
     "bc_blackout_dates": "blackout",
+    "bc_refunds": "refund",
+    "bc_idempotency_keys": "idempotency_key",
+    "bc_webhook_inbox": "webhook_event",
+    "bc_outbox": "outbox_event",
 }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Executable,
+    exists,
     Row,
     Table,
     and_,
@@ -39,10 +40,18 @@ from booking_core.domain.model import (
     BookingAddOn,
     BookingPolicy,
     BookingStatus,
+    CancellationPolicy,
     Customer,
     HeldSeat,
     HoldContext,
+    IdempotencyRecord,
+    InboxEvent,
+    InboxState,
+    OutboxEvent,
     Package,
+    Refund,
+    RefundState,
+    RefundTier,
     Segment,
     Tenant,
     Venue,
@@ -92,6 +101,10 @@ def _tenant_row(tenant: Tenant) -> dict[str, Any]:
         "hold_ttl_seconds": int(policy.hold_ttl.total_seconds()),
         "min_notice_days": policy.min_notice_days,
         "horizon_days": policy.horizon_days,
+        "cancellation": {
+            "tiers": [[tier.days_before, tier.percent] for tier in tenant.cancellation.tiers],
+            "fee": tenant.cancellation.fee,
+        },
     }
 
 
@@ -110,6 +123,10 @@ def _tenant(row: Row[Any]) -> Tenant:
             hold_ttl=dt.timedelta(seconds=m["hold_ttl_seconds"]),
             min_notice_days=m["min_notice_days"],
             horizon_days=m["horizon_days"],
+        ),
+        cancellation=CancellationPolicy(
+            tiers=tuple(RefundTier(days, pct) for days, pct in m["cancellation"]["tiers"]),
+            fee=m["cancellation"]["fee"],
         ),
     )
 
@@ -513,10 +530,77 @@ class SqlBookingRepository:
                     c.expires_at > _now_param(unexpired_at),
                 )
             )
-        values = {"status": to.value, **(changes or {})}
+        values = {"status": to.value, "version": c.version + 1, **(changes or {})}
         stmt = update(t.bookings).where(*conditions).values(values).returning(*t.bookings.c)
         found = self._db.execute(stmt).first()
         return None if found is None else self._with_lines([found])[0]
+
+    def move(
+        self, booking: Booking, new_date: dt.date, *, capacity: int, now: dt.datetime
+    ) -> Booking | None:
+        cc = t.booking_claims.c
+        mine = (cc.tenant_id == booking.tenant_id, cc.booking_id == booking.id)
+        expiry = self._db.execute(select(cc.expires_at).where(*mine).limit(1)).scalar()
+        seats: builtins.list[int] = list(range(capacity))
+        if capacity > 1:
+            held = {
+                row.seat
+                for row in self._db.execute(
+                    q.HELD_SEATS,
+                    {
+                        "tenant_id": booking.tenant_id,
+                        "resource_id": booking.resource_id,
+                        "date": new_date,
+                        "now": now,
+                    },
+                )
+            }
+            seats = [seat for seat in seats if seat not in held]
+        moved = replace(booking, event_date=new_date, expires_at=expiry)
+        if not any(self._claim(moved, seat, now) for seat in seats):
+            return None
+        self._db.execute(delete(t.booking_claims).where(*mine, cc.claim_date != new_date))
+        c = t.bookings.c
+        row = self._db.execute(
+            update(t.bookings)
+            .where(c.tenant_id == booking.tenant_id, c.id == booking.id)
+            .values(event_date=new_date, version=c.version + 1)
+            .returning(*t.bookings.c)
+        ).one()
+        return self._with_lines([row])[0]
+
+    def add_refund(
+        self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, amount: int, commission: int
+    ) -> Booking | None:
+        c = t.bookings.c
+        stmt = (
+            update(t.bookings)
+            .where(
+                c.tenant_id == tenant_id,
+                c.id == booking_id,
+                c.amount_refunded + amount <= c.amount_paid,
+                c.commission_refunded + commission <= c.commission,
+            )
+            .values(
+                amount_refunded=c.amount_refunded + amount,
+                commission_refunded=c.commission_refunded + commission,
+                version=c.version + 1,
+            )
+            .returning(*t.bookings.c)
+        )
+        row = self._db.execute(stmt).first()
+        return None if row is None else self._with_lines([row])[0]
+
+    def touch(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int | None:
+        c = t.bookings.c
+        stmt = (
+            update(t.bookings)
+            .where(c.tenant_id == tenant_id, c.id == booking_id)
+            .values(version=c.version + 1)
+            .returning(c.version)
+        )
+        version: int | None = self._db.execute(stmt).scalar()
+        return version
 
     def expire_lapsed(
         self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int
@@ -531,7 +615,7 @@ class SqlBookingRepository:
         stmt = (
             update(t.bookings)
             .where(tuple_(c.tenant_id, c.id).in_(keys.scalar_subquery()), *due)
-            .values(status=BookingStatus.EXPIRED.value)
+            .values(status=BookingStatus.EXPIRED.value, version=c.version + 1)
             .returning(*t.bookings.c)
         )
         rows = list(self._db.execute(stmt))
@@ -582,3 +666,198 @@ class SqlBlackoutRepository:
             .order_by(c.date)
         )
         return [BlackoutDate(**row._mapping) for row in self._db.execute(stmt)]
+
+
+class SqlRefundRepository(_Scoped):
+    table = t.refunds
+    entity = Refund
+
+    def _to_row(self, obj: Any) -> dict[str, Any]:
+        row = asdict(obj)
+        row["state"] = obj.state.value
+        return row
+
+    def _from_row(self, row: Row[Any]) -> Any:
+        m = dict(row._mapping)
+        m["state"] = RefundState(m["state"])
+        return Refund(**m)
+
+    def for_booking(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> builtins.list[Refund]:
+        c = self.table.c
+        return self._list(
+            tenant_id, c.booking_id == booking_id, order_by=[c.created_at, c.id]
+        )
+
+    def find_by_provider_id(self, tenant_id: uuid.UUID, provider_refund_id: str) -> Refund | None:
+        c = self.table.c
+        stmt = select(self.table).where(
+            c.tenant_id == tenant_id, c.provider_refund_id == provider_refund_id
+        )
+        row = self._db.execute(stmt).first()
+        return None if row is None else self._from_row(row)
+
+    def unsettled(self, *, limit: int) -> builtins.list[Refund]:
+        c = self.table.c
+        stmt = (
+            select(self.table)
+            .where(c.state != RefundState.SUCCEEDED.value)
+            .order_by(c.created_at, c.id)
+            .limit(limit)
+        )
+        return [self._from_row(row) for row in self._db.execute(stmt)]
+
+
+class SqlIdempotencyRepository:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def claim(self, record: IdempotencyRecord, *, now: dt.datetime) -> IdempotencyRecord | None:
+        row = asdict(record)
+        params = {**row, "now": now}
+        if self._db.execute(q.claim_idempotency_key(self._db.dialect), params).first():
+            return None
+        c = t.idempotency_keys.c
+        existing = self._db.execute(
+            select(t.idempotency_keys).where(c.tenant_id == record.tenant_id, c.key == record.key)
+        ).one()
+        return IdempotencyRecord(**existing._mapping)
+
+    def attach(self, tenant_id: uuid.UUID, key: str, booking_id: uuid.UUID) -> None:
+        c = t.idempotency_keys.c
+        self._db.execute(
+            update(t.idempotency_keys)
+            .where(c.tenant_id == tenant_id, c.key == key)
+            .values(booking_id=booking_id)
+        )
+
+
+def _inbox_event(row: Row[Any]) -> InboxEvent:
+    m = dict(row._mapping)
+    m["state"] = InboxState(m["state"])
+    m["payload"] = bytes(m["payload"])
+    return InboxEvent(**m)
+
+
+class SqlInboxRepository:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def record(self, event: InboxEvent) -> bool:
+        row = asdict(event)
+        row["state"] = event.state.value
+        stmt = self._db.insert(t.webhook_inbox).values(row).on_conflict_do_nothing()
+        return self._db.execute(stmt, row=row).rowcount == 1
+
+    def lock(self, tenant_id: uuid.UUID, provider: str, event_id: str) -> InboxEvent | None:
+        c = t.webhook_inbox.c
+        stmt = select(t.webhook_inbox).where(
+            c.tenant_id == tenant_id, c.provider == provider, c.event_id == event_id
+        )
+        if self._db.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        row = self._db.execute(stmt).first()
+        return None if row is None else _inbox_event(row)
+
+    def update(self, event: InboxEvent) -> None:
+        c = t.webhook_inbox.c
+        self._db.execute(
+            update(t.webhook_inbox)
+            .where(
+                c.tenant_id == event.tenant_id,
+                c.provider == event.provider,
+                c.event_id == event.event_id,
+            )
+            .values(
+                state=event.state.value,
+                attempts=event.attempts,
+                last_error=event.last_error,
+                processed_at=event.processed_at,
+                outcome=event.outcome,
+            )
+        )
+
+    def failed(self, *, max_attempts: int, limit: int) -> builtins.list[InboxEvent]:
+        c = t.webhook_inbox.c
+        stmt = (
+            select(t.webhook_inbox)
+            .where(c.state == InboxState.FAILED.value, c.attempts < max_attempts)
+            .order_by(c.received_at, c.event_id)
+            .limit(limit)
+        )
+        return [_inbox_event(row) for row in self._db.execute(stmt)]
+
+
+def _outbox_event(row: Row[Any]) -> OutboxEvent:
+    return OutboxEvent(**row._mapping)
+
+
+class SqlOutboxRepository:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, event: OutboxEvent) -> None:
+        row = asdict(event)
+        self._db.execute(t.outbox.insert().values(row), row=row)
+
+    def claim(
+        self,
+        *,
+        now: dt.datetime,
+        lease_until: dt.datetime,
+        limit: int,
+        tenant_id: uuid.UUID | None,
+    ) -> builtins.list[OutboxEvent]:
+        o = t.outbox.c
+        earlier = t.outbox.alias("earlier")
+        e = earlier.c
+        conditions: builtins.list[ColumnElement[bool]] = [
+            o.done_at.is_(None),
+            or_(o.claimed_until.is_(None), o.claimed_until <= _now_param(now)),
+            ~exists().where(
+                e.tenant_id == o.tenant_id,
+                e.booking_id == o.booking_id,
+                e.sequence < o.sequence,
+                e.done_at.is_(None),
+            ),
+        ]
+        if tenant_id is not None:
+            conditions.insert(0, o.tenant_id == tenant_id)
+        pick = (
+            select(o.tenant_id, o.id)
+            .where(*conditions)
+            .order_by(o.created_at, o.booking_id, o.sequence)
+            .limit(limit)
+        )
+        if self._db.dialect == "postgresql":
+            pick = pick.with_for_update(of=t.outbox, skip_locked=True)
+        keys = [(row.tenant_id, row.id) for row in self._db.execute(pick)]
+        if not keys:
+            return []
+        stmt = (
+            update(t.outbox)
+            .where(tuple_(o.tenant_id, o.id).in_(keys))
+            .values(claimed_until=lease_until, attempts=o.attempts + 1)
+            .returning(*t.outbox.c)
+        )
+        leased = [_outbox_event(row) for row in self._db.execute(stmt)]
+        return sorted(leased, key=lambda ev: (ev.created_at, str(ev.booking_id), ev.sequence))
+
+    def mark_done(self, ids: Iterable[tuple[uuid.UUID, uuid.UUID]], *, now: dt.datetime) -> int:
+        keys = list(ids)
+        if not keys:
+            return 0
+        o = t.outbox.c
+        stmt = (
+            update(t.outbox)
+            .where(tuple_(o.tenant_id, o.id).in_(keys), o.done_at.is_(None))
+            .values(done_at=now, claimed_until=None)
+        )
+        return self._db.execute(stmt).rowcount
+
+    def release(self, tenant_id: uuid.UUID, event_id: uuid.UUID, *, error: str | None) -> None:
+        o = t.outbox.c
+        self._db.execute(
+            update(t.outbox)
+            .where(o.tenant_id == tenant_id, o.id == event_id, o.done_at.is_(None))
+            .values(claimed_until=None, last_error=error)
+        )

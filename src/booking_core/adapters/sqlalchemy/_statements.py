@@ -104,6 +104,23 @@ def claim_seat(dialect: str) -> Any:
     ).returning(_claims.seat)
 
 
+@cache
+def claim_idempotency_key(dialect: str) -> Any:
+    """Store a key, or take it over from an expired record; returns a row only when stored."""
+    keys = t.idempotency_keys.c
+    stmt = _dialect_insert(dialect)(t.idempotency_keys)
+    return stmt.on_conflict_do_update(
+        index_elements=[keys.tenant_id, keys.key],
+        set_={
+            "request_hash": stmt.excluded.request_hash,
+            "booking_id": stmt.excluded.booking_id,
+            "created_at": stmt.excluded.created_at,
+            "expires_at": stmt.excluded.expires_at,
+        },
+        where=keys.expires_at <= _now,
+    ).returning(keys.key)
+
+
 #: PostgreSQL: customer upsert, booking insert and seat claim as one statement. The claim
 #: returns no row when the seat is live; the caller then rolls the transaction back.
 PG_PLACE_HOLD = text(
@@ -118,10 +135,12 @@ WITH customer AS (
 ), booking AS (
     INSERT INTO bc_bookings (tenant_id, id, package_id, customer_id, venue_id, event_date,
         status, package_price, total, commission, currency, created_at, expires_at,
-        confirmed_at, canceled_at, fulfilled_at, payment_ref, cancel_reason)
+        confirmed_at, canceled_at, fulfilled_at, payment_ref, cancel_reason,
+        amount_paid, amount_refunded, commission_refunded, version)
     SELECT :tenant_id, :id, :package_id, customer.id, :venue_id, :event_date,
         :status, :package_price, :total, :commission, :currency, :created_at, :expires_at,
-        :confirmed_at, :canceled_at, :fulfilled_at, :payment_ref, :cancel_reason
+        :confirmed_at, :canceled_at, :fulfilled_at, :payment_ref, :cancel_reason,
+        :amount_paid, :amount_refunded, :commission_refunded, :version
     FROM customer
     RETURNING tenant_id, id, event_date, expires_at
 ), claim AS (

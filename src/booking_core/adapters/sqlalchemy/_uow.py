@@ -15,7 +15,11 @@ from booking_core.adapters.sqlalchemy._repositories import (
     SqlBlackoutRepository,
     SqlBookingRepository,
     SqlCustomerRepository,
+    SqlIdempotencyRepository,
+    SqlInboxRepository,
+    SqlOutboxRepository,
     SqlPackageRepository,
+    SqlRefundRepository,
     SqlSegmentRepository,
     SqlTenantRepository,
     SqlVenueRepository,
@@ -77,6 +81,10 @@ class SqlUnitOfWork:
         self.customers = SqlCustomerRepository(db)
         self.bookings = SqlBookingRepository(db)
         self.blackouts = SqlBlackoutRepository(db)
+        self.refunds = SqlRefundRepository(db)
+        self.idempotency = SqlIdempotencyRepository(db)
+        self.inbox = SqlInboxRepository(db)
+        self.outbox = SqlOutboxRepository(db)
         return self
 
     def __exit__(

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import threading
 import uuid
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ def fixture_provider(clock: ManualClock) -> FakePaymentProvider:
     return FakePaymentProvider(clock=clock)
 
 
-def _request(key: str = "hold-1", **changes: object) -> PaymentRequest:
+def _request(key: str = "hold-1", **changes: Any) -> PaymentRequest:
     request = PaymentRequest(
         tenant_id=TENANT,
         booking_id=BOOKING,
@@ -47,7 +48,7 @@ def _request(key: str = "hold-1", **changes: object) -> PaymentRequest:
         idempotency_key=key,
         metadata={"tenant_id": str(TENANT), "booking_id": str(BOOKING)},
     )
-    return dataclasses.replace(request, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(request, **changes)
 
 
 def _refund(payment_ref: str, key: str = "refund-1", amount: int = 4_000) -> RefundRequest:
@@ -126,7 +127,7 @@ def test_same_key_same_request_returns_the_identical_session(
     ],
 )
 def test_same_key_different_request_is_refused(
-    provider: FakePaymentProvider, change: dict[str, object]
+    provider: FakePaymentProvider, change: dict[str, Any]
 ) -> None:
     provider.create_payment(_request())
     with pytest.raises(PaymentError, match="already used for a different payment"):
@@ -166,7 +167,7 @@ def test_different_keys_create_different_payments(provider: FakePaymentProvider)
     ],
 )
 def test_invalid_payment_requests_are_refused(
-    provider: FakePaymentProvider, change: dict[str, object], message: str
+    provider: FakePaymentProvider, change: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(PaymentError, match=message):
         provider.create_payment(_request(**change))

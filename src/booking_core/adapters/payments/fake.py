@@ -298,7 +298,10 @@ class FakePaymentProvider:
                 raise PaymentError(
                     f"payment {payment.payment_ref} belongs to another tenant or booking"
                 )
-            if request.currency.upper() != payment.currency:
+            if (
+                not isinstance(request.currency, str)
+                or request.currency.upper() != payment.currency
+            ):
                 raise PaymentError(
                     f"refund currency {request.currency!r} is not the payment's "
                     f"{payment.currency!r}"

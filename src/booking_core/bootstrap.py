@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -11,13 +12,16 @@ from booking_core.adapters.sqlalchemy import SqlUnitOfWorkFactory, make_engine
 from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort, NoCalendar
 from booking_core.ports.clock import Clock, SystemClock
+from booking_core.ports.payments import PaymentProvider
 from booking_core.ports.repositories import UnitOfWorkFactory
 from booking_core.services._base import CacheSettings
 from booking_core.services.availability import AvailabilityService
-from booking_core.services.bookings import BookingService
+from booking_core.services.bookings import DEFAULT_IDEMPOTENCY_TTL, BookingService
 from booking_core.services.catalog import CatalogService
 from booking_core.services.customers import CustomerService
+from booking_core.services.outbox import OutboxService
 from booking_core.services.tenants import TenantService
+from booking_core.services.webhooks import WebhookService
 
 
 @dataclass
@@ -32,6 +36,8 @@ class BookingApp:
     calendar: CalendarPort = field(default_factory=NoCalendar)
     cache: CachePort | None = None
     cache_settings: CacheSettings = field(default_factory=CacheSettings)
+    payments: PaymentProvider | None = None
+    idempotency_ttl: dt.timedelta = DEFAULT_IDEMPOTENCY_TTL
 
     def __post_init__(self) -> None:
         shared: dict[str, Any] = {"cache": self.cache, "cache_settings": self.cache_settings}
@@ -39,7 +45,16 @@ class BookingApp:
         self.catalog = CatalogService(self.uow, self.clock, **shared)
         self.customers = CustomerService(self.uow, self.clock, **shared)
         self.availability = AvailabilityService(self.uow, self.clock, self.calendar, **shared)
-        self.bookings = BookingService(self.uow, self.clock, self.calendar, **shared)
+        self.bookings = BookingService(
+            self.uow,
+            self.clock,
+            self.calendar,
+            payments=self.payments,
+            idempotency_ttl=self.idempotency_ttl,
+            **shared,
+        )
+        self.webhooks = WebhookService(self.uow, self.clock, self.payments, **shared)
+        self.outbox = OutboxService(self.uow, self.clock)
 
     def create_schema(self) -> None:
         """Create the tables if missing (SQL backends; a no-op in memory). Idempotent."""
@@ -74,6 +89,8 @@ def connect(
     clock: Clock | None = None,
     calendar: CalendarPort | None = None,
     cache_settings: CacheSettings | None = None,
+    payments: PaymentProvider | None = None,
+    idempotency_ttl: dt.timedelta = DEFAULT_IDEMPOTENCY_TTL,
     create_schema: bool = False,
     **engine_options: Any,
 ) -> BookingApp:
@@ -86,6 +103,8 @@ def connect(
         clock: where "now" comes from (default: the system clock, UTC).
         calendar: an external calendar port (default: none).
         cache_settings: TTLs of cached reads.
+        payments: the payment provider adapter (checkout, refunds, webhooks).
+        idempotency_ttl: how long idempotency keys are remembered (24 h by default).
         create_schema: create missing tables right away.
         engine_options: passed to :func:`booking_core.adapters.sqlalchemy.make_engine`.
 
@@ -100,6 +119,8 @@ def connect(
         calendar=calendar or NoCalendar(),
         cache=cache,
         cache_settings=cache_settings or CacheSettings(),
+        payments=payments,
+        idempotency_ttl=idempotency_ttl,
     )
     if create_schema:
         app.create_schema()

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from booking_core.adapters.cache import MemoryCache
+from booking_core.adapters.payments import FakePaymentProvider
 from booking_core.bootstrap import BookingApp, connect
 from booking_core.domain.model import AddOn, BookingPolicy, Package, Segment, Tenant
 from booking_core.testing import ManualClock, in_memory_app
@@ -72,20 +73,22 @@ def app(backend: str, clock: ManualClock, request: pytest.FixtureRequest) -> Ite
     Tests use fresh random tenants, so nothing is wiped between them. A cached backend must
     answer exactly like an uncached one: every test is also a staleness test.
     """
+    payments = FakePaymentProvider(clock=clock)
     if backend == "memory":
-        built = in_memory_app(clock=clock)
+        built = in_memory_app(clock=clock, payments=payments)
     elif backend == "memory+cache":
-        built = in_memory_app(clock=clock, cache=MemoryCache())
+        built = in_memory_app(clock=clock, cache=MemoryCache(), payments=payments)
     elif backend == "sqlite":
-        built = connect(request.getfixturevalue("sqlite_file_url"), clock=clock)
+        built = connect(request.getfixturevalue("sqlite_file_url"), clock=clock, payments=payments)
     elif backend == "postgres":
-        built = connect(request.getfixturevalue("pg_database_url"), clock=clock)
+        built = connect(request.getfixturevalue("pg_database_url"), clock=clock, payments=payments)
     else:
         redis_url = request.getfixturevalue("redis_url")
         built = connect(
             request.getfixturevalue("pg_database_url"),
             clock=clock,
             cache_url=f"{redis_url}?prefix=bc-test-{uuid.uuid4().hex[:8]}",
+            payments=payments,
         )
     with built:
         yield built

@@ -121,7 +121,7 @@ def test_cancel_frees_the_date_at_once(app: BookingApp, shop: Shop) -> None:
     booking = hold(app, shop)
     app.bookings.confirm(shop.tenant.id, booking.id, payment_ref="pay_1")
     assert not app.availability.check(shop.tenant.id, DAY).available
-    canceled = app.bookings.cancel(shop.tenant.id, booking.id, reason="changed plans")
+    canceled = app.bookings.cancel(shop.tenant.id, booking.id, reason="changed plans").booking
     assert canceled.status is BookingStatus.CANCELED
     assert canceled.cancel_reason == "changed plans"
     assert app.availability.check(shop.tenant.id, DAY).available

@@ -218,7 +218,7 @@ def _apply(app: BookingApp, shop: Any, booked: list[uuid.UUID], op: str, arg: An
             return ("ok", outcome[1].event_date)
         return outcome
     if op == "cancel":
-        return _outcome(lambda: app.bookings.cancel(tid, booked[arg]).status)
+        return _outcome(lambda: app.bookings.cancel(tid, booked[arg]).booking.status)
     if op == "confirm":
         return _outcome(lambda: app.bookings.confirm(tid, booked[arg], payment_ref="p").status)
     if op == "blackout":

@@ -193,7 +193,7 @@ def test_confirm_racing_cancel_has_one_outcome(app: BookingApp) -> None:
 
         def act(i: int, booking_id: uuid.UUID = booking.id) -> Any:
             if i % 2:
-                return app.bookings.cancel(shop.tenant.id, booking_id)
+                return app.bookings.cancel(shop.tenant.id, booking_id).booking
             return app.bookings.confirm(shop.tenant.id, booking_id, payment_ref=f"pay-{i}")
 
         results = race(16, act)

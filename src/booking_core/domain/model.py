@@ -344,6 +344,7 @@ class InboxEvent:
     last_error: str | None = None
     processed_at: dt.datetime | None = None
     outcome: str | None = None
+    details: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

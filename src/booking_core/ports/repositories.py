@@ -196,8 +196,8 @@ class RefundRepository(Protocol):
     def find_by_provider_id(
         self, tenant_id: uuid.UUID, provider_refund_id: str
     ) -> Refund | None: ...
-    def unsettled(self, *, limit: int) -> builtins.list[Refund]:
-        """PENDING and FAILED refunds of all tenants, oldest first."""
+    def unsettled(self, *, tenant_id: uuid.UUID | None, limit: int) -> builtins.list[Refund]:
+        """PENDING and FAILED refunds (of one tenant or all), oldest first."""
         ...
 
 
@@ -226,8 +226,10 @@ class InboxRepository(Protocol):
 
     def update(self, event: InboxEvent) -> None: ...
 
-    def failed(self, *, max_attempts: int, limit: int) -> builtins.list[InboxEvent]:
-        """FAILED events (all tenants) with fewer than ``max_attempts`` attempts, oldest first."""
+    def failed(
+        self, *, tenant_id: uuid.UUID | None, max_attempts: int, limit: int
+    ) -> builtins.list[InboxEvent]:
+        """FAILED events (of one tenant or all) with < ``max_attempts`` attempts, oldest first."""
         ...
 
 
@@ -251,9 +253,7 @@ class OutboxRepository(Protocol):
         """Mark (tenant id, event id) pairs delivered; returns how many were."""
         ...
 
-    def release(
-        self, tenant_id: uuid.UUID, event_id: uuid.UUID, *, error: str | None
-    ) -> None:
+    def release(self, tenant_id: uuid.UUID, event_id: uuid.UUID, *, error: str | None) -> None:
         """Give a leased event back for another attempt, recording why."""
         ...
 

@@ -1,4 +1,4 @@
-"""Bookings: hold a date, confirm, cancel, fulfil, expire.
+"""Bookings: hold a date, check out, confirm, cancel with refunds, reschedule, fulfil, expire.
 
 No double booking is enforced by the repository's seat claim (a primary key in SQL), never by a
 check-then-insert here. Every status change is a compare-and-swap on the current status, so two
@@ -8,8 +8,11 @@ racing transitions leave exactly one outcome.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from booking_core.domain.ids import new_id
@@ -18,26 +21,35 @@ from booking_core.domain.model import (
     Booking,
     BookingAddOn,
     BookingStatus,
+    Cancellation,
     Customer,
     CustomerDetails,
+    HoldContext,
+    IdempotencyRecord,
+    Refund,
+    Tenant,
     UnavailableReason,
 )
-from booking_core.domain.money import commission_for
+from booking_core.domain.money import commission_for, refund_for
 from booking_core.domain.rules import local_today
 from booking_core.errors import (
     BookingConflictError,
     DateUnavailableError,
     HoldExpiredError,
+    IdempotencyKeyReusedError,
     InvalidTransitionError,
     NotFoundError,
+    PaymentError,
     TenantInactiveError,
     ValidationError,
 )
 from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort
 from booking_core.ports.clock import Clock
+from booking_core.ports.payments import PaymentProvider, PaymentRequest, PaymentSession
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.sanitize import sanitize_phone
+from booking_core.services import _events
 from booking_core.services import _validate as v
 from booking_core.services._base import (
     CacheSettings,
@@ -46,10 +58,35 @@ from booking_core.services._base import (
     availability_namespace,
     load_tenant,
 )
+from booking_core.services._refunds import RefundSettler, decide_refund
 from booking_core.services.availability import refuse_calendar_or_policy
 
 MAX_ADD_ON_QUANTITY = 1000
 EXPIRY_BATCH = 500
+DEFAULT_IDEMPOTENCY_TTL = dt.timedelta(hours=24)
+MAX_IDEMPOTENCY_KEY = 255
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """A hold with its payment: send the customer to ``session.redirect_url``."""
+
+    booking: Booking
+    session: PaymentSession
+
+
+def _idempotency_key(key: Any) -> str | None:
+    if key is None:
+        return None
+    if not isinstance(key, str) or not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ValidationError("idempotency_key", f"must be 1-{MAX_IDEMPOTENCY_KEY} characters")
+    return key
+
+
+def _fingerprint(**request: Any) -> str:
+    """A stable digest of a (validated) request, to tell a replay from a reuse of its key."""
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _customer_details(customer: Any) -> CustomerDetails:
@@ -87,9 +124,16 @@ class BookingService(Service):
         *,
         cache: CachePort | None = None,
         cache_settings: CacheSettings | None = None,
+        payments: PaymentProvider | None = None,
+        idempotency_ttl: dt.timedelta = DEFAULT_IDEMPOTENCY_TTL,
     ) -> None:
         super().__init__(uow, clock, cache=cache, cache_settings=cache_settings)
         self._calendar = calendar
+        self._payments = payments
+        self._refunds = RefundSettler(uow, clock, payments)
+        self._idempotency_ttl = idempotency_ttl
+
+    # --- hold and checkout -----------------------------------------------------------------
 
     def hold(
         self,
@@ -100,16 +144,21 @@ class BookingService(Service):
         customer: CustomerDetails,
         add_ons: Mapping[uuid.UUID, int] | None = None,
         venue_id: uuid.UUID | None = None,
+        idempotency_key: str | None = None,
     ) -> Booking:
         """Hold ``date`` for a customer: a PENDING booking with a price snapshot and an expiry.
 
         A customer with the same (normalized) email is reused and their name/phone updated.
+        With an ``idempotency_key``, a replay of the same request (within the key's lifetime,
+        24 h by default) returns the original booking as it is now, and a different request
+        with the same key raises; two concurrent requests with one key create one booking.
 
         Raises:
             ValidationError: malformed input (names the field).
             NotFoundError: package, add-on or venue is not an active record of this tenant.
             BookingConflictError: the date's capacity is taken (names the date).
             DateUnavailableError: blackout, calendar, past, too soon or too far.
+            IdempotencyKeyReusedError: the key was used for a different request.
             TenantInactiveError: the tenant is deactivated.
         """
         tenant_id = v.uuid_(tenant_id, "tenant_id")
@@ -118,6 +167,14 @@ class BookingService(Service):
         date = v.date_(date)
         details = _customer_details(customer)
         quantities = _quantities(add_ons)
+        key = _idempotency_key(idempotency_key)
+        fingerprint = _fingerprint(
+            package_id=package_id,
+            date=date,
+            customer=[details.name, details.email, details.phone],
+            add_ons=sorted((str(k), q) for k, q in quantities.items()),
+            venue_id=venue_id,
+        )
         # External I/O stays outside the transaction; its verdict is applied inside.
         calendar_busy = date in self._calendar.busy_dates(tenant_id, date, date)
 
@@ -129,13 +186,13 @@ class BookingService(Service):
             tenant = context.tenant
             if not tenant.active:
                 raise TenantInactiveError(tenant_id)
+            if key is not None:
+                replay = self._replay(uow, tenant_id, key, fingerprint, now)
+                if replay is not None:
+                    return replay
+            capacity = self._capacity(context, venue_id)
             if context.blackout:
                 raise DateUnavailableError(date, UnavailableReason.BLACKOUT.value)
-            capacity = tenant.policy.capacity_per_date
-            if venue_id is not None:
-                if context.venue is None or not context.venue.active:
-                    raise NotFoundError("venue", venue_id)
-                capacity = context.venue.capacity
             package = context.package
             if package is None or not package.active:
                 raise NotFoundError("package", package_id)
@@ -166,9 +223,82 @@ class BookingService(Service):
             placed = uow.bookings.place_hold(booking, customer, capacity=capacity, now=now)
             if placed is None:
                 raise BookingConflictError(date)
+            if key is not None:
+                uow.idempotency.attach(tenant_id, key, placed.id)
+            _events.emit(uow, placed, _events.HELD, now)
             return placed
 
         return self._write(work, invalidates=_its_month)
+
+    def _replay(
+        self, uow: UnitOfWork, tenant_id: uuid.UUID, key: str, fingerprint: str, now: dt.datetime
+    ) -> Booking | None:
+        """Claim ``key``; if it was already used, return its booking (or raise on a reuse)."""
+        existing = uow.idempotency.claim(
+            IdempotencyRecord(tenant_id, key, fingerprint, None, now, now + self._idempotency_ttl),
+            now=now,
+        )
+        if existing is None:
+            return None
+        if existing.request_hash != fingerprint or existing.booking_id is None:
+            raise IdempotencyKeyReusedError(key)
+        booking = uow.bookings.get(tenant_id, existing.booking_id)
+        if booking is None:
+            raise IdempotencyKeyReusedError(key)
+        return booking.as_of(now)
+
+    @staticmethod
+    def _capacity(context: HoldContext, venue_id: uuid.UUID | None) -> int:
+        if venue_id is None:
+            return context.tenant.policy.capacity_per_date
+        if context.venue is None or not context.venue.active:
+            raise NotFoundError("venue", venue_id)
+        return context.venue.capacity
+
+    def checkout(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        package_id: uuid.UUID,
+        date: dt.date,
+        customer: CustomerDetails,
+        add_ons: Mapping[uuid.UUID, int] | None = None,
+        venue_id: uuid.UUID | None = None,
+        idempotency_key: str | None = None,
+    ) -> Checkout:
+        """Hold the date and create its payment (amount = total, platform fee = commission).
+
+        Replays with the same ``idempotency_key`` return the same booking and payment. If the
+        provider refuses to create the payment, the hold is released and PaymentError raised.
+        """
+        if self._payments is None:
+            raise PaymentError("no payment provider is configured")
+        booking = self.hold(
+            tenant_id,
+            package_id=package_id,
+            date=date,
+            customer=customer,
+            add_ons=add_ons,
+            venue_id=venue_id,
+            idempotency_key=idempotency_key,
+        )
+        request = PaymentRequest(
+            tenant_id=booking.tenant_id,
+            booking_id=booking.id,
+            amount=booking.total,
+            currency=booking.currency,
+            application_fee=booking.commission,
+            description=f"Booking {booking.id} on {booking.event_date.isoformat()}",
+            idempotency_key=f"checkout:{booking.id}",
+            metadata={"tenant_id": str(booking.tenant_id), "booking_id": str(booking.id)},
+        )
+        try:
+            session = self._payments.create_payment(request)
+        except PaymentError:
+            if booking.status is BookingStatus.PENDING:
+                self.cancel(booking.tenant_id, booking.id, reason="payment could not be created")
+            raise
+        return Checkout(booking, session)
 
     @staticmethod
     def _lines(
@@ -188,6 +318,8 @@ class BookingService(Service):
             lines.append(BookingAddOn(add_on.id, add_on.name, add_on.price, quantity))
         return tuple(sorted(lines, key=lambda line: (line.name, str(line.add_on_id))))
 
+    # --- transitions -----------------------------------------------------------------------
+
     def _transition(
         self,
         tenant_id: uuid.UUID,
@@ -195,6 +327,7 @@ class BookingService(Service):
         to: BookingStatus,
         *,
         changes: dict[str, Any],
+        event: str,
         noop_if: Any = None,
         guard: Any = None,
         after: Any = None,
@@ -208,13 +341,17 @@ class BookingService(Service):
         def work(uow: UnitOfWork) -> Booking:
             tenant = load_tenant(uow, tenant_id)
             now = self._clock.now()
+            concrete = {key: (now if val is _NOW else val) for key, val in changes.items()}
+            if "amount_paid" in concrete and concrete["amount_paid"] is None:
+                current = uow.bookings.get(tenant_id, booking_id)
+                concrete["amount_paid"] = current.total if current is not None else 0
             updated = uow.bookings.transition(
                 tenant_id,
                 booking_id,
                 from_statuses=sources,
                 to=to,
                 unexpired_at=now,
-                changes={key: (now if val is _NOW else val) for key, val in changes.items()},
+                changes=concrete,
             )
             if updated is None:
                 current = uow.bookings.get(tenant_id, booking_id)
@@ -226,26 +363,36 @@ class BookingService(Service):
                 if seen.status is BookingStatus.EXPIRED and to is BookingStatus.CONFIRMED:
                     raise HoldExpiredError(booking_id, seen.status.value, to.value)
                 raise InvalidTransitionError(booking_id, seen.status.value, to.value)
+            _events.emit(uow, updated, event, now)
             if guard is not None:
                 guard(tenant, updated, now)
             if after is not None:
-                after(uow, updated)
+                updated = after(uow, tenant, updated, now) or updated
             return updated
 
         return self._write(work, invalidates=_its_month if frees_or_settles else None)
 
-    def confirm(self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, payment_ref: str) -> Booking:
+    def confirm(
+        self,
+        tenant_id: uuid.UUID,
+        booking_id: uuid.UUID,
+        *,
+        payment_ref: str,
+        amount_paid: int | None = None,
+    ) -> Booking:
         """PENDING → CONFIRMED once paid; the date is then held for good.
 
-        Confirming again with the same ``payment_ref`` is a no-op returning the booking.
+        ``amount_paid`` defaults to the booking's total. Confirming again with the same
+        ``payment_ref`` is a no-op returning the booking.
 
         Raises:
             HoldExpiredError: the hold lapsed first (its date may already be someone else's).
             InvalidTransitionError: the booking is not PENDING.
         """
         ref = v.name(payment_ref, "payment_ref")
+        paid = None if amount_paid is None else v.money(amount_paid, "amount_paid")
 
-        def settle(uow: UnitOfWork, booking: Booking) -> None:
+        def settle(uow: UnitOfWork, _tenant: Tenant, booking: Booking, _now: dt.datetime) -> None:
             if uow.bookings.settle_claims(booking.tenant_id, booking.id) == 0:
                 raise HoldExpiredError(booking.id, BookingStatus.EXPIRED.value, "CONFIRMED")
 
@@ -253,34 +400,109 @@ class BookingService(Service):
             tenant_id,
             booking_id,
             BookingStatus.CONFIRMED,
-            changes={"confirmed_at": _NOW, "payment_ref": ref},
+            changes={"confirmed_at": _NOW, "payment_ref": ref, "amount_paid": paid},
+            event=_events.CONFIRMED,
             noop_if=lambda b: b.status is BookingStatus.CONFIRMED and b.payment_ref == ref,
             after=settle,
         )
 
-    def cancel(self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, reason: str = "") -> Booking:
+    def cancel(
+        self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, reason: str = ""
+    ) -> Cancellation:
         """PENDING/CONFIRMED → CANCELED; the date is free again at once.
 
-        Canceling a canceled booking is a no-op returning it.
+        A paid booking is refunded by the tenant's cancellation policy (tiers by whole days
+        before the event in the tenant's timezone, minus the fee); the platform returns
+        ``ceil(commission × refund / total)`` of its commission. The refund is recorded with the
+        cancellation and executed by the payment provider right after the commit.
+        Cancelling a cancelled booking is a no-op (refunding nothing more).
         """
         clean_reason = v.text(reason, "reason", max_length=1000)
+        decided: list[Refund] = []
 
-        def release(uow: UnitOfWork, booking: Booking) -> None:
+        def release_and_refund(
+            uow: UnitOfWork, tenant: Tenant, booking: Booking, now: dt.datetime
+        ) -> Booking:
             uow.bookings.release_claims(booking.tenant_id, booking.id)
+            refundable = booking.amount_paid - booking.amount_refunded
+            if refundable <= 0:
+                return booking
+            days_before = (booking.event_date - local_today(now, tenant.timezone)).days
+            percent = tenant.cancellation.refund_percent(days_before)
+            amount = min(
+                refundable, refund_for(booking.amount_paid, percent, tenant.cancellation.fee)
+            )
+            if amount <= 0:
+                return booking
+            updated, refund = decide_refund(
+                uow, booking, amount, f"cancellation: {clean_reason}".strip(": "), now
+            )
+            decided.append(refund)
+            return updated
 
-        return self._transition(
+        booking = self._transition(
             tenant_id,
             booking_id,
             BookingStatus.CANCELED,
             changes={"canceled_at": _NOW, "cancel_reason": clean_reason},
+            event=_events.CANCELED,
             noop_if=lambda b: b.status is BookingStatus.CANCELED,
-            after=release,
+            after=release_and_refund,
+        )
+        if not decided:
+            return Cancellation(booking, 0, 0, None)
+        refund = self._refunds.settle(decided[0])
+        return Cancellation(
+            self.get(booking.tenant_id, booking.id), refund.amount, refund.commission_refund, refund
+        )
+
+    def refund(
+        self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, amount: int, reason: str = ""
+    ) -> Refund:
+        """Refund part of what a booking paid (any status); the total never exceeds the payment.
+
+        Raises:
+            ValidationError: ``amount`` is not positive or exceeds what remains refundable.
+        """
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        booking_id = v.uuid_(booking_id, "booking_id")
+        amount = v.money(amount, "amount")
+        clean_reason = v.text(reason, "reason", max_length=1000)
+
+        def work(uow: UnitOfWork) -> Refund:
+            load_tenant(uow, tenant_id)
+            booking = uow.bookings.get(tenant_id, booking_id)
+            if booking is None:
+                raise NotFoundError("booking", booking_id)
+            _, refund = decide_refund(uow, booking, amount, clean_reason, self._clock.now())
+            return refund
+
+        return self._refunds.settle(self._write(work))
+
+    def refunds(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> list[Refund]:
+        """The refunds of a booking, oldest first."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        booking_id = v.uuid_(booking_id, "booking_id")
+
+        def work(uow: UnitOfWork) -> list[Refund]:
+            load_tenant(uow, tenant_id)
+            return uow.refunds.for_booking(tenant_id, booking_id)
+
+        return self._read(work)
+
+    def retry_refunds(
+        self, *, tenant_id: uuid.UUID | None = None, limit: int = 100
+    ) -> list[Refund]:
+        """Execute refunds left PENDING or FAILED (of one tenant, or all); returns them settled."""
+        return self._refunds.retry(
+            tenant_id=v.optional_uuid(tenant_id, "tenant_id"),
+            limit=v.integer(limit, "limit", minimum=1, maximum=10_000),
         )
 
     def fulfil(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking:
         """CONFIRMED → FULFILLED, allowed from the event date on (tenant's local calendar)."""
 
-        def not_before_event(tenant: Any, booking: Booking, now: dt.datetime) -> None:
+        def not_before_event(tenant: Tenant, booking: Booking, now: dt.datetime) -> None:
             if booking.event_date > local_today(now, tenant.timezone):
                 raise InvalidTransitionError(booking.id, "CONFIRMED (event ahead)", "FULFILLED")
 
@@ -289,23 +511,86 @@ class BookingService(Service):
             booking_id,
             BookingStatus.FULFILLED,
             changes={"fulfilled_at": _NOW},
+            event=_events.FULFILLED,
             noop_if=lambda b: b.status is BookingStatus.FULFILLED,
             guard=not_before_event,
             frees_or_settles=False,
         )
+
+    def reschedule(self, tenant_id: uuid.UUID, booking_id: uuid.UUID, new_date: dt.date) -> Booking:
+        """Move a PENDING or CONFIRMED booking to ``new_date`` atomically.
+
+        The new date is checked and claimed under the same guarantee as a hold; on any
+        conflict nothing changes. The old date is free again on success.
+
+        Raises:
+            BookingConflictError / DateUnavailableError: the new date cannot take it.
+            InvalidTransitionError: the booking is not PENDING (unexpired) or CONFIRMED.
+        """
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        booking_id = v.uuid_(booking_id, "booking_id")
+        new_date = v.date_(new_date, "new_date")
+        calendar_busy = new_date in self._calendar.busy_dates(tenant_id, new_date, new_date)
+        moved_from: list[Booking] = []
+
+        def work(uow: UnitOfWork) -> Booking:
+            now = self._clock.now()
+            booking = uow.bookings.get(tenant_id, booking_id)
+            if booking is None:
+                raise NotFoundError("booking", booking_id)
+            context = uow.bookings.hold_context(
+                tenant_id, booking.package_id, booking.venue_id, new_date, now
+            )
+            if context is None:
+                raise NotFoundError("tenant", tenant_id)
+            if not context.tenant.active:
+                raise TenantInactiveError(tenant_id)
+            seen = booking.as_of(now)
+            if seen.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+                raise InvalidTransitionError(booking_id, seen.status.value, "RESCHEDULED")
+            if new_date == booking.event_date:
+                raise ValidationError("new_date", "is the booking's current date")
+            if context.blackout:
+                raise DateUnavailableError(new_date, UnavailableReason.BLACKOUT.value)
+            capacity = self._capacity(context, booking.venue_id)
+            refuse_calendar_or_policy(
+                context.tenant, new_date, now=now, calendar_busy=calendar_busy
+            )
+            moved = uow.bookings.move(booking, new_date, capacity=capacity, now=now)
+            if moved is None:
+                raise BookingConflictError(new_date)
+            _events.emit(
+                uow, moved, _events.RESCHEDULED, now, previous_date=booking.event_date.isoformat()
+            )
+            moved_from.append(booking)
+            return moved
+
+        def both_months(moved: Booking) -> list[Invalidation]:
+            return _its_month(moved) + [m for b in moved_from for m in _its_month(b)]
+
+        return self._write(work, invalidates=both_months)
 
     def expire_holds(
         self, *, tenant_id: uuid.UUID | None = None, limit: int = EXPIRY_BATCH
     ) -> list[Booking]:
         """Mark lapsed holds EXPIRED (all tenants, or one) and return them.
 
-        Lapsed holds already stopped blocking their dates; this sweep records the fact.
+        Lapsed holds already stopped blocking their dates; this sweep records the fact and
+        writes their ``booking.expired`` events.
         """
         tenant = v.optional_uuid(tenant_id, "tenant_id")
         limit = v.integer(limit, "limit", minimum=1, maximum=100_000)
-        return self._write(
-            lambda uow: uow.bookings.expire_lapsed(self._clock.now(), tenant_id=tenant, limit=limit)
-        )
+
+        def work(uow: UnitOfWork) -> list[Booking]:
+            now = self._clock.now()
+            expired = uow.bookings.expire_lapsed(now, tenant_id=tenant, limit=limit)
+            for booking in expired:
+                _events.emit(uow, booking, _events.EXPIRED, now)
+            return expired
+
+        return self._write(work)
+
+    # --- reads -----------------------------------------------------------------------------
 
     def get(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking:
         """The booking as of now (a lapsed hold reads EXPIRED). Raises NotFoundError."""

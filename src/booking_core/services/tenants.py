@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from booking_core.domain.ids import new_id
-from booking_core.domain.model import BookingPolicy, Tenant
+from booking_core.domain.model import BookingPolicy, CancellationPolicy, RefundTier, Tenant
 from booking_core.errors import NotFoundError, ValidationError
 from booking_core.ports.repositories import UnitOfWork
 from booking_core.services import _validate as v
@@ -32,6 +32,27 @@ def _policy(policy: Any) -> BookingPolicy:
     return policy
 
 
+def _cancellation(policy: Any) -> CancellationPolicy:
+    if not isinstance(policy, CancellationPolicy):
+        raise ValidationError("cancellation", "must be a CancellationPolicy")
+    v.money(policy.fee, "cancellation.fee")
+    if not isinstance(policy.tiers, tuple) or len(policy.tiers) > 20:
+        raise ValidationError("cancellation.tiers", "must be a tuple of at most 20 RefundTier")
+    previous: RefundTier | None = None
+    for index, tier in enumerate(policy.tiers):
+        field = f"cancellation.tiers.{index}"
+        if not isinstance(tier, RefundTier):
+            raise ValidationError(field, "must be a RefundTier")
+        v.integer(tier.days_before, f"{field}.days_before", minimum=0, maximum=3650)
+        v.integer(tier.percent, f"{field}.percent", minimum=0, maximum=100)
+        if previous is not None and tier.days_before >= previous.days_before:
+            raise ValidationError(field, "tiers must go from the most days before to the fewest")
+        if previous is not None and tier.percent > previous.percent:
+            raise ValidationError(field, "a later cancellation cannot refund more")
+        previous = tier
+    return policy
+
+
 class TenantService(Service):
     """Create, read and (de)activate tenants."""
 
@@ -44,6 +65,7 @@ class TenantService(Service):
         currency: str,
         commission_percent: int | str | Decimal = 0,
         policy: BookingPolicy | None = None,
+        cancellation: CancellationPolicy | None = None,
     ) -> Tenant:
         """Create an active tenant.
 
@@ -59,6 +81,7 @@ class TenantService(Service):
             currency=v.currency(currency),
             commission_percent=v.percent(commission_percent),
             policy=_policy(policy or BookingPolicy()),
+            cancellation=_cancellation(cancellation or CancellationPolicy()),
         )
 
         def work(uow: UnitOfWork) -> Tenant:
@@ -102,6 +125,12 @@ class TenantService(Service):
     def update_policy(self, tenant_id: uuid.UUID, policy: BookingPolicy) -> Tenant:
         """Replace the tenant's booking policy (capacity, hold TTL, notice, horizon)."""
         return self._change(tenant_id, policy=_policy(policy))
+
+    def update_cancellation_policy(
+        self, tenant_id: uuid.UUID, cancellation: CancellationPolicy
+    ) -> Tenant:
+        """Replace the refund tiers and fee applied to future cancellations."""
+        return self._change(tenant_id, cancellation=_cancellation(cancellation))
 
     def update(
         self,

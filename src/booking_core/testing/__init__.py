@@ -11,6 +11,7 @@ from booking_core.errors import ValidationError
 from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort, NoCalendar
 from booking_core.ports.clock import Clock, SystemClock
+from booking_core.ports.payments import PaymentProvider
 
 __all__ = ["ManualClock", "in_memory_app"]
 
@@ -49,6 +50,7 @@ def in_memory_app(
     clock: Clock | None = None,
     calendar: CalendarPort | None = None,
     cache: CachePort | None = None,
+    payments: PaymentProvider | None = None,
 ) -> BookingApp:
     """A :class:`BookingApp` on the in-memory adapter: same behaviour, no database.
 
@@ -59,4 +61,5 @@ def in_memory_app(
         clock=clock or SystemClock(),
         calendar=calendar or NoCalendar(),
         cache=cache,
+        payments=payments,
     )

@@ -295,12 +295,14 @@ class MemoryBookingRepository:
         self, booking: Booking, new_date: dt.date, *, capacity: int, now: dt.datetime
     ) -> Booking | None:
         old_keys = self._claim_keys(booking.tenant_id, booking.id)
-        expiry = self._db.claims.get(old_keys[0]).expires_at if old_keys else None  # type: ignore[union-attr]
+        held = [claim for key in old_keys if (claim := self._db.claims.get(key)) is not None]
+        expiry = held[0].expires_at if held else None
         moved = replace(booking, event_date=new_date, version=booking.version + 1)
         if not self.claim_seat(replace(moved, expires_at=expiry), capacity=capacity, now=now):
             return None
         for key in old_keys:
-            self._db.claims.pop(key)
+            if key[2] != new_date:
+                self._db.claims.pop(key)
         self._table.put(booking.tenant_id, booking.id, moved)
         return moved
 
@@ -401,8 +403,9 @@ class MemoryRefundRepository:
                 return refund
         return None
 
-    def unsettled(self, *, limit: int) -> builtins.list[Refund]:
-        found = [r for r in self._table.all_rows() if r.state is not RefundState.SUCCEEDED]
+    def unsettled(self, *, tenant_id: uuid.UUID | None, limit: int) -> builtins.list[Refund]:
+        rows = self._table.rows(tenant_id) if tenant_id is not None else self._table.all_rows()
+        found = [r for r in rows if r.state is not RefundState.SUCCEEDED]
         return sorted(found, key=lambda r: (r.created_at, str(r.id)))[:limit]
 
 
@@ -442,11 +445,15 @@ class MemoryInboxRepository:
     def update(self, event: InboxEvent) -> None:
         self._db.inbox.set((event.tenant_id, event.provider, event.event_id), event)
 
-    def failed(self, *, max_attempts: int, limit: int) -> builtins.list[InboxEvent]:
+    def failed(
+        self, *, tenant_id: uuid.UUID | None, max_attempts: int, limit: int
+    ) -> builtins.list[InboxEvent]:
         found = [
             e
             for e in list(self._db.inbox.data.values())
-            if e.state is InboxState.FAILED and e.attempts < max_attempts
+            if e.state is InboxState.FAILED
+            and e.attempts < max_attempts
+            and (tenant_id is None or e.tenant_id == tenant_id)
         ]
         return sorted(found, key=lambda e: (e.received_at, e.event_id))[:limit]
 

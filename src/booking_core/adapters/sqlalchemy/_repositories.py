@@ -15,11 +15,11 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Executable,
-    exists,
     Row,
     Table,
     and_,
     delete,
+    exists,
     literal,
     or_,
     select,
@@ -684,9 +684,7 @@ class SqlRefundRepository(_Scoped):
 
     def for_booking(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> builtins.list[Refund]:
         c = self.table.c
-        return self._list(
-            tenant_id, c.booking_id == booking_id, order_by=[c.created_at, c.id]
-        )
+        return self._list(tenant_id, c.booking_id == booking_id, order_by=[c.created_at, c.id])
 
     def find_by_provider_id(self, tenant_id: uuid.UUID, provider_refund_id: str) -> Refund | None:
         c = self.table.c
@@ -696,11 +694,12 @@ class SqlRefundRepository(_Scoped):
         row = self._db.execute(stmt).first()
         return None if row is None else self._from_row(row)
 
-    def unsettled(self, *, limit: int) -> builtins.list[Refund]:
+    def unsettled(self, *, tenant_id: uuid.UUID | None, limit: int) -> builtins.list[Refund]:
         c = self.table.c
+        scope = [] if tenant_id is None else [c.tenant_id == tenant_id]
         stmt = (
             select(self.table)
-            .where(c.state != RefundState.SUCCEEDED.value)
+            .where(*scope, c.state != RefundState.SUCCEEDED.value)
             .order_by(c.created_at, c.id)
             .limit(limit)
         )
@@ -776,11 +775,14 @@ class SqlInboxRepository:
             )
         )
 
-    def failed(self, *, max_attempts: int, limit: int) -> builtins.list[InboxEvent]:
+    def failed(
+        self, *, tenant_id: uuid.UUID | None, max_attempts: int, limit: int
+    ) -> builtins.list[InboxEvent]:
         c = t.webhook_inbox.c
+        scope = [] if tenant_id is None else [c.tenant_id == tenant_id]
         stmt = (
             select(t.webhook_inbox)
-            .where(c.state == InboxState.FAILED.value, c.attempts < max_attempts)
+            .where(*scope, c.state == InboxState.FAILED.value, c.attempts < max_attempts)
             .order_by(c.received_at, c.event_id)
             .limit(limit)
         )

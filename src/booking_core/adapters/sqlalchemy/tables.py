@@ -319,6 +319,7 @@ webhook_inbox = Table(
     Column("last_error", Text, nullable=True),
     Column("processed_at", UTCDateTime, nullable=True),
     Column("outcome", String(100), nullable=True),
+    Column("details", JSON, nullable=False),
     PrimaryKeyConstraint("tenant_id", "provider", "event_id"),
     ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
     CheckConstraint("state IN ('PENDING', 'PROCESSED', 'FAILED')", name="state"),

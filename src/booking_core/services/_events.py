@@ -1,0 +1,61 @@
+"""Domain events written to the outbox in the transaction of the change they describe."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from booking_core.domain.ids import new_id
+from booking_core.domain.model import Booking, OutboxEvent
+from booking_core.ports.repositories import UnitOfWork
+
+HELD = "booking.held"
+CONFIRMED = "booking.confirmed"
+CANCELED = "booking.canceled"
+EXPIRED = "booking.expired"
+RESCHEDULED = "booking.rescheduled"
+FULFILLED = "booking.fulfilled"
+REFUND_REQUESTED = "refund.requested"
+REFUND_SUCCEEDED = "refund.succeeded"
+REFUND_FAILED = "refund.failed"
+
+
+def booking_payload(booking: Booking) -> dict[str, Any]:
+    """What a notification about a booking needs, as JSON-ready values."""
+    return {
+        "booking_id": str(booking.id),
+        "tenant_id": str(booking.tenant_id),
+        "customer_id": str(booking.customer_id),
+        "package_id": str(booking.package_id),
+        "venue_id": None if booking.venue_id is None else str(booking.venue_id),
+        "event_date": booking.event_date.isoformat(),
+        "status": booking.status.value,
+        "total": booking.total,
+        "commission": booking.commission,
+        "currency": booking.currency,
+        "amount_paid": booking.amount_paid,
+        "amount_refunded": booking.amount_refunded,
+    }
+
+
+def emit(
+    uow: UnitOfWork,
+    booking: Booking,
+    event_type: str,
+    now: dt.datetime,
+    *,
+    sequence: int | None = None,
+    **extra: Any,
+) -> OutboxEvent:
+    """Write one event for ``booking`` at its current version (or ``sequence``)."""
+    event = OutboxEvent(
+        id=new_id(),
+        tenant_id=booking.tenant_id,
+        booking_id=booking.id,
+        sequence=booking.version if sequence is None else sequence,
+        type=event_type,
+        payload={**booking_payload(booking), **extra},
+        created_at=now,
+    )
+    uow.outbox.add(event)
+    return event

@@ -1,0 +1,148 @@
+"""Deciding and settling refunds.
+
+A refund is decided inside the transaction that causes it (a cancellation, a manual refund, a
+payment that arrived for a lost date): the booking's refunded total is raised with a
+compare-and-swap that can never pass what was paid, and a PENDING :class:`Refund` is written
+with an outbox event. The payment provider is called only after that commit, with the refund's
+id as idempotency key, and the outcome is recorded in a second transaction. A crash in between
+leaves a PENDING refund that ``bookings.retry_refunds()`` settles later; the provider never
+refunds twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+
+from booking_core.domain.ids import new_id
+from booking_core.domain.model import Booking, Refund, RefundState
+from booking_core.domain.money import commission_refund
+from booking_core.errors import NotFoundError, PaymentError, ValidationError
+from booking_core.ports.clock import Clock
+from booking_core.ports.payments import PaymentProvider, RefundRequest, RefundResult
+from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from booking_core.services import _events
+from booking_core.services._base import Service
+
+
+def decide_refund(
+    uow: UnitOfWork,
+    booking: Booking,
+    amount: int,
+    reason: str,
+    now: dt.datetime,
+    *,
+    state: RefundState = RefundState.PENDING,
+    provider_refund_id: str | None = None,
+) -> tuple[Booking, Refund]:
+    """Count ``amount`` as refunded on ``booking`` and record the refund (in ``uow``).
+
+    The commission returned keeps the cumulative formula exact: after this refund the booking
+    has returned ``ceil(commission × refunded / total)`` (capped), whatever the number of
+    partial refunds.
+
+    Raises:
+        ValidationError: the amount is not positive or exceeds what remains refundable.
+    """
+    if amount <= 0:
+        raise ValidationError("amount", "must be positive")
+    refunded_after = booking.amount_refunded + amount
+    commission_after = commission_refund(booking.commission, refunded_after, booking.total)
+    share = max(0, commission_after - booking.commission_refunded)
+    updated = uow.bookings.add_refund(
+        booking.tenant_id, booking.id, amount=amount, commission=share
+    )
+    if updated is None:
+        remaining = booking.amount_paid - booking.amount_refunded
+        raise ValidationError("amount", f"exceeds what remains refundable ({remaining})")
+    refund = Refund(
+        id=new_id(),
+        tenant_id=booking.tenant_id,
+        booking_id=booking.id,
+        amount=amount,
+        commission_refund=share,
+        reason=reason,
+        state=state,
+        created_at=now,
+        updated_at=now,
+        provider_refund_id=provider_refund_id,
+    )
+    uow.refunds.add(refund)
+    kind = _events.REFUND_SUCCEEDED if state is RefundState.SUCCEEDED else _events.REFUND_REQUESTED
+    _events.emit(uow, updated, kind, now, refund_id=str(refund.id), amount=amount)
+    return updated, refund
+
+
+class RefundSettler(Service):
+    """Asks the payment provider to execute PENDING/FAILED refunds and records the outcome."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, provider: PaymentProvider | None
+    ) -> None:
+        super().__init__(uow, clock)
+        self._provider = provider
+
+    def settle(self, refund: Refund) -> Refund:
+        """Execute one refund (idempotent: the refund id is the provider's idempotency key)."""
+        if self._provider is None or refund.state is RefundState.SUCCEEDED:
+            return refund
+
+        def load(uow: UnitOfWork) -> Booking:
+            booking = uow.bookings.get(refund.tenant_id, refund.booking_id)
+            if booking is None:
+                raise NotFoundError("booking", refund.booking_id)
+            return booking
+
+        booking = self._read(load)
+        request = RefundRequest(
+            tenant_id=refund.tenant_id,
+            booking_id=refund.booking_id,
+            payment_ref=booking.payment_ref or "",
+            amount=refund.amount,
+            currency=booking.currency,
+            reason=refund.reason,
+            idempotency_key=str(refund.id),
+        )
+        try:
+            result = self._provider.refund(request)
+        except PaymentError as error:
+            result = RefundResult(provider_refund_id="", succeeded=False, failure_reason=str(error))
+        return self._record(refund, result)
+
+    def _record(self, refund: Refund, result: RefundResult) -> Refund:
+        def work(uow: UnitOfWork) -> Refund:
+            now = self._clock.now()
+            current = uow.refunds.get(refund.tenant_id, refund.id)
+            if current is None or current.state is RefundState.SUCCEEDED:
+                return current or refund
+            settled = dataclasses.replace(
+                current,
+                state=RefundState.SUCCEEDED if result.succeeded else RefundState.FAILED,
+                provider_refund_id=result.provider_refund_id or current.provider_refund_id,
+                failure_reason=None if result.succeeded else result.failure_reason,
+                attempts=current.attempts + 1,
+                updated_at=now,
+            )
+            uow.refunds.update(settled)
+            version = uow.bookings.touch(refund.tenant_id, refund.booking_id)
+            booking = uow.bookings.get(refund.tenant_id, refund.booking_id)
+            if booking is not None and version is not None:
+                kind = _events.REFUND_SUCCEEDED if result.succeeded else _events.REFUND_FAILED
+                _events.emit(
+                    uow,
+                    booking,
+                    kind,
+                    now,
+                    refund_id=str(refund.id),
+                    amount=refund.amount,
+                    failure_reason=settled.failure_reason,
+                )
+            return settled
+
+        return self._write(work)
+
+    def retry(self, *, tenant_id: uuid.UUID | None, limit: int) -> list[Refund]:
+        """Settle unsettled (PENDING or FAILED) refunds (one tenant's or all), oldest first."""
+        pending = self._read(lambda uow: uow.refunds.unsettled(tenant_id=tenant_id, limit=limit))
+        return [self.settle(refund) for refund in pending]

@@ -1,0 +1,397 @@
+"""The payment webhook inbox: verify, record once, process exactly once, recover from failure.
+
+``receive`` verifies the provider's signature over the raw bytes, records the event once per
+(tenant, provider, event id) with the raw payload byte-identical, then processes it in a
+transaction that locks the inbox row: the effect (confirming a booking, releasing a hold,
+recording a refund) and the PROCESSED mark commit together, so concurrent deliveries of one
+event have exactly one effect. An event whose processing fails is marked FAILED with its error
+and is processed again on redelivery or by :meth:`WebhookService.retry_failed` — unlike a
+PROCESSED one, which is acknowledged without effect.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import msgspec
+
+from booking_core.domain.model import (
+    Booking,
+    BookingStatus,
+    InboxEvent,
+    InboxState,
+    Refund,
+    RefundState,
+)
+from booking_core.errors import (
+    BookingCoreError,
+    NotFoundError,
+    PaymentError,
+    ValidationError,
+    WebhookVerificationError,
+)
+from booking_core.ports.cache import CachePort
+from booking_core.ports.clock import Clock
+from booking_core.ports.payments import PaymentEvent, PaymentEventType, PaymentProvider
+from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from booking_core.services import _events
+from booking_core.services import _validate as v
+from booking_core.services._base import (
+    CacheSettings,
+    Invalidation,
+    Service,
+    availability_namespace,
+    load_tenant,
+)
+from booking_core.services._refunds import RefundSettler, decide_refund
+
+log = logging.getLogger("booking_core.webhooks")
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_ERROR_LENGTH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookReceipt:
+    """What happened to a delivered webhook.
+
+    ``duplicate`` is True when the event had already been processed (acknowledged without
+    effect). ``state`` FAILED means the effect could not be applied; the event will be
+    processed again on redelivery or by ``retry_failed``. Answer the provider 2xx unless you
+    want it to redeliver a FAILED event.
+    """
+
+    event_id: str
+    event_type: str
+    state: InboxState
+    duplicate: bool
+    outcome: str | None
+    error: str | None = None
+
+
+@dataclass
+class _Effect:
+    outcome: str
+    refunds: list[Refund] = dataclasses.field(default_factory=list)
+    invalidations: list[Invalidation] = dataclasses.field(default_factory=list)
+
+
+def _month(booking: Booking) -> Invalidation:
+    return (booking.tenant_id, availability_namespace(booking.resource_id, booking.event_date))
+
+
+class WebhookService(Service):
+    """Receives payment-provider webhooks into the inbox and applies them."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        payments: PaymentProvider | None,
+        *,
+        cache: CachePort | None = None,
+        cache_settings: CacheSettings | None = None,
+    ) -> None:
+        super().__init__(uow, clock, cache=cache, cache_settings=cache_settings)
+        self._payments = payments
+        self._refunds = RefundSettler(uow, clock, payments)
+
+    def receive(
+        self,
+        tenant_id: uuid.UUID,
+        provider: str,
+        raw_body: bytes,
+        headers: Mapping[str, str],
+    ) -> WebhookReceipt:
+        """Verify, record and process one delivery of a provider webhook.
+
+        Raises:
+            ValidationError: not bytes, an unknown provider, or a malformed tenant id.
+            WebhookVerificationError: bad signature, stale timestamp, malformed or oversized
+                body, or an event of another tenant. Nothing is written.
+            NotFoundError / TenantInactiveError: unknown or deactivated tenant.
+        """
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        payments = self._provider(provider)
+        if not isinstance(raw_body, bytes):
+            raise ValidationError("raw_body", "must be the raw request body as bytes")
+        if len(raw_body) > MAX_BODY_BYTES:
+            raise WebhookVerificationError(f"body larger than {MAX_BODY_BYTES} bytes")
+        if not isinstance(headers, Mapping):
+            raise ValidationError("headers", "must be a mapping of header names to values")
+        now = self._clock.now()
+        event = payments.parse_webhook(raw_body, headers, now=now)
+        if event.tenant_id != tenant_id:
+            raise WebhookVerificationError("the event belongs to another tenant")
+
+        def record(uow: UnitOfWork) -> None:
+            load_tenant(uow, tenant_id)
+            uow.inbox.record(
+                InboxEvent(
+                    tenant_id=tenant_id,
+                    provider=payments.name,
+                    event_id=event.event_id,
+                    event_type=event.type.value,
+                    payload=raw_body,
+                    state=InboxState.PENDING,
+                    received_at=now,
+                    details=msgspec.to_builtins(event),
+                )
+            )
+
+        self._write(record)
+        return self._process(tenant_id, payments.name, event)
+
+    def retry_failed(
+        self,
+        *,
+        tenant_id: uuid.UUID | None = None,
+        max_attempts: int = 5,
+        limit: int = 100,
+    ) -> list[WebhookReceipt]:
+        """Process FAILED events again (of one tenant, or all) with < ``max_attempts`` attempts."""
+        tenant = v.optional_uuid(tenant_id, "tenant_id")
+        max_attempts = v.integer(max_attempts, "max_attempts", minimum=1, maximum=1000)
+        limit = v.integer(limit, "limit", minimum=1, maximum=10_000)
+        failed = self._read(
+            lambda uow: uow.inbox.failed(tenant_id=tenant, max_attempts=max_attempts, limit=limit)
+        )
+        receipts = []
+        for stored in failed:
+            event = msgspec.convert(stored.details, PaymentEvent)
+            receipts.append(self._process(stored.tenant_id, stored.provider, event))
+        return receipts
+
+    def get(self, tenant_id: uuid.UUID, provider: str, event_id: str) -> InboxEvent:
+        """The stored inbox entry (raw payload byte-identical to what was received)."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+
+        def work(uow: UnitOfWork) -> InboxEvent:
+            load_tenant(uow, tenant_id, require_active=False)
+            found = uow.inbox.lock(tenant_id, provider, event_id)
+            if found is None:
+                raise NotFoundError("webhook_event", event_id)
+            return found
+
+        return self._read(work)
+
+    def _provider(self, name: object) -> PaymentProvider:
+        if self._payments is None:
+            raise PaymentError("no payment provider is configured")
+        if name != self._payments.name:
+            raise ValidationError("provider", f"unknown payment provider {name!r}")
+        return self._payments
+
+    # --- processing ------------------------------------------------------------------------
+
+    def _process(self, tenant_id: uuid.UUID, provider: str, event: PaymentEvent) -> WebhookReceipt:
+        effects: list[_Effect] = []
+
+        def work(uow: UnitOfWork) -> WebhookReceipt:
+            stored = uow.inbox.lock(tenant_id, provider, event.event_id)
+            if stored is None:
+                raise NotFoundError("webhook_event", event.event_id)
+            if stored.state is InboxState.PROCESSED:
+                return _receipt(stored, duplicate=True)
+            now = self._clock.now()
+            effect = self._apply(uow, event, now)
+            done = dataclasses.replace(
+                stored,
+                state=InboxState.PROCESSED,
+                attempts=stored.attempts + 1,
+                processed_at=now,
+                outcome=effect.outcome,
+                last_error=None,
+            )
+            uow.inbox.update(done)
+            effects.append(effect)
+            return _receipt(done, duplicate=False)
+
+        def invalidations(_receipt: WebhookReceipt) -> list[Invalidation]:
+            return [item for effect in effects for item in effect.invalidations]
+
+        try:
+            receipt = self._write(work, invalidates=invalidations)
+        except BookingCoreError as error:
+            return self._fail(tenant_id, provider, event, error)
+        for effect in effects:
+            for refund in effect.refunds:
+                self._refunds.settle(refund)
+        return receipt
+
+    def _fail(
+        self, tenant_id: uuid.UUID, provider: str, event: PaymentEvent, error: Exception
+    ) -> WebhookReceipt:
+        message = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+        log.warning(
+            "payment webhook failed",
+            extra={"event_id": event.event_id, "tenant_id": str(tenant_id), "error": message},
+        )
+
+        def work(uow: UnitOfWork) -> WebhookReceipt:
+            stored = uow.inbox.lock(tenant_id, provider, event.event_id)
+            if stored is None:
+                raise NotFoundError("webhook_event", event.event_id)
+            if stored.state is InboxState.PROCESSED:  # a concurrent delivery succeeded
+                return _receipt(stored, duplicate=True)
+            failed = dataclasses.replace(
+                stored, state=InboxState.FAILED, attempts=stored.attempts + 1, last_error=message
+            )
+            uow.inbox.update(failed)
+            return _receipt(failed, duplicate=False)
+
+        return self._write(work)
+
+    def _apply(self, uow: UnitOfWork, event: PaymentEvent, now: dt.datetime) -> _Effect:
+        tenant = load_tenant(uow, event.tenant_id)
+        booking = uow.bookings.get(event.tenant_id, event.booking_id)
+        if booking is None:
+            raise NotFoundError("booking", event.booking_id)
+        if event.type is PaymentEventType.PAYMENT_SUCCEEDED:
+            return self._paid(uow, tenant.policy.capacity_per_date, booking, event, now)
+        if event.type in (PaymentEventType.PAYMENT_FAILED, PaymentEventType.PAYMENT_EXPIRED):
+            return self._payment_lost(uow, booking, event, now)
+        return self._refunded(uow, booking, event, now)
+
+    def _paid(
+        self,
+        uow: UnitOfWork,
+        tenant_capacity: int,
+        booking: Booking,
+        event: PaymentEvent,
+        now: dt.datetime,
+    ) -> _Effect:
+        if booking.status in (BookingStatus.CONFIRMED, BookingStatus.FULFILLED):
+            if booking.payment_ref == event.payment_ref:
+                return _Effect("already_confirmed")
+            raise PaymentError(f"booking {booking.id} was already paid by {booking.payment_ref}")
+        if event.currency != booking.currency or event.amount != booking.total:
+            raise PaymentError(
+                f"paid {event.amount} {event.currency}, booking costs "
+                f"{booking.total} {booking.currency}"
+            )
+        paid = {"confirmed_at": now, "payment_ref": event.payment_ref, "amount_paid": event.amount}
+        if booking.status is BookingStatus.PENDING and not booking.is_lapsed(now):
+            confirmed = uow.bookings.transition(
+                booking.tenant_id,
+                booking.id,
+                from_statuses=[BookingStatus.PENDING],
+                to=BookingStatus.CONFIRMED,
+                unexpired_at=now,
+                changes=paid,
+            )
+            if confirmed is not None and uow.bookings.settle_claims(booking.tenant_id, booking.id):
+                _events.emit(uow, confirmed, _events.CONFIRMED, now)
+                return _Effect("confirmed", invalidations=[_month(confirmed)])
+            raise PaymentError("the hold changed while confirming; retry")
+        # Paid after the hold lapsed: keep the date if it is still free.
+        if booking.status in (BookingStatus.PENDING, BookingStatus.EXPIRED):
+            capacity = tenant_capacity
+            if booking.venue_id is not None:
+                venue = uow.venues.get(booking.tenant_id, booking.venue_id)
+                capacity = venue.capacity if venue is not None and venue.active else 0
+            uow.bookings.release_claims(booking.tenant_id, booking.id)  # its lapsed seat, if any
+            if uow.bookings.move(booking, booking.event_date, capacity=capacity, now=now):
+                confirmed = uow.bookings.transition(
+                    booking.tenant_id,
+                    booking.id,
+                    from_statuses=[BookingStatus.PENDING, BookingStatus.EXPIRED],
+                    to=BookingStatus.CONFIRMED,
+                    changes=paid,
+                )
+                if confirmed is None:
+                    raise PaymentError("the booking changed while confirming; retry")
+                _events.emit(uow, confirmed, _events.CONFIRMED, now, late_payment=True)
+                return _Effect("confirmed_after_expiry", invalidations=[_month(confirmed)])
+        # The date is gone, or the booking was cancelled: keep the money only to refund it.
+        lost = booking.status is not BookingStatus.CANCELED
+        recorded = uow.bookings.transition(
+            booking.tenant_id,
+            booking.id,
+            from_statuses=[booking.status],
+            to=BookingStatus.EXPIRED if lost else BookingStatus.CANCELED,
+            changes={"payment_ref": event.payment_ref, "amount_paid": event.amount},
+        )
+        if recorded is None:
+            raise PaymentError("the booking changed while recording a late payment; retry")
+        why = (
+            "paid after the hold expired and its date was taken"
+            if lost
+            else "paid after the booking was cancelled"
+        )
+        if lost and booking.status is BookingStatus.PENDING:
+            _events.emit(uow, recorded, _events.EXPIRED, now, reason=why)
+        _, refund = decide_refund(uow, recorded, event.amount, why, now)
+        return _Effect("refunded_late_payment", refunds=[refund], invalidations=[_month(recorded)])
+
+    def _payment_lost(
+        self, uow: UnitOfWork, booking: Booking, event: PaymentEvent, now: dt.datetime
+    ) -> _Effect:
+        if booking.status is not BookingStatus.PENDING:
+            return _Effect("ignored")
+        released = uow.bookings.transition(
+            booking.tenant_id,
+            booking.id,
+            from_statuses=[BookingStatus.PENDING],
+            to=BookingStatus.CANCELED,
+            changes={"canceled_at": now, "cancel_reason": event.type.value},
+        )
+        if released is None:
+            return _Effect("ignored")
+        uow.bookings.release_claims(booking.tenant_id, booking.id)
+        _events.emit(uow, released, _events.CANCELED, now, reason=event.type.value)
+        return _Effect("hold_released", invalidations=[_month(released)])
+
+    def _refunded(
+        self, uow: UnitOfWork, booking: Booking, event: PaymentEvent, now: dt.datetime
+    ) -> _Effect:
+        provider_id = event.provider_refund_id
+        if not provider_id:
+            raise PaymentError("refund event without a refund id")
+        known = uow.refunds.find_by_provider_id(booking.tenant_id, provider_id)
+        if known is not None:
+            if known.state is RefundState.SUCCEEDED:
+                return _Effect("refund_already_recorded")
+            uow.refunds.update(
+                dataclasses.replace(
+                    known, state=RefundState.SUCCEEDED, updated_at=now, failure_reason=None
+                )
+            )
+            version = uow.bookings.touch(booking.tenant_id, booking.id)
+            if version is not None:
+                _events.emit(
+                    uow,
+                    dataclasses.replace(booking, version=version),
+                    _events.REFUND_SUCCEEDED,
+                    now,
+                    refund_id=str(known.id),
+                    amount=known.amount,
+                )
+            return _Effect("refund_recorded")
+        # A refund made outside booking_core (e.g. the provider's dashboard).
+        decide_refund(
+            uow,
+            booking,
+            event.amount,
+            "refunded at the payment provider",
+            now,
+            state=RefundState.SUCCEEDED,
+            provider_refund_id=provider_id,
+        )
+        return _Effect("refund_recorded")
+
+
+def _receipt(stored: InboxEvent, *, duplicate: bool) -> WebhookReceipt:
+    return WebhookReceipt(
+        event_id=stored.event_id,
+        event_type=stored.event_type,
+        state=stored.state,
+        duplicate=duplicate,
+        outcome=stored.outcome,
+        error=stored.last_error,
+    )

@@ -2,8 +2,9 @@
 
 Start with :func:`connect` (SQLite or PostgreSQL) or :func:`booking_core.testing.in_memory_app`.
 Documented submodules: ``booking_core.sanitize``, ``booking_core.security``,
-``booking_core.testing``, ``booking_core.adapters.sqlalchemy`` (schema ``metadata``),
-``booking_core.adapters.cache``, ``booking_core.ports``.
+``booking_core.testing``, ``booking_core.signing``, ``booking_core.notifications``,
+``booking_core.adapters.sqlalchemy`` (schema ``metadata``), ``booking_core.adapters.cache``,
+``booking_core.adapters.payments`` (``FakePaymentProvider``), ``booking_core.ports``.
 """
 
 from booking_core.bootstrap import BookingApp, connect
@@ -14,11 +15,19 @@ from booking_core.domain.model import (
     BookingAddOn,
     BookingPolicy,
     BookingStatus,
+    Cancellation,
+    CancellationPolicy,
     Customer,
     CustomerDetails,
     DateAvailability,
+    InboxEvent,
+    InboxState,
+    OutboxEvent,
     Package,
     PackageDetails,
+    Refund,
+    RefundState,
+    RefundTier,
     Segment,
     Tenant,
     UnavailableReason,
@@ -44,6 +53,10 @@ from booking_core.errors import (
 )
 from booking_core.ports.calendar import CalendarPort, NoCalendar
 from booking_core.ports.clock import Clock, SystemClock
+from booking_core.ports.payments import PaymentProvider
+from booking_core.services._base import CacheSettings
+from booking_core.services.bookings import Checkout
+from booking_core.services.webhooks import WebhookReceipt
 
 __version__ = "0.1.0"
 
@@ -58,7 +71,11 @@ __all__ = [
     "BookingCoreError",
     "BookingPolicy",
     "BookingStatus",
+    "CacheSettings",
     "CalendarPort",
+    "Cancellation",
+    "CancellationPolicy",
+    "Checkout",
     "Clock",
     "ConflictError",
     "Customer",
@@ -67,13 +84,20 @@ __all__ = [
     "DateUnavailableError",
     "HoldExpiredError",
     "IdempotencyKeyReusedError",
+    "InboxEvent",
+    "InboxState",
     "InvalidTransitionError",
     "LockTimeoutError",
     "NoCalendar",
     "NotFoundError",
+    "OutboxEvent",
     "Package",
     "PackageDetails",
     "PaymentError",
+    "PaymentProvider",
+    "Refund",
+    "RefundState",
+    "RefundTier",
     "Segment",
     "StorageError",
     "SystemClock",
@@ -83,6 +107,7 @@ __all__ = [
     "UnavailableReason",
     "ValidationError",
     "Venue",
+    "WebhookReceipt",
     "WebhookVerificationError",
     "__version__",
     "connect",

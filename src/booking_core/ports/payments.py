@@ -1,8 +1,9 @@
 """The payment-provider port: create a payment for a hold, refund it, verify its webhooks.
 
 booking_core never talks to a provider directly; a host app passes an adapter (Stripe, Adyen,
-...) that implements :class:`PaymentProvider`. ``booking_core.payments.FakePaymentProvider`` is a
-deterministic one for tests and the demo.
+...) that implements :class:`PaymentProvider`.
+``booking_core.adapters.payments.FakePaymentProvider`` is a deterministic one for tests and the
+demo.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ Documented submodules: ``booking_core.sanitize``, ``booking_core.security``,
 from booking_core.bootstrap import BookingApp, connect
 from booking_core.domain.model import (
     AddOn,
+    ApiKey,
     BlackoutDate,
     Booking,
     BookingAddOn,
@@ -35,6 +36,7 @@ from booking_core.domain.model import (
 )
 from booking_core.errors import (
     AlreadyExistsError,
+    AuthenticationError,
     BookingConflictError,
     BookingCoreError,
     ConflictError,
@@ -63,6 +65,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AddOn",
     "AlreadyExistsError",
+    "ApiKey",
+    "AuthenticationError",
     "BlackoutDate",
     "Booking",
     "BookingAddOn",

@@ -15,6 +15,7 @@ the adapter edge and never escape::
     ├── InvalidTransitionError       a booking cannot move from its status to the asked one
     │   └── HoldExpiredError         the hold lapsed before it was confirmed
     ├── TenantInactiveError          the tenant is deactivated
+    ├── AuthenticationError          an API key is unknown, revoked or malformed
     ├── PaymentError                 the payment provider refused or failed
     │   └── WebhookVerificationError bad signature, stale timestamp or malformed webhook
     └── StorageError                 the database failed in a way we could not classify
@@ -30,6 +31,7 @@ from uuid import UUID
 
 __all__ = [
     "AlreadyExistsError",
+    "AuthenticationError",
     "BookingConflictError",
     "BookingCoreError",
     "ConflictError",
@@ -134,6 +136,16 @@ class TenantInactiveError(BookingCoreError):
     def __init__(self, tenant_id: UUID) -> None:
         super().__init__(f"tenant {tenant_id} is inactive")
         self.tenant_id = tenant_id
+
+
+class AuthenticationError(BookingCoreError):
+    """A credential (a tenant API key) is unknown, revoked or malformed.
+
+    Deliberately says nothing about which: a caller probing keys learns nothing.
+    """
+
+    def __init__(self, message: str = "invalid API key") -> None:
+        super().__init__(message)
 
 
 class PaymentError(BookingCoreError):

@@ -108,6 +108,18 @@ class Tenant:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A tenant's public API key, stored as a SHA-256 digest (the key itself is shown once)."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    key_hash: str
+    label: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     id: uuid.UUID
     tenant_id: uuid.UUID

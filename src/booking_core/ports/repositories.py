@@ -16,6 +16,7 @@ from typing import Any, Protocol, Self
 
 from booking_core.domain.model import (
     AddOn,
+    ApiKey,
     BlackoutDate,
     Booking,
     BookingStatus,
@@ -38,6 +39,12 @@ class TenantRepository(Protocol):
     def get(self, tenant_id: uuid.UUID) -> Tenant | None: ...
     def get_by_slug(self, slug: str) -> Tenant | None: ...
     def update(self, tenant: Tenant) -> None: ...
+
+
+class ApiKeyRepository(Protocol):
+    def add(self, key: ApiKey) -> None: ...
+    def active(self, tenant_id: uuid.UUID) -> builtins.list[ApiKey]: ...
+    def revoke(self, tenant_id: uuid.UUID, key_id: uuid.UUID, *, now: dt.datetime) -> bool: ...
 
 
 class SegmentRepository(Protocol):
@@ -272,6 +279,8 @@ class UnitOfWork(Protocol):
     @property
     def tenants(self) -> TenantRepository: ...
     @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
     def segments(self) -> SegmentRepository: ...
     @property
     def packages(self) -> PackageRepository: ...
@@ -313,6 +322,7 @@ class UnitOfWorkFactory(Protocol):
 
 __all__: Sequence[str] = [
     "AddOnRepository",
+    "ApiKeyRepository",
     "BlackoutRepository",
     "BookingRepository",
     "CustomerRepository",

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
 import uuid
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from booking_core.domain.ids import new_id
-from booking_core.domain.model import BookingPolicy, CancellationPolicy, RefundTier, Tenant
-from booking_core.errors import NotFoundError, ValidationError
+from booking_core.domain.model import (
+    ApiKey,
+    BookingPolicy,
+    CancellationPolicy,
+    RefundTier,
+    Tenant,
+)
+from booking_core.errors import (
+    AuthenticationError,
+    NotFoundError,
+    TenantInactiveError,
+    ValidationError,
+)
 from booking_core.ports.repositories import UnitOfWork
 from booking_core.services import _validate as v
 from booking_core.services._base import Service, load_tenant, whole_tenant
@@ -51,6 +65,26 @@ def _cancellation(policy: Any) -> CancellationPolicy:
             raise ValidationError(field, "a later cancellation cannot refund more")
         previous = tier
     return policy
+
+
+API_KEY_PREFIX = "bck_"
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _tenant_of_key(key: object) -> uuid.UUID:
+    """The tenant id a key names (its public part), or AuthenticationError."""
+    if not isinstance(key, str) or len(key) > 200 or not key.startswith(API_KEY_PREFIX):
+        raise AuthenticationError
+    tenant_hex, _, secret = key[len(API_KEY_PREFIX) :].partition("_")
+    if len(tenant_hex) != 32 or not secret:
+        raise AuthenticationError
+    try:
+        return uuid.UUID(hex=tenant_hex)
+    except ValueError:
+        raise AuthenticationError from None
 
 
 class TenantService(Service):
@@ -131,6 +165,71 @@ class TenantService(Service):
     ) -> Tenant:
         """Replace the refund tiers and fee applied to future cancellations."""
         return self._change(tenant_id, cancellation=_cancellation(cancellation))
+
+    def create_api_key(self, tenant_id: uuid.UUID, *, label: str = "") -> tuple[ApiKey, str]:
+        """Issue a public API key for the tenant; returns (record, key). The key is shown once.
+
+        The key names its tenant (``bck_<tenant hex>_<secret>``), so resolving it stays a
+        tenant-scoped lookup; only its SHA-256 digest is stored.
+        """
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        clean_label = v.text(label, "label", max_length=200)
+        key = f"{API_KEY_PREFIX}{tenant_id.hex}_{secrets.token_urlsafe(24)}"
+
+        def work(uow: UnitOfWork) -> ApiKey:
+            load_tenant(uow, tenant_id)
+            record = ApiKey(new_id(), tenant_id, _key_hash(key), clean_label, self._clock.now())
+            uow.api_keys.add(record)
+            return record
+
+        return self._write(work), key
+
+    def resolve_api_key(self, key: str) -> Tenant:
+        """The active tenant an API key belongs to.
+
+        Every active key of the tenant is compared in constant time (no early exit).
+
+        Raises:
+            AuthenticationError: malformed, unknown or revoked key (indistinguishably).
+            TenantInactiveError: the key is valid but its tenant is deactivated.
+        """
+        tenant_id = _tenant_of_key(key)
+        presented = _key_hash(key)
+
+        def work(uow: UnitOfWork) -> Tenant:
+            tenant = uow.tenants.get(tenant_id)
+            keys = uow.api_keys.active(tenant_id) if tenant is not None else []
+            matched = False
+            for record in keys:
+                matched |= hmac.compare_digest(record.key_hash, presented)
+            if tenant is None or not matched:
+                raise AuthenticationError
+            if not tenant.active:
+                raise TenantInactiveError(tenant.id)
+            return tenant
+
+        return self._read(work)
+
+    def revoke_api_key(self, tenant_id: uuid.UUID, key_id: uuid.UUID) -> bool:
+        """Revoke a key at once; returns whether it was active."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        key_id = v.uuid_(key_id, "key_id")
+
+        def work(uow: UnitOfWork) -> bool:
+            load_tenant(uow, tenant_id, require_active=False)
+            return uow.api_keys.revoke(tenant_id, key_id, now=self._clock.now())
+
+        return self._write(work)
+
+    def list_api_keys(self, tenant_id: uuid.UUID) -> list[ApiKey]:
+        """The tenant's active keys (digests and labels only)."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+
+        def work(uow: UnitOfWork) -> list[ApiKey]:
+            load_tenant(uow, tenant_id, require_active=False)
+            return uow.api_keys.active(tenant_id)
+
+        return self._read(work)
 
     def update(
         self,

@@ -13,6 +13,7 @@ from booking_core.adapters.memory._store import Claim, MemoryDatabase, Table
 from booking_core.domain.ids import TENANT_WIDE
 from booking_core.domain.model import (
     AddOn,
+    ApiKey,
     BlackoutDate,
     Booking,
     BookingStatus,
@@ -511,3 +512,24 @@ class MemoryOutboxRepository:
             self._table.put(
                 tenant_id, event_id, replace(event, claimed_until=None, last_error=error)
             )
+
+
+class MemoryApiKeyRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+        self._table: Table[ApiKey] = db.api_keys
+
+    def add(self, key: ApiKey) -> None:
+        _require(self._db.tenants, TENANT_WIDE, key.tenant_id)
+        self._table.put(key.tenant_id, key.id, key)
+
+    def active(self, tenant_id: uuid.UUID) -> builtins.list[ApiKey]:
+        keys = [k for k in self._table.rows(tenant_id) if k.revoked_at is None]
+        return sorted(keys, key=lambda k: (k.created_at, str(k.id)))
+
+    def revoke(self, tenant_id: uuid.UUID, key_id: uuid.UUID, *, now: dt.datetime) -> bool:
+        key = self._table.get(tenant_id, key_id)
+        if key is None or key.revoked_at is not None:
+            return False
+        self._table.put(tenant_id, key_id, replace(key, revoked_at=now))
+        return True

@@ -158,6 +158,7 @@ class MemoryDatabase:
         self.blackouts: JournaledDict[tuple[uuid.UUID, dt.date], Any] = JournaledDict(j)
         self.claims: JournaledDict[ClaimKey, Claim] = JournaledDict(j)
         self.refunds: Table[Any] = Table("refund", j, {})
+        self.api_keys: Table[Any] = Table("api_key", j, {"key_hash": lambda k: k.key_hash})
         self.idempotency: JournaledDict[tuple[uuid.UUID, str], Any] = JournaledDict(j)
         self.inbox: JournaledDict[tuple[uuid.UUID, str, str], Any] = JournaledDict(j)
         self.outbox: Table[Any] = Table("outbox_event", j, {})

@@ -7,6 +7,7 @@ from typing import Self
 
 from booking_core.adapters.memory._repositories import (
     MemoryAddOnRepository,
+    MemoryApiKeyRepository,
     MemoryBlackoutRepository,
     MemoryBookingRepository,
     MemoryCustomerRepository,
@@ -29,6 +30,7 @@ class MemoryUnitOfWork:
     def __init__(self, db: MemoryDatabase) -> None:
         self._db = db
         self.tenants = MemoryTenantRepository(db)
+        self.api_keys = MemoryApiKeyRepository(db)
         self.segments = MemorySegmentRepository(db)
         self.packages = MemoryPackageRepository(db)
         self.add_ons = MemoryAddOnRepository(db)

@@ -34,6 +34,7 @@ _ENTITY = {
     "bc_idempotency_keys": "idempotency_key",
     "bc_webhook_inbox": "webhook_event",
     "bc_outbox": "outbox_event",
+    "bc_tenant_api_keys": "api_key",
 }
 
 

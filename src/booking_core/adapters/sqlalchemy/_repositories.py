@@ -35,6 +35,7 @@ from booking_core.adapters.sqlalchemy._types import UTCDateTime
 from booking_core.domain.ids import TENANT_WIDE
 from booking_core.domain.model import (
     AddOn,
+    ApiKey,
     BlackoutDate,
     Booking,
     BookingAddOn,
@@ -863,3 +864,21 @@ class SqlOutboxRepository:
             .where(o.tenant_id == tenant_id, o.id == event_id, o.done_at.is_(None))
             .values(claimed_until=None, last_error=error)
         )
+
+
+class SqlApiKeyRepository(_Scoped):
+    table = t.tenant_api_keys
+    entity = ApiKey
+
+    def active(self, tenant_id: uuid.UUID) -> builtins.list[ApiKey]:
+        c = self.table.c
+        return self._list(tenant_id, c.revoked_at.is_(None), order_by=[c.created_at, c.id])
+
+    def revoke(self, tenant_id: uuid.UUID, key_id: uuid.UUID, *, now: dt.datetime) -> bool:
+        c = self.table.c
+        stmt = (
+            update(self.table)
+            .where(c.tenant_id == tenant_id, c.id == key_id, c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return self._db.execute(stmt).rowcount == 1

@@ -12,6 +12,7 @@ from booking_core.adapters.sqlalchemy._errors import translated
 from booking_core.adapters.sqlalchemy._repositories import (
     Db,
     SqlAddOnRepository,
+    SqlApiKeyRepository,
     SqlBlackoutRepository,
     SqlBookingRepository,
     SqlCustomerRepository,
@@ -74,6 +75,7 @@ class SqlUnitOfWork:
         self._connection = connection
         db = Db(connection)
         self.tenants = SqlTenantRepository(db)
+        self.api_keys = SqlApiKeyRepository(db)
         self.segments = SqlSegmentRepository(db)
         self.packages = SqlPackageRepository(db)
         self.add_ons = SqlAddOnRepository(db)

@@ -357,3 +357,17 @@ outbox = Table(
         sqlite_where=text("done_at IS NULL"),
     ),
 )
+
+tenant_api_keys = Table(
+    "bc_tenant_api_keys",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("id", Uuid, nullable=False),
+    Column("key_hash", String(64), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "key_hash"),
+    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+)

@@ -1,0 +1,56 @@
+"""Tenant API keys: issued once, stored as digests, resolved tenant-scoped, revocable."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from booking_core.bootstrap import BookingApp
+from booking_core.errors import AuthenticationError, TenantInactiveError
+
+from .conftest import Shop, make_shop
+
+
+def test_issue_resolve_and_revoke(app: BookingApp, shop: Shop) -> None:
+    record, key = app.tenants.create_api_key(shop.tenant.id, label="website")
+    assert key.startswith(f"bck_{shop.tenant.id.hex}_")
+    assert record.key_hash != key and len(record.key_hash) == 64  # only a digest is stored
+    assert app.tenants.resolve_api_key(key).id == shop.tenant.id
+    assert [k.label for k in app.tenants.list_api_keys(shop.tenant.id)] == ["website"]
+    assert app.tenants.revoke_api_key(shop.tenant.id, record.id) is True
+    assert app.tenants.revoke_api_key(shop.tenant.id, record.id) is False
+    with pytest.raises(AuthenticationError):
+        app.tenants.resolve_api_key(key)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "nope",
+        "bck_",
+        "bck_xyz_abc",
+        f"bck_{uuid.uuid4().hex}_guess",
+        "bck_" + "0" * 32,
+        None,
+        42,
+        "bck_" + "g" * 32 + "_x",
+        "x" * 1000,
+    ],
+)
+def test_bad_keys_are_refused_alike(app: BookingApp, shop: Shop, bad: object) -> None:
+    with pytest.raises(AuthenticationError) as caught:
+        app.tenants.resolve_api_key(bad)  # type: ignore[arg-type]
+    assert str(caught.value) == "invalid API key"
+
+
+def test_a_key_of_one_tenant_does_not_open_another(app: BookingApp, shop: Shop) -> None:
+    other = make_shop(app)
+    _, key = app.tenants.create_api_key(shop.tenant.id)
+    forged = key.replace(shop.tenant.id.hex, other.tenant.id.hex)
+    with pytest.raises(AuthenticationError):
+        app.tenants.resolve_api_key(forged)
+    app.tenants.deactivate(shop.tenant.id)
+    with pytest.raises(TenantInactiveError):
+        app.tenants.resolve_api_key(key)

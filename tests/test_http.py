@@ -1,0 +1,50 @@
+"""Every error maps to one HTTP status and an RFC 9457 body."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from booking_core import errors as e
+from booking_core.http import PROBLEM_JSON, problem_details, status_for
+
+DAY = dt.date(2030, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "extra"),
+    [
+        (e.ValidationError("customer.email", "bad"), 422, {"field": "customer.email"}),
+        (e.IdempotencyKeyReusedError("k"), 422, {}),
+        (e.AuthenticationError(), 401, {}),
+        (e.TenantInactiveError(uuid.UUID(int=1)), 403, {}),
+        (e.NotFoundError("booking", "x"), 404, {"entity": "booking"}),
+        (e.AlreadyExistsError("package", "slug", "gold"), 409, {"entity": "package"}),
+        (e.BookingConflictError(DAY), 409, {"date": "2030-01-02", "reason": "booked"}),
+        (
+            e.DateUnavailableError(DAY, "blackout"),
+            409,
+            {"date": "2030-01-02", "reason": "blackout"},
+        ),
+        (
+            e.InvalidTransitionError(uuid.UUID(int=2), "CANCELED", "CONFIRMED"),
+            409,
+            {"current": "CANCELED", "requested": "CONFIRMED"},
+        ),
+        (e.WebhookVerificationError("bad signature"), 400, {}),
+        (e.PaymentError("declined"), 502, {}),
+        (e.LockTimeoutError("busy"), 503, {}),
+        (e.StorageError("boom", details="password=secret"), 500, {}),
+    ],
+)
+def test_problem_details(error: e.BookingCoreError, status: int, extra: dict[str, str]) -> None:
+    got_status, body = problem_details(error, instance="/v1/x")
+    assert got_status == status == status_for(error) == body["status"]
+    assert body["type"].startswith("urn:booking-core:problem:")
+    assert body["instance"] == "/v1/x"
+    for key, value in extra.items():
+        assert body[key] == value
+    assert "secret" not in str(body)
+    assert PROBLEM_JSON == "application/problem+json"

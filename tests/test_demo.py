@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from booking_core.adapters.payments import FakePaymentProvider
 from booking_core.demo import format_money, format_table, main
+from booking_core.ports.payments import RefundRequest, RefundResult
 
 
 def test_demo_shows_the_invariants(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -35,6 +37,70 @@ def test_demo_shows_the_invariants(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "EUR 2,500.00" in out
     assert "USD 525.00" in out
     assert out.rstrip().splitlines()[-1].startswith("OK: all ")
+
+
+def _minor(money: str) -> int:
+    """``"EUR 1,465.00"`` -> ``146500``."""
+    return int(money.split()[1].replace(",", "").replace(".", ""))
+
+
+def test_demo_shows_payments_refunds_and_the_outbox(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    out = capsys.readouterr().out
+
+    # checkout, a signed webhook, the same webhook redelivered: acknowledged, no effect
+    assert (
+        "Her checkout retried with the same idempotency key: the same booking and payment." in out
+    )
+    first = re.search(
+        r"^first\s+Lea Rousseau\s+(evt_\w+)\s+PROCESSED\s+no\s+confirmed\s+CONFIRMED$", out, re.M
+    )
+    assert first, out
+    assert re.search(
+        rf"^redelivered\s+Lea Rousseau\s+{first[1]}\s+PROCESSED\s+yes\s+confirmed\s+CONFIRMED$",
+        out,
+        re.M,
+    )
+    assert len(re.findall(r"^first\s.*\sPROCESSED\s+no\s+confirmed\s+CONFIRMED$", out, re.M)) == 4
+    assert "booking is CONFIRMED, paid EUR 2,800.00, version 2: unchanged." in out
+
+    # cancellations refund by the policy: 100 % from 30 days, 50 % from 7, a EUR 25.00 fee
+    rows = re.findall(
+        r"^\w{8}\s+(Marc Lefevre|Sofia Moretti|Noah Bernard)\s+(\d+) days?\s+(\d+)%"
+        r"\s+(EUR [\d,.]+)\s+(EUR [\d,.]+)\s+(EUR [\d,.]+)\s+(EUR [\d,.]+)"
+        r"\s+(SUCCEEDED|no refund)$",
+        out,
+        re.M,
+    )
+    assert [row[0] for row in rows] == ["Marc Lefevre", "Sofia Moretti", "Noah Bernard"], out
+    for _name, days, tier, paid, refund, commission, commission_back, state in rows:
+        expected_tier = 100 if int(days) >= 30 else 50 if int(days) >= 7 else 0
+        assert int(tier) == expected_tier
+        expected = max(0, _minor(paid) * expected_tier // 100 - 2_500)
+        assert _minor(refund) == expected
+        back = -(-_minor(commission) * expected // _minor(paid)) if expected else 0
+        assert _minor(commission_back) == min(back, _minor(commission))
+        assert state == ("SUCCEEDED" if expected else "no refund")
+    assert [row[2] for row in rows] == ["100", "50", "0"]
+    assert "The provider executed 2 refunds" in out
+
+    # the outbox: in order per booking, one confirmed event despite the redelivery
+    assert len(re.findall(r"^\w{8}\s+Lea Rousseau\s+\d+\s+booking\.confirmed$", out, re.M)) == 1
+    marc = re.findall(r"^\w{8}\s+Marc Lefevre\s+(\d+)\s+([\w.]+)$", out, re.M)
+    assert marc == [
+        ("1", "booking.held"),
+        ("2", "booking.confirmed"),
+        ("3", "booking.canceled"),
+        ("4", "refund.requested"),
+        ("5", "refund.succeeded"),
+    ]
+    assert re.search(r"Drained \d+ events: 15 of these four bookings .*; 0 left to claim\.", out)
+
+    # an outgoing notification: header names shown, no signature or secret
+    assert "\n  BookingCore-Signature, BookingCore-Event-Id, Content-Type\n" in out
+    assert "v1=" not in out
+    assert "refused, WebhookVerificationError (signature mismatch" in out
+    assert re.search(r"^\w{8}\s+\w{3} [\d-]+\s+Lea Rousseau\s+CONFIRMED\s+EUR 2,800\.00", out, re.M)
 
 
 def test_demo_refuses_an_existing_database(tmp_path: Path) -> None:
@@ -104,3 +170,23 @@ def test_a_broken_invariant_fails_the_run(
     out = capsys.readouterr().out
     assert "FAILED" in out
     assert "exactly one racer won the hold" in out
+
+
+class _DecliningProvider(FakePaymentProvider):
+    """Declines every refund, as a provider does when the merchant's balance is too low."""
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        self.fail_next_refund("insufficient balance")
+        return super().refund(request)
+
+
+def test_a_declined_refund_fails_the_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("booking_core.demo.FakePaymentProvider", _DecliningProvider)
+
+    assert main(["--quiet"]) == 1
+
+    out = capsys.readouterr().out
+    assert re.search(r"Marc Lefevre \(\d+ days ahead, 100%\): the refund is SUCCEEDED", out)
+    assert re.search(r"Marc Lefevre \(\d+ days ahead, 100%\): the provider refunded 146500", out)

@@ -3,7 +3,10 @@
 Run it with ``python -m booking_core.demo``. It builds two tenants with a catalog, shows a month of
 availability with the reason each closed date is closed, races 20 threads for one date (exactly one
 wins), confirms the winner, cancels another booking to free its date, and shows that one tenant can
-never see another tenant's bookings.
+never see another tenant's bookings. Then payments, with the deterministic fake provider: checkouts
+confirmed by signed webhooks (a redelivered webhook has no effect), paid bookings cancelled with
+the refund and commission the tenant's policy gives, and the outbox drained in order with one
+outgoing notification signed.
 
 Every claim the output makes is also checked; the exit status is 0 only when all checks pass.
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import secrets
 import sys
 import tempfile
 import threading
@@ -28,15 +32,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from booking_core.adapters.payments import FakePaymentProvider
 from booking_core.bootstrap import BookingApp, connect
 from booking_core.domain.model import (
     AddOn,
     Booking,
     BookingPolicy,
     BookingStatus,
+    CancellationPolicy,
     CustomerDetails,
     DateAvailability,
+    InboxState,
+    OutboxEvent,
     Package,
+    RefundState,
+    RefundTier,
     Tenant,
     UnavailableReason,
     Venue,
@@ -47,8 +57,13 @@ from booking_core.errors import (
     BookingCoreError,
     DateUnavailableError,
     NotFoundError,
+    WebhookVerificationError,
 )
+from booking_core.notifications import NotificationSigner, encode_notification, verify_notification
 from booking_core.ports.clock import SystemClock
+from booking_core.ports.payments import PaymentEventType
+from booking_core.services.bookings import Checkout
+from booking_core.services.webhooks import WebhookReceipt
 
 __all__ = ["format_money", "format_table", "main"]
 
@@ -407,6 +422,29 @@ def _race(app: BookingApp, shop: _Shop, date: dt.date) -> list[_Attempt]:
 
 # --- the tour ----------------------------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class _Payer:
+    """A customer of the payments sections: what they buy and when their event is."""
+
+    name: str
+    email: str
+    days_ahead: int
+    package: str
+    add_ons: tuple[tuple[str, int], ...] = ()
+    reason: str = ""
+
+
+#: The first pays and keeps her booking; the others pay and cancel, one per refund tier.
+_PAYERS = (
+    _Payer("Lea Rousseau", "lea@example.fr", 45, "full-day", (("album", 1),)),
+    _Payer("Marc Lefevre", "marc@example.fr", 40, "half-day", (("prints", 2),), "moved abroad"),
+    _Payer("Sofia Moretti", "sofia@example.it", 10, "elopement", (("prints", 3),), "new date"),
+    _Payer("Noah Bernard", "noah@example.fr", 5, "elopement", (), "changed plans"),
+)
+#: The default tiers, plus a fixed fee kept from any refund.
+_CANCELLATION = CancellationPolicy(tiers=(RefundTier(30, 100), RefundTier(7, 50)), fee=2_500)
+
 _BOOKING_HEADERS = ["Booking", "Event date", "Customer", "Status", "Total", "Commission"]
 _BOOKING_ALIGN = "llllrr"
 
@@ -420,12 +458,14 @@ class _Tour:
     checks: _Checks
     paris: _Shop
     brooklyn: _Shop
+    provider: FakePaymentProvider
     start: dt.date = field(init=False)
     end: dt.date = field(init=False)
     blackout: dt.date = field(init=False)
     booked: dt.date = field(init=False)
     freed: dt.date = field(init=False)
     raced: dt.date = field(init=False)
+    last: dt.date = field(init=False)
 
     def __post_init__(self) -> None:
         today = self.paris.today
@@ -435,6 +475,7 @@ class _Tour:
         self.blackout = today + dt.timedelta(days=12)
         self.freed = today + dt.timedelta(days=16)
         self.raced = today + dt.timedelta(days=20)
+        self.last = today + dt.timedelta(days=max(p.days_ahead for p in _PAYERS))
 
     def bookings_table(self, bookings: Sequence[Booking]) -> str:
         rows = []
@@ -598,14 +639,327 @@ class _Tour:
         if ok:
             out("Tenant isolation holds: tenant B cannot see tenant A's booking.")
 
+    # --- payments ------------------------------------------------------------------------------
+
+    def _checkout(self, payer: _Payer) -> Checkout:
+        shop = self.paris
+        return self.app.bookings.checkout(
+            shop.tenant.id,
+            package_id=shop.packages[payer.package].id,
+            date=shop.today + dt.timedelta(days=payer.days_ahead),
+            customer=CustomerDetails(payer.name, payer.email),
+            add_ons={shop.add_ons[slug].id: qty for slug, qty in payer.add_ons},
+            idempotency_key=f"demo-checkout:{payer.email}",
+        )
+
+    def checkout_and_pay(self) -> dict[str, Checkout]:
+        """Section 6: checkouts, one signed webhook per payment, one webhook redelivered."""
+        app, out, checks, provider = self.app, self.out, self.checks, self.provider
+        t = self.paris.tenant.id
+        made = {payer.name: self._checkout(payer) for payer in _PAYERS}
+        rows = [
+            [
+                _short(c.booking.id),
+                _day(c.booking.event_date),
+                name,
+                c.booking.status.value,
+                format_money(c.booking.total, c.booking.currency),
+                format_money(c.booking.commission, c.booking.currency),
+                c.session.payment_ref,
+            ]
+            for name, c in made.items()
+        ]
+        headers = ["Booking", "Event date", "Customer", "Status", "Total", "Commission", "Payment"]
+        out("Four customers check out: each gets a hold and a payment (platform fee = commission).")
+        out()
+        out(format_table(headers, rows, "llllrrl"))
+        out()
+        lea = made[_PAYERS[0].name]
+        replay = self._checkout(_PAYERS[0])
+        same = (replay.booking.id, replay.session) == (lea.booking.id, lea.session)
+        out(f"{_PAYERS[0].name} is sent to {lea.session.redirect_url}")
+        out(
+            "Her checkout retried with the same idempotency key: "
+            + ("the same booking and payment." if same else "A SECOND BOOKING.")
+        )
+        checks.expect(
+            all(c.booking.status is BookingStatus.PENDING for c in made.values()),
+            "every checkout holds its date (PENDING)",
+        )
+        checks.expect(same, "a retried checkout returns the same booking and payment")
+
+        webhooks = {
+            name: provider.make_webhook(
+                PaymentEventType.PAYMENT_SUCCEEDED,
+                tenant_id=t,
+                booking_id=c.booking.id,
+                payment_ref=c.session.payment_ref,
+                amount=c.booking.total,
+                currency=c.booking.currency,
+            )
+            for name, c in made.items()
+        }
+        deliveries: list[tuple[str, str, WebhookReceipt]] = [
+            ("first", name, app.webhooks.receive(t, "fake", body, signed))
+            for name, (body, signed) in webhooks.items()
+        ]
+        lea_webhook = webhooks[_PAYERS[0].name]
+        before = app.bookings.get(t, lea.booking.id)
+        again = app.webhooks.receive(t, "fake", *lea_webhook)
+        after = app.bookings.get(t, lea.booking.id)
+        deliveries.insert(1, ("redelivered", _PAYERS[0].name, again))
+        names = ", ".join(sorted(lea_webhook[1]))
+        out()
+        out(
+            f"The provider signs a {PaymentEventType.PAYMENT_SUCCEEDED} webhook per payment "
+            f"(headers: {names});"
+        )
+        out(f"{_PAYERS[0].name}'s is then delivered a second time, byte for byte:")
+        out()
+        statuses = {name: app.bookings.get(t, c.booking.id) for name, c in made.items()}
+        out(
+            format_table(
+                ["Delivery", "Customer", "Event id", "State", "Duplicate", "Outcome", "Booking"],
+                [
+                    [
+                        delivery,
+                        name,
+                        r.event_id,
+                        r.state.value,
+                        "yes" if r.duplicate else "no",
+                        r.outcome or "-",
+                        statuses[name].status.value,
+                    ]
+                    for delivery, name, r in deliveries
+                ],
+            )
+        )
+        out()
+        unchanged = before == after
+        out(
+            f"After the redelivery {_PAYERS[0].name}'s booking is {after.status.value}, "
+            f"paid {format_money(after.amount_paid, after.currency)}, version {after.version}: "
+            + ("unchanged." if unchanged else "CHANGED.")
+        )
+        firsts = [r for delivery, _, r in deliveries if delivery == "first"]
+        checks.expect(
+            all(
+                r.state is InboxState.PROCESSED and not r.duplicate and r.outcome == "confirmed"
+                for r in firsts
+            ),
+            "each first webhook delivery is PROCESSED and confirms its booking",
+        )
+        checks.expect(
+            again.duplicate
+            and again.state is InboxState.PROCESSED
+            and again.event_id == firsts[0].event_id,
+            "the redelivered webhook is acknowledged as a duplicate of the same event",
+        )
+        checks.expect(unchanged, "the redelivery has no effect on the booking")
+        checks.expect(
+            all(
+                b.status is BookingStatus.CONFIRMED
+                and b.payment_ref == made[name].session.payment_ref
+                and b.amount_paid == b.total
+                for name, b in statuses.items()
+            ),
+            "every paid booking is CONFIRMED with its payment and amount",
+        )
+        paid = provider.payments
+        checks.expect(
+            all(paid[c.session.payment_ref].status == "succeeded" for c in made.values()),
+            "the provider records every payment as succeeded",
+        )
+        return made
+
+    def cancel_paid(self, made: dict[str, Checkout]) -> None:
+        """Section 7: three paid bookings cancelled; refunds and commission by the policy."""
+        app, out, checks, provider = self.app, self.out, self.checks, self.provider
+        tenant = app.tenants.update_cancellation_policy(self.paris.tenant.id, _CANCELLATION)
+        policy = tenant.cancellation
+        tiers = ", ".join(
+            f"{tier.percent}% from {_days(tier.days_before)}" for tier in policy.tiers
+        )
+        out(f"{tenant.name}'s cancellation policy refunds {tiers} before the event,")
+        fee = format_money(policy.fee, tenant.currency)
+        out(f"nothing later, and keeps a {fee} fee from any refund.")
+        out()
+        out("  refund            = floor(paid x tier % / 100) - fee, not below 0")
+        out("  commission refund = ceil(commission x refund / total), 0 without a refund")
+        out()
+        rows: list[list[object]] = []
+        for payer in _PAYERS[1:]:
+            booking_id = made[payer.name].booking.id
+            result = app.bookings.cancel(tenant.id, booking_id, reason=payer.reason)
+            booking = result.booking
+            days = (booking.event_date - local_today(app.clock.now(), tenant.timezone)).days
+            percent = next((x.percent for x in policy.tiers if days >= x.days_before), 0)
+            refund = max(0, booking.amount_paid * percent // 100 - policy.fee)
+            commission = (
+                min(booking.commission, -(-booking.commission * refund // booking.total))
+                if refund > 0
+                else 0
+            )
+            state = "no refund" if result.refund is None else result.refund.state.value
+            money = booking.currency
+            rows.append(
+                [
+                    _short(booking.id),
+                    payer.name,
+                    _days(days),
+                    f"{percent}%",
+                    format_money(booking.amount_paid, money),
+                    format_money(result.refund_amount, money),
+                    format_money(booking.commission, money),
+                    format_money(result.commission_refund, money),
+                    state,
+                ]
+            )
+            who = f"{payer.name} ({_days(days)} ahead, {percent}%)"
+            checks.expect(booking.status is BookingStatus.CANCELED, f"{who} is CANCELED")
+            checks.expect(
+                result.refund_amount == refund == booking.amount_refunded,
+                f"{who}: refund = floor(paid x tier / 100) - fee = {refund}",
+            )
+            checks.expect(
+                result.commission_refund == commission == booking.commission_refunded,
+                f"{who}: commission refund = ceil(commission x refund / total) = {commission}",
+            )
+            settled = result.refund is not None and result.refund.state is RefundState.SUCCEEDED
+            checks.expect(
+                settled if refund > 0 else result.refund is None,
+                f"{who}: the refund is {'SUCCEEDED' if refund > 0 else 'not created'}",
+            )
+            at_provider = provider.payments[made[payer.name].session.payment_ref].refunded
+            checks.expect(at_provider == refund, f"{who}: the provider refunded {refund}")
+            free = app.availability.check(tenant.id, booking.event_date).available
+            checks.expect(free, f"{who}: the date is free again")
+        out(
+            format_table(
+                [
+                    "Booking",
+                    "Customer",
+                    "Days before",
+                    "Tier",
+                    "Paid",
+                    "Refund",
+                    "Commission",
+                    "Comm. refund",
+                    "Refund state",
+                ],
+                rows,
+                "llrrrrrrl",
+            )
+        )
+        out()
+        out(
+            f"The provider executed {len(provider.refunds)} refunds; "
+            "the cancelled dates are free again."
+        )
+
+    def drain_outbox(self, made: dict[str, Checkout]) -> None:
+        """Section 8: drain the outbox in order; sign one outgoing notification."""
+        app, out, checks = self.app, self.out, self.checks
+        names = {c.booking.id: name for name, c in made.items()}
+        lea_id = made[_PAYERS[0].name].booking.id
+        secret = secrets.token_bytes(32)  # shared with the receiving customer, never shown
+        signer = NotificationSigner(secret, clock=app.clock)
+        delivered: list[OutboxEvent] = []
+        sent: list[tuple[bytes, dict[str, str]]] = []
+
+        def deliver(event: OutboxEvent) -> None:
+            # A host app would POST body with headers to the customer's endpoint here.
+            if event.booking_id == lea_id and event.type == "booking.confirmed":
+                event_id = str(event.id)
+                body = encode_notification(event.type, event_id, event.payload)
+                sent.append((body, signer.headers(body, event_id=event_id)))
+            delivered.append(event)
+
+        count = app.outbox.drain(deliver)
+        left = app.outbox.claim(100)
+        ours = [e for e in delivered if e.booking_id in names]
+        order = {c.booking.id: i for i, c in enumerate(made.values())}
+        ours_sorted = sorted(ours, key=lambda e: order[e.booking_id])  # stable: delivery order
+        out(
+            format_table(
+                ["Booking", "Customer", "Sequence", "Type"],
+                [
+                    [_short(e.booking_id), names[e.booking_id], e.sequence, e.type]
+                    for e in ours_sorted
+                ],
+                "llrl",
+            )
+        )
+        out()
+        out(
+            f"Drained {count} events: {len(ours)} of these four bookings (above), "
+            f"{count - len(ours)} of earlier ones; {len(left)} left to claim."
+        )
+        confirmed = Counter(e.booking_id for e in ours if e.type == "booking.confirmed")
+        checks.expect(count == len(delivered), "drain reports every event it delivered")
+        checks.expect(not left, "nothing is left in the outbox after the drain")
+        checks.expect(
+            confirmed[lea_id] == 1,
+            f"exactly one booking.confirmed event for {_PAYERS[0].name} despite the redelivery",
+        )
+        checks.expect(
+            all(confirmed[booking_id] == 1 for booking_id in names),
+            "exactly one booking.confirmed event per paid booking",
+        )
+        per_booking: dict[uuid.UUID, list[int]] = {}
+        for event in delivered:
+            per_booking.setdefault(event.booking_id, []).append(event.sequence)
+        checks.expect(
+            all(seq == sorted(seq) for seq in per_booking.values()),
+            "each booking's events are delivered in sequence order",
+        )
+        for payer in _PAYERS[1:]:
+            types = {e.type for e in ours if names[e.booking_id] == payer.name}
+            want = {"booking.held", "booking.confirmed", "booking.canceled"}
+            checks.expect(want <= types, f"{payer.name}'s events include {sorted(want)}")
+        if checks.expect(len(sent) == 1, "one notification was signed"):
+            self._notification(secret, *sent[0])
+
+    def _notification(self, secret: bytes, body: bytes, headers: dict[str, str]) -> None:
+        """Show a signed outgoing notification (header names only) and a receiver checking it."""
+        out, checks = self.out, self.checks
+        out()
+        out(
+            f"{_PAYERS[0].name}'s booking.confirmed, sent as a signed notification "
+            f"({len(body)}-byte body); header names only:"
+        )
+        out()
+        out(f"  {', '.join(headers)}")
+        out()
+        now = self.app.clock.now()
+        event_id = verify_notification(secret, body, headers, now=now)
+        tampered = body.replace(b'"CONFIRMED"', b'"CANCELED"')
+        try:
+            verify_notification(secret, tampered, headers, now=now)
+        except WebhookVerificationError as error:
+            refused = f"refused, {type(error).__name__} ({error})"
+        else:
+            refused = "ACCEPTED"
+        out(f"The receiver verifies it: event id {event_id} (its outbox event's id).")
+        out("The same request with CONFIRMED changed to CANCELED in the body is")
+        out(f"  {refused}.")
+        checks.expect(
+            {"BookingCore-Signature", "BookingCore-Event-Id"} <= set(headers),
+            "the notification carries a signature and an event id header",
+        )
+        checks.expect(
+            event_id == headers["BookingCore-Event-Id"], "the receiver verifies the notification"
+        )
+        checks.expect(tampered != body and refused != "ACCEPTED", "a tampered body is refused")
+
     def summary(self) -> None:
-        """Section 6: every booking of each tenant."""
+        """Section 9: every booking of each tenant."""
         for index, shop in enumerate((self.paris, self.brooklyn)):
             if index:
                 self.out()
             self.out(f"{shop.tenant.name}:")
             self.out()
-            listed = self.app.bookings.list_for_dates(shop.tenant.id, self.start, self.end)
+            listed = self.app.bookings.list_for_dates(shop.tenant.id, self.start, self.last)
             self.out(self.bookings_table(listed))
 
 
@@ -622,9 +976,9 @@ def _snapshot(booking: Booking) -> str:
     )
 
 
-def _tour(app: BookingApp, out: _Out, checks: _Checks) -> None:
+def _tour(app: BookingApp, out: _Out, checks: _Checks, provider: FakePaymentProvider) -> None:
     out.heading(1, "Two tenants, each with a small catalog")
-    tour = _Tour(app, out, checks, _photographer(app), _studio(app))
+    tour = _Tour(app, out, checks, _photographer(app), _studio(app), provider)
     _show_catalogs(app, out, [tour.paris, tour.brooklyn])
 
     out.heading(2, "A month of availability, with the reason each closed date is closed")
@@ -641,7 +995,16 @@ def _tour(app: BookingApp, out: _Out, checks: _Checks) -> None:
     out.heading(5, "Tenant isolation: tenant B cannot see tenant A's booking")
     tour.isolation(confirmed)
 
-    out.heading(6, "All bookings at the end")
+    out.heading(6, "Payments: checkout, a signed webhook, the same webhook redelivered")
+    made = tour.checkout_and_pay()
+
+    out.heading(7, "Cancelling paid bookings: refunds by the tenant's policy")
+    tour.cancel_paid(made)
+
+    out.heading(8, "The outbox: events drained in order, one notification signed")
+    tour.drain_outbox(made)
+
+    out.heading(9, "All bookings at the end")
     tour.summary()
 
 
@@ -649,7 +1012,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m booking_core.demo",
         description="A tour of booking_core on SQLite: tenants, availability, a 20-thread "
-        "race for one date, cancellation and tenant isolation.",
+        "race for one date, cancellation, tenant isolation, payments, refunds and the outbox.",
     )
     parser.add_argument(
         "--db",
@@ -662,14 +1025,22 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _run(db: Path, out: _Out) -> _Checks:
     checks = _Checks()
-    app = connect(f"sqlite:///{db}", cache_url=CACHE_URL, clock=SystemClock(), create_schema=True)
+    clock = SystemClock()
+    provider = FakePaymentProvider(clock=clock)
+    app = connect(
+        f"sqlite:///{db}",
+        cache_url=CACHE_URL,
+        clock=clock,
+        payments=provider,
+        create_schema=True,
+    )
     with app:
         out(
             f"booking_core demo: database sqlite:///{db}, cache {CACHE_URL}, "
             f"now {app.clock.now():%Y-%m-%d %H:%M:%S} UTC"
         )
         try:
-            _tour(app, out, checks)
+            _tour(app, out, checks, provider)
         except BookingCoreError as error:
             checks.failures.append(f"unexpected {type(error).__name__}: {error}")
     return checks

@@ -40,16 +40,15 @@ def test_every_state_change_writes_one_event(
     delivered = app.outbox.drain(
         lambda e: seen[e.booking_id].append((e.sequence, e.type)), tenant_id=tid
     )
-    assert delivered == 8
-    # confirm() counts the total as paid; cancelling ≥ 30 days ahead refunds it all, and the
-    # fake provider, which never saw this payment, declines: the refund fails visibly
+    assert delivered == 7
+    # confirm() counts the total as paid; cancelling ≥ 30 days ahead refunds it all; the fake
+    # provider never saw this payment and errors, so the refund stays PENDING (no event yet)
     assert seen[first] == [
         (1, "booking.held"),
         (2, "booking.confirmed"),
         (3, "booking.rescheduled"),
         (4, "booking.canceled"),
         (5, "refund.requested"),
-        (6, "refund.failed"),
     ]
     assert seen[lapsing] == [(1, "booking.held"), (2, "booking.expired")]
     assert app.outbox.drain(lambda e: None, tenant_id=tid) == 0  # all acknowledged
@@ -103,7 +102,7 @@ def test_a_failing_handler_holds_back_only_its_booking(app: BookingApp, shop: Sh
 
 
 def test_several_workers_deliver_each_booking_in_order(app: BookingApp) -> None:
-    """4 workers drain 10 bookings × 6 events: every event once, each booking in order."""
+    """4 workers drain 10 bookings × 5 events: every event once, each booking in order."""
     shop = make_shop(app)
     tid = shop.tenant.id
     bookings = []
@@ -111,7 +110,7 @@ def test_several_workers_deliver_each_booking_in_order(app: BookingApp) -> None:
         booking_id = _hold(app, shop, DAY + dt.timedelta(days=3 * i), f"w{i}")
         app.bookings.confirm(tid, booking_id, payment_ref=f"p{i}")
         app.bookings.reschedule(tid, booking_id, DAY + dt.timedelta(days=3 * i + 1))
-        app.bookings.cancel(tid, booking_id)  # + refund.requested, refund.failed
+        app.bookings.cancel(tid, booking_id)  # + refund.requested
         bookings.append(booking_id)
     lock = threading.Lock()
     log: list[tuple[uuid.UUID, int, uuid.UUID]] = []
@@ -135,8 +134,8 @@ def test_several_workers_deliver_each_booking_in_order(app: BookingApp) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    assert len(log) == 60
-    assert len({event_id for _, _, event_id in log}) == 60  # each delivered exactly once
+    assert len(log) == 50
+    assert len({event_id for _, _, event_id in log}) == 50  # each delivered exactly once
     for booking_id in bookings:
         sequences = [seq for b, seq, _ in log if b == booking_id]
-        assert sequences == [1, 2, 3, 4, 5, 6]
+        assert sequences == [1, 2, 3, 4, 5]

@@ -226,11 +226,27 @@ def test_failed_provider_refund_is_retried(app: BookingApp, shop: Shop) -> None:
     refund = app.bookings.refund(shop.tenant.id, booking.id, amount=1_000)
     assert (refund.state, refund.failure_reason) == (RefundState.FAILED, "card expired")
     assert fake(app).refunds == []
-    # the same refund id is the idempotency key: the fake returns the first (failed) result,
-    # as real providers do; a retry after that is visible as another attempt
+    # a decline is final for its idempotency key (providers replay it), so the retry uses a
+    # new key: this time the provider accepts
     retried = app.bookings.retry_refunds(tenant_id=shop.tenant.id)
-    assert [r.id for r in retried] == [refund.id]
-    assert retried[0].attempts == 2
+    assert [(r.id, r.state, r.attempts) for r in retried] == [(refund.id, RefundState.SUCCEEDED, 2)]
+    assert [r.amount for r in fake(app).refunds] == [1_000]
+    assert app.bookings.retry_refunds(tenant_id=shop.tenant.id) == []
+
+
+def test_refund_without_an_answer_stays_pending_and_is_retried_with_its_key(
+    app: BookingApp, shop: Shop
+) -> None:
+    """A provider error is no answer: the refund stays PENDING, owed, and is retried."""
+    hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
+    app.bookings.confirm(shop.tenant.id, hold.id, payment_ref="pay_unknown_to_provider")
+    cancellation = app.bookings.cancel(shop.tenant.id, hold.id)
+    assert cancellation.refund is not None
+    assert cancellation.refund.state is RefundState.PENDING
+    assert "unknown payment" in (cancellation.refund.failure_reason or "")
+    assert (cancellation.days_before, cancellation.refund_percent) == (91, 100)
+    again = app.bookings.retry_refunds(tenant_id=shop.tenant.id)
+    assert [(r.state, r.attempts) for r in again] == [(RefundState.PENDING, 2)]
 
 
 def test_concurrent_refunds_never_exceed_payment(app: BookingApp, backend: str) -> None:

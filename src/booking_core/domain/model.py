@@ -315,12 +315,19 @@ class Refund:
 
 @dataclass(frozen=True, slots=True)
 class Cancellation:
-    """The outcome of cancelling a booking: what is refunded and what commission returns."""
+    """The outcome of cancelling a booking: what is refunded and what commission returns.
+
+    ``days_before`` and ``refund_percent`` say which tier of the policy applied (None when
+    nothing was paid, or when the call found the booking already cancelled). ``refund`` is the
+    refund record; its ``state`` says whether the provider has executed it yet.
+    """
 
     booking: Booking
     refund_amount: int
     commission_refund: int
     refund: Refund | None
+    days_before: int | None = None
+    refund_percent: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +364,20 @@ class InboxEvent:
     processed_at: dt.datetime | None = None
     outcome: str | None = None
     details: dict[str, object] = field(default_factory=dict)
+
+
+class EventType(enum.StrEnum):
+    """The domain events booking_core writes to the outbox (``OutboxEvent.type``)."""
+
+    BOOKING_HELD = "booking.held"
+    BOOKING_CONFIRMED = "booking.confirmed"
+    BOOKING_CANCELED = "booking.canceled"
+    BOOKING_EXPIRED = "booking.expired"
+    BOOKING_RESCHEDULED = "booking.rescheduled"
+    BOOKING_FULFILLED = "booking.fulfilled"
+    REFUND_REQUESTED = "refund.requested"
+    REFUND_SUCCEEDED = "refund.succeeded"
+    REFUND_FAILED = "refund.failed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,7 +105,12 @@ class PaymentProvider(Protocol):
         ...
 
     def refund(self, request: RefundRequest) -> RefundResult:
-        """Refund part or all of a payment (a repeated idempotency key does not refund twice)."""
+        """Refund part or all of a payment (a repeated idempotency key does not refund twice).
+
+        Return ``RefundResult(succeeded=False, failure_reason=…)`` for a definitive decline;
+        raise ``PaymentError`` when the outcome is unknown (timeout, provider error): the refund
+        then stays PENDING and is retried with the same idempotency key.
+        """
         ...
 
     def parse_webhook(

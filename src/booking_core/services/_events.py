@@ -6,18 +6,18 @@ import datetime as dt
 from typing import Any
 
 from booking_core.domain.ids import new_id
-from booking_core.domain.model import Booking, OutboxEvent
+from booking_core.domain.model import Booking, EventType, OutboxEvent
 from booking_core.ports.repositories import UnitOfWork
 
-HELD = "booking.held"
-CONFIRMED = "booking.confirmed"
-CANCELED = "booking.canceled"
-EXPIRED = "booking.expired"
-RESCHEDULED = "booking.rescheduled"
-FULFILLED = "booking.fulfilled"
-REFUND_REQUESTED = "refund.requested"
-REFUND_SUCCEEDED = "refund.succeeded"
-REFUND_FAILED = "refund.failed"
+HELD = EventType.BOOKING_HELD.value
+CONFIRMED = EventType.BOOKING_CONFIRMED.value
+CANCELED = EventType.BOOKING_CANCELED.value
+EXPIRED = EventType.BOOKING_EXPIRED.value
+RESCHEDULED = EventType.BOOKING_RESCHEDULED.value
+FULFILLED = EventType.BOOKING_FULFILLED.value
+REFUND_REQUESTED = EventType.REFUND_REQUESTED.value
+REFUND_SUCCEEDED = EventType.REFUND_SUCCEEDED.value
+REFUND_FAILED = EventType.REFUND_FAILED.value
 
 
 def booking_payload(booking: Booking) -> dict[str, Any]:

@@ -4,9 +4,13 @@ A refund is decided inside the transaction that causes it (a cancellation, a man
 payment that arrived for a lost date): the booking's refunded total is raised with a
 compare-and-swap that can never pass what was paid, and a PENDING :class:`Refund` is written
 with an outbox event. The payment provider is called only after that commit, with the refund's
-id as idempotency key, and the outcome is recorded in a second transaction. A crash in between
-leaves a PENDING refund that ``bookings.retry_refunds()`` settles later; the provider never
-refunds twice.
+id as idempotency key, and the outcome is recorded in a second transaction. A crash in between,
+or a call without a trustworthy answer, leaves a PENDING refund that
+``bookings.retry_refunds()`` settles later with the same key, so the provider never refunds it
+twice; a declined refund is FAILED (with the reason) and retried under a new key.
+
+A booking's ``amount_refunded`` counts every refund decided (owed), whatever its execution state:
+that is what keeps the owed total from ever exceeding the payment.
 """
 
 from __future__ import annotations
@@ -74,6 +78,18 @@ def decide_refund(
     return updated, refund
 
 
+def _attempt_key(refund: Refund) -> str:
+    """The provider idempotency key of the next attempt.
+
+    The refund's id while no definitive answer came back (retrying cannot refund twice); after a
+    decline (FAILED) a new key per attempt, because providers replay the recorded decline for a
+    key they have seen.
+    """
+    if refund.state is RefundState.FAILED:
+        return f"{refund.id}:{refund.attempts}"
+    return str(refund.id)
+
+
 class RefundSettler(Service):
     """Asks the payment provider to execute PENDING/FAILED refunds and records the outcome."""
 
@@ -102,20 +118,30 @@ class RefundSettler(Service):
             amount=refund.amount,
             currency=booking.currency,
             reason=refund.reason,
-            idempotency_key=str(refund.id),
+            idempotency_key=_attempt_key(refund),
         )
         try:
             result = self._provider.refund(request)
         except PaymentError as error:
-            result = RefundResult(provider_refund_id="", succeeded=False, failure_reason=str(error))
+            # No answer we can trust (a timeout, a refused call): the refund stays PENDING and
+            # the next attempt reuses the same key, so it can never be executed twice.
+            return self._record(refund, None, failure=str(error))
         return self._record(refund, result)
 
-    def _record(self, refund: Refund, result: RefundResult) -> Refund:
+    def _record(
+        self, refund: Refund, result: RefundResult | None, *, failure: str | None = None
+    ) -> Refund:
         def work(uow: UnitOfWork) -> Refund:
             now = self._clock.now()
             current = uow.refunds.get(refund.tenant_id, refund.id)
             if current is None or current.state is RefundState.SUCCEEDED:
                 return current or refund
+            if result is None:
+                settled = dataclasses.replace(
+                    current, failure_reason=failure, attempts=current.attempts + 1, updated_at=now
+                )
+                uow.refunds.update(settled)
+                return settled
             settled = dataclasses.replace(
                 current,
                 state=RefundState.SUCCEEDED if result.succeeded else RefundState.FAILED,

@@ -419,6 +419,7 @@ class BookingService(Service):
         """
         clean_reason = v.text(reason, "reason", max_length=1000)
         decided: list[Refund] = []
+        applied: list[tuple[int, int]] = []
 
         def release_and_refund(
             uow: UnitOfWork, tenant: Tenant, booking: Booking, now: dt.datetime
@@ -429,6 +430,7 @@ class BookingService(Service):
                 return booking
             days_before = (booking.event_date - local_today(now, tenant.timezone)).days
             percent = tenant.cancellation.refund_percent(days_before)
+            applied.append((days_before, percent))
             amount = min(
                 refundable, refund_for(booking.amount_paid, percent, tenant.cancellation.fee)
             )
@@ -449,11 +451,17 @@ class BookingService(Service):
             noop_if=lambda b: b.status is BookingStatus.CANCELED,
             after=release_and_refund,
         )
+        days_before, percent = applied[-1] if applied else (None, None)
         if not decided:
-            return Cancellation(booking, 0, 0, None)
-        refund = self._refunds.settle(decided[0])
+            return Cancellation(booking, 0, 0, None, days_before, percent)
+        refund = self._refunds.settle(decided[-1])
         return Cancellation(
-            self.get(booking.tenant_id, booking.id), refund.amount, refund.commission_refund, refund
+            self.get(booking.tenant_id, booking.id),
+            refund.amount,
+            refund.commission_refund,
+            refund,
+            days_before,
+            percent,
         )
 
     def refund(

@@ -1,0 +1,1 @@
+"""booking_core behind FastAPI: see README.md in this folder."""

@@ -1,0 +1,256 @@
+"""The public API under /v1: dependencies resolve the BookingApp and the caller's tenant.
+
+Handlers are plain ``def``: booking_core is synchronous, so FastAPI runs them in its thread pool
+and the event loop never waits on the database. The two routes that need the raw body read it
+in an ``async`` dependency first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.security import APIKeyHeader
+
+from booking_core import (
+    AuthenticationError,
+    BookingApp,
+    CustomerDetails,
+    InboxState,
+    Tenant,
+    ValidationError,
+)
+from booking_core.security import parse_csp_report
+
+from .schemas import (
+    AddOnOut,
+    BookingOut,
+    CancelIn,
+    CancellationOut,
+    CheckoutIn,
+    CheckoutOut,
+    DateAvailabilityOut,
+    PackageDetailsOut,
+    PackageOut,
+    PaymentSessionOut,
+    Problem,
+    UnavailableDatesOut,
+    WebhookReceiptOut,
+)
+
+logger = logging.getLogger("booking_core.examples.fastapi")
+
+# -- dependencies --------------------------------------------------------------------------------
+
+
+def get_booking(request: Request) -> BookingApp:
+    """The BookingApp the lifespan (or the test) put on the application state."""
+    booking: BookingApp = request.app.state.booking
+    return booking
+
+
+Booking = Annotated[BookingApp, Depends(get_booking)]
+
+_api_key = APIKeyHeader(
+    name="X-Tenant-Key",
+    auto_error=False,  # a missing key gets the same 401 problem as a wrong one
+    description="The tenant's public API key (`python -m examples.fastapi_app.seed` prints one).",
+)
+
+
+def get_tenant(booking: Booking, key: Annotated[str | None, Depends(_api_key)]) -> Tenant:
+    """The active tenant the ``X-Tenant-Key`` names (the library compares in constant time).
+
+    Raises AuthenticationError (401) for a missing, malformed, unknown or revoked key, and
+    TenantInactiveError (403) for a deactivated tenant.
+    """
+    if not key:
+        raise AuthenticationError("missing X-Tenant-Key header")
+    return booking.tenants.resolve_api_key(key)
+
+
+CurrentTenant = Annotated[Tenant, Depends(get_tenant)]
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request body exactly as received: signatures are computed over these bytes."""
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+
+_PROBLEMS: dict[int | str, dict[str, object]] = {
+    status: {"model": Problem, "content": {"application/problem+json": {}}}
+    for status in (401, 403, 404, 409, 422)
+}
+
+router = APIRouter(prefix="/v1", responses=_PROBLEMS)
+_RAW_JSON_BODY = {"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}}
+
+# -- catalog -------------------------------------------------------------------------------------
+
+
+@router.get("/packages", tags=["catalog"])
+def list_packages(
+    booking: Booking,
+    tenant: CurrentTenant,
+    segment: Annotated[str | None, Query(max_length=100, description="a segment slug")] = None,
+) -> list[PackageOut]:
+    """The tenant's active packages in display order, optionally of one segment."""
+    packages = booking.catalog.list_packages(tenant.id, segment)
+    return [PackageOut.model_validate(p) for p in packages]
+
+
+@router.get("/packages/{slug}", tags=["catalog"])
+def get_package(booking: Booking, tenant: CurrentTenant, slug: str) -> PackageDetailsOut:
+    """One active package with the add-ons it offers."""
+    details = booking.catalog.get_package(tenant.id, slug)
+    return PackageDetailsOut(
+        package=PackageOut.model_validate(details.package),
+        add_ons=tuple(AddOnOut.model_validate(a) for a in details.add_ons),
+        currency=tenant.currency,
+    )
+
+
+# -- availability --------------------------------------------------------------------------------
+
+
+@router.get("/availability/{date}", tags=["availability"])
+def check_date(booking: Booking, tenant: CurrentTenant, date: dt.date) -> DateAvailabilityOut:
+    """Whether one date (the tenant's local calendar) can be booked, and why not."""
+    return DateAvailabilityOut.model_validate(booking.availability.check(tenant.id, date))
+
+
+@router.get("/availability", tags=["availability"])
+def unavailable_dates(
+    booking: Booking, tenant: CurrentTenant, start: dt.date, end: dt.date
+) -> UnavailableDatesOut:
+    """The dates of ``[start, end]`` that cannot be booked (at most 1100 days)."""
+    closed = booking.availability.unavailable_dates(tenant.id, start, end)
+    return UnavailableDatesOut(
+        start=start, end=end, unavailable=[DateAvailabilityOut.model_validate(d) for d in closed]
+    )
+
+
+# -- bookings ------------------------------------------------------------------------------------
+
+
+@router.post("/checkout", status_code=201, tags=["bookings"])
+def checkout(
+    booking: Booking,
+    tenant: CurrentTenant,
+    body: CheckoutIn,
+    idempotency_key: Annotated[
+        str | None,
+        Header(max_length=255, description="retrying with the same key returns the same booking"),
+    ] = None,
+) -> CheckoutOut:
+    """Hold the date and open the payment: send the customer to ``payment.redirect_url``.
+
+    The booking stays PENDING until the provider's ``payment.succeeded`` webhook confirms it.
+    """
+    details = booking.catalog.get_package(tenant.id, body.package)
+    add_on_ids = {a.slug: a.id for a in details.add_ons}
+    unknown = sorted(set(body.add_ons) - set(add_on_ids))
+    if unknown:
+        raise ValidationError("add_ons", f"not offered by {body.package}: {', '.join(unknown)}")
+    result = booking.bookings.checkout(
+        tenant.id,
+        package_id=details.package.id,
+        date=body.date,
+        customer=CustomerDetails(body.customer.name, body.customer.email, body.customer.phone),
+        add_ons={add_on_ids[slug]: quantity for slug, quantity in body.add_ons.items()},
+        venue_id=body.venue_id,
+        idempotency_key=idempotency_key,
+    )
+    return CheckoutOut(
+        booking=BookingOut.model_validate(result.booking),
+        payment=PaymentSessionOut.model_validate(result.session),
+    )
+
+
+@router.get("/bookings/{booking_id}", tags=["bookings"])
+def get_booking_by_id(booking: Booking, tenant: CurrentTenant, booking_id: uuid.UUID) -> BookingOut:
+    """One booking of the tenant (another tenant's id is a 404, like a missing one)."""
+    return BookingOut.model_validate(booking.bookings.get(tenant.id, booking_id))
+
+
+@router.post("/bookings/{booking_id}/cancel", tags=["bookings"])
+def cancel(
+    booking: Booking,
+    tenant: CurrentTenant,
+    booking_id: uuid.UUID,
+    body: CancelIn | None = None,
+) -> CancellationOut:
+    """Cancel a booking; a paid one is refunded by the tenant's cancellation policy.
+
+    Cancelling again is a no-op that refunds nothing more.
+    """
+    done = booking.bookings.cancel(tenant.id, booking_id, reason=body.reason if body else "")
+    return CancellationOut.model_validate(done)
+
+
+# -- callbacks: the payment provider and browsers, not API clients ---------------------------
+
+
+@router.post(
+    "/webhooks/{provider}",
+    tags=["callbacks"],
+    openapi_extra=_RAW_JSON_BODY,
+    responses={
+        400: {"model": Problem, "description": "signature, timestamp or body rejected"},
+        500: {"model": WebhookReceiptOut, "description": "processing failed: redeliver"},
+    },
+)
+def payment_webhook(
+    *,
+    booking: Booking,
+    provider: str,
+    body: RawBody,
+    request: Request,
+    response: Response,
+    tenant: Annotated[str, Query(max_length=100, description="the tenant's slug")],
+) -> WebhookReceiptOut:
+    """Receive a payment provider webhook: verified on the raw bytes, processed exactly once.
+
+    The provider is configured with ``/v1/webhooks/<provider>?tenant=<tenant slug>``; the
+    signature, not an API key, authenticates it. Answers 200 with the receipt (a redelivery is
+    ``duplicate: true`` and has no effect), or 500 when processing FAILED so that the provider
+    redelivers; ``app.webhooks.retry_failed()`` recovers such events without a redelivery.
+    """
+    tenant_id = booking.tenants.get_by_slug(tenant).id
+    receipt = booking.webhooks.receive(tenant_id, provider, body, request.headers)
+    if receipt.state is InboxState.FAILED:
+        logger.error(
+            "webhook processing failed",
+            extra={"event_id": receipt.event_id, "error": receipt.error},
+        )
+        response.status_code = 500
+    return WebhookReceiptOut.model_validate(receipt)
+
+
+@router.post(
+    "/csp-report",
+    status_code=204,
+    response_class=Response,
+    tags=["callbacks"],
+    openapi_extra=_RAW_JSON_BODY,
+)
+def csp_report(body: RawBody, request: Request) -> None:
+    """Accept browsers' CSP violation reports (``report-uri`` and Reporting API formats).
+
+    Unauthenticated by nature: rate-limit it at the edge. Malformed reports are a 422 problem.
+    """
+    reports = parse_csp_report(body, request.headers.get("content-type", ""))
+    for report in reports:
+        logger.warning(
+            "csp violation",
+            extra={
+                "directive": report.effective_directive,
+                "blocked": report.blocked_uri,
+                "page": report.document_uri,
+            },
+        )

@@ -16,6 +16,7 @@ from booking_core.domain.model import (
     BlackoutDate,
     DateAvailability,
     HeldSeat,
+    HoldContext,
     Tenant,
     UnavailableReason,
 )
@@ -33,6 +34,15 @@ from booking_core.services._base import (
     load_tenant,
     whole_tenant,
 )
+
+
+def pool_capacity(context: HoldContext, venue_id: uuid.UUID | None) -> int | None:
+    """Seats per date of the pool a booking draws from (None: its venue is gone or inactive)."""
+    if venue_id is None:
+        return context.tenant.policy.capacity_per_date
+    if context.venue is None or not context.venue.active:
+        return None
+    return context.venue.capacity
 
 
 def capacity_for(

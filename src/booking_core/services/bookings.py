@@ -59,7 +59,7 @@ from booking_core.services._base import (
     load_tenant,
 )
 from booking_core.services._refunds import RefundSettler, decide_refund
-from booking_core.services.availability import refuse_calendar_or_policy
+from booking_core.services.availability import pool_capacity, refuse_calendar_or_policy
 
 MAX_ADD_ON_QUANTITY = 1000
 EXPIRY_BATCH = 500
@@ -249,11 +249,10 @@ class BookingService(Service):
 
     @staticmethod
     def _capacity(context: HoldContext, venue_id: uuid.UUID | None) -> int:
-        if venue_id is None:
-            return context.tenant.policy.capacity_per_date
-        if context.venue is None or not context.venue.active:
+        capacity = pool_capacity(context, venue_id)
+        if capacity is None:
             raise NotFoundError("venue", venue_id)
-        return context.venue.capacity
+        return capacity
 
     def checkout(
         self,

@@ -49,6 +49,7 @@ from booking_core.services._base import (
     load_tenant,
 )
 from booking_core.services._refunds import RefundSettler, decide_refund
+from booking_core.services.availability import pool_capacity
 
 log = logging.getLogger("booking_core.webhooks")
 
@@ -248,23 +249,18 @@ class WebhookService(Service):
         return self._write(work)
 
     def _apply(self, uow: UnitOfWork, event: PaymentEvent, now: dt.datetime) -> _Effect:
-        tenant = load_tenant(uow, event.tenant_id)
+        load_tenant(uow, event.tenant_id)
         booking = uow.bookings.get(event.tenant_id, event.booking_id)
         if booking is None:
             raise NotFoundError("booking", event.booking_id)
         if event.type is PaymentEventType.PAYMENT_SUCCEEDED:
-            return self._paid(uow, tenant.policy.capacity_per_date, booking, event, now)
+            return self._paid(uow, booking, event, now)
         if event.type in (PaymentEventType.PAYMENT_FAILED, PaymentEventType.PAYMENT_EXPIRED):
             return self._payment_lost(uow, booking, event, now)
         return self._refunded(uow, booking, event, now)
 
     def _paid(
-        self,
-        uow: UnitOfWork,
-        tenant_capacity: int,
-        booking: Booking,
-        event: PaymentEvent,
-        now: dt.datetime,
+        self, uow: UnitOfWork, booking: Booking, event: PaymentEvent, now: dt.datetime
     ) -> _Effect:
         if booking.status in (BookingStatus.CONFIRMED, BookingStatus.FULFILLED):
             if booking.payment_ref == event.payment_ref:
@@ -290,11 +286,11 @@ class WebhookService(Service):
                 return _Effect("confirmed", invalidations=[_month(confirmed)])
             raise PaymentError("the hold changed while confirming; retry")
         # Paid after the hold lapsed: keep the date if it is still free.
-        if booking.status in (BookingStatus.PENDING, BookingStatus.EXPIRED):
-            capacity = tenant_capacity
-            if booking.venue_id is not None:
-                venue = uow.venues.get(booking.tenant_id, booking.venue_id)
-                capacity = venue.capacity if venue is not None and venue.active else 0
+        context = uow.bookings.hold_context(
+            booking.tenant_id, booking.package_id, booking.venue_id, booking.event_date, now
+        )
+        capacity = None if context is None else pool_capacity(context, booking.venue_id)
+        if booking.status in (BookingStatus.PENDING, BookingStatus.EXPIRED) and capacity:
             uow.bookings.release_claims(booking.tenant_id, booking.id)  # its lapsed seat, if any
             if uow.bookings.move(booking, booking.event_date, capacity=capacity, now=now):
                 confirmed = uow.bookings.transition(

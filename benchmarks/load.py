@@ -10,11 +10,12 @@ own ``connect()`` to the same PostgreSQL and Redis, then run a mixed workload fo
 - 95 % reads: ``list_packages``, ``get_package``, ``availability.check`` and the
   ``unavailable_dates`` of a month;
 - 5 % writes: holds (``checkout``: hold + fake payment) on a five-date window, so they collide
-  all the time; confirms of a worker's own holds (about 30 % of holds are abandoned and left to
-  lapse: every tenant has the minimum 1-minute hold TTL, so runs of 60 s and more see live
-  expiries); cancels of pending and confirmed bookings (with refunds); ``expire_holds`` sweeps
-  (the setup also places holds with a clock three minutes in the past, so even a short run's
-  sweeps race real lapsed holds against new holds on their dates); ``outbox.drain`` batches.
+  all the time; confirms of a worker's own holds (some holds, at most one live per worker, are
+  abandoned and left to lapse: every tenant has the minimum 1-minute hold TTL, so runs of 60 s
+  and more see live expiries); cancels of pending and confirmed bookings (with refunds);
+  ``expire_holds`` sweeps (the setup also places holds with a clock three minutes in the past,
+  so even a short run's sweeps race real lapsed holds against new holds on their dates);
+  ``outbox.drain`` batches.
 
 Afterwards the database is checked (no date over capacity, claims agree with bookings, every
 booking's outbox events present and ordered and delivered in order, expiry sweeps complete and
@@ -82,13 +83,16 @@ WEIGHTS = {
     "get_package": 30.0,
     "check": 25.0,
     "unavailable_dates": 20.0,
-    "hold": 2.5,
+    "hold": 2.25,
     "confirm": 1.0,
-    "cancel": 0.75,
+    "cancel": 1.0,
     "expire_holds": 0.4,
     "outbox_drain": 0.35,
 }
-ABANDON = 0.3  # share of holds never confirmed nor cancelled: they lapse
+#: Share of holds never confirmed nor cancelled: they lapse after HOLD_TTL. Each worker keeps at
+#: most one such hold alive at a time: with 60 s holds on a 34-seat window, abandoning more
+#: would leave the window blocked by lapsing holds for most of a 30 s run.
+ABANDON = 0.2
 
 #: Outcomes a booking workload expects (not errors): counted per name.
 EXPECTED = (BookingConflictError, DateUnavailableError, HoldExpiredError, InvalidTransitionError)
@@ -335,6 +339,7 @@ def _run_worker(config: LoadConfig, index: int, start: Any) -> dict[str, Any]:
     delivered: list[tuple[str, int, float]] = []  # (booking id, sequence, when)
     pending: list[_Held] = []
     confirmed: list[_Held] = []
+    abandoned_until = [0.0]  # when this worker's abandoned hold lapses
     ops = list(WEIGHTS)
     weights = [WEIGHTS[op] for op in ops]
     clock = time.perf_counter
@@ -378,8 +383,9 @@ def _run_worker(config: LoadConfig, index: int, start: Any) -> dict[str, Any]:
             venue_id=pick_venue(spec),
         )
         outcomes["hold: placed"] += 1
-        if rng.random() < ABANDON:
+        if abandoned_until[0] < time.time() and rng.random() < ABANDON:
             outcomes["hold: abandoned (left to lapse)"] += 1
+            abandoned_until[0] = time.time() + HOLD_TTL.total_seconds()
         else:
             pending.append(_Held(spec.id, checkout.booking.id, checkout.session.payment_ref))
 
@@ -391,7 +397,7 @@ def _run_worker(config: LoadConfig, index: int, start: Any) -> dict[str, Any]:
         outcomes["confirm: confirmed"] += 1
 
     def do_cancel() -> None:
-        pool = pending if pending and (not confirmed or rng.random() < 0.5) else confirmed
+        pool = pending if pending and (not confirmed or rng.random() < 0.4) else confirmed
         held = pool.pop(rng.randrange(len(pool)))
         cancellation = app.bookings.cancel(held.tenant_id, held.booking_id, reason="load run")
         kind = "confirmed" if pool is confirmed else "pending"

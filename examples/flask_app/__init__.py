@@ -1,0 +1,1 @@
+"""booking_core behind Flask: see README.md in this folder."""

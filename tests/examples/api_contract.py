@@ -1,0 +1,527 @@
+"""The behaviour both example apps share, written once (subclassed per framework).
+
+The subclass lives in the framework's test module, which provides the ``api`` and ``seed``
+fixtures; see ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import uuid
+from typing import Any
+
+import pytest
+
+from booking_core import BookingApp
+from booking_core.adapters.payments import FakePaymentProvider
+from booking_core.ports.payments import PaymentEventType
+from booking_core.testing import ManualClock
+
+from .conftest import EVENT_DATE, Api, assert_problem, checkout_body, signed_payment
+
+LEGACY_REPORT = {
+    "csp-report": {
+        "document-uri": "https://shop.example/book",
+        "violated-directive": "script-src-elem",
+        "effective-directive": "script-src-elem",
+        "blocked-uri": "https://evil.example/x.js",
+        "original-policy": "default-src 'none'",
+        "disposition": "enforce",
+        "line-number": 12,
+    }
+}
+REPORTING_BATCH = [
+    {
+        "type": "csp-violation",
+        "url": "https://shop.example/book",
+        "user_agent": "Mozilla/5.0",
+        "body": {
+            "documentURL": "https://shop.example/book",
+            "effectiveDirective": "img-src",
+            "blockedURL": "https://tracker.example/p.gif",
+            "disposition": "report",
+        },
+    },
+    {"type": "deprecation", "url": "https://shop.example/", "body": {"id": "x"}},
+]
+
+
+class ApiContract:
+    """What every example app must do over HTTP."""
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def checkout(self, api: Api, key: str, **options: Any) -> dict[str, Any]:
+        reply = api.post("/v1/checkout", key=key, json=checkout_body(**options))
+        assert reply.status == 201, reply.raw
+        body: dict[str, Any] = reply.body
+        return body
+
+    def pay(self, api: Api, provider: FakePaymentProvider, shop: Any, checkout: Any) -> Any:
+        raw, headers = signed_payment(provider, shop.tenant, checkout)
+        reply = api.post(
+            f"/v1/webhooks/fake?tenant={shop.tenant.slug}", content=raw, headers=headers
+        )
+        assert reply.status == 200, reply.raw
+        return reply.body
+
+    # -- the happy path --------------------------------------------------------------------------
+
+    def test_full_booking_flow(
+        self, api: Api, shop: Any, provider: FakePaymentProvider, clock: ManualClock
+    ) -> None:
+        """list → package → availability → checkout → signed webhook → confirmed → cancel:
+        the refund and commission follow the tenant's policy (50 % ten days before)."""
+        key = shop.api_key
+        listed = api.get("/v1/packages", key=key)
+        assert listed.status == 200
+        assert sorted(p["slug"] for p in listed.body) == ["gold", "silver", "studio"]
+        weddings = api.get("/v1/packages?segment=weddings", key=key).body
+        assert [p["slug"] for p in weddings] == ["gold", "silver"]
+
+        gold = api.get("/v1/packages/gold", key=key)
+        assert gold.status == 200
+        assert gold.body["package"]["base_price"] == 250_000
+        assert gold.body["currency"] == "EUR"
+        assert [a["slug"] for a in gold.body["add_ons"]] == ["album"]
+
+        day = api.get(f"/v1/availability/{EVENT_DATE}", key=key)
+        assert day.body == {"date": "2030-06-21", "available": True, "reason": None}
+
+        done = api.post(
+            "/v1/checkout",
+            key=key,
+            json=checkout_body(add_ons={"album": 1}),
+            headers={"Idempotency-Key": "order-1"},
+        )
+        assert done.status == 201, done.raw
+        held = done.body["booking"]
+        assert held["status"] == "PENDING"
+        assert held["event_date"] == "2030-06-21"
+        assert held["total"] == 295_000  # 250 000 + one album at 45 000
+        assert held["commission"] == 35_400  # 12 %
+        assert held["add_ons"][0]["quantity"] == 1
+        payment = done.body["payment"]
+        assert payment["redirect_url"].endswith(payment["payment_ref"])
+
+        receipt = self.pay(api, provider, shop, done.body)
+        assert receipt["state"] == "PROCESSED"
+        assert receipt["outcome"] == "confirmed"
+        assert receipt["duplicate"] is False
+
+        confirmed = api.get(f"/v1/bookings/{held['id']}", key=key).body
+        assert confirmed["status"] == "CONFIRMED"
+        assert confirmed["amount_paid"] == 295_000
+        assert confirmed["payment_ref"] == payment["payment_ref"]
+        taken = api.get(f"/v1/availability/{EVENT_DATE}", key=key).body
+        assert taken == {"date": "2030-06-21", "available": False, "reason": "booked"}
+        closed = api.get("/v1/availability?start=2030-06-20&end=2030-06-22", key=key).body
+        assert closed["unavailable"] == [
+            {"date": "2030-06-21", "available": False, "reason": "booked"}
+        ]
+
+        clock.set(dt.datetime(2030, 6, 11, 10, 0, tzinfo=dt.UTC))  # 10 days before: 50 %
+        cancel = api.post(f"/v1/bookings/{held['id']}/cancel", key=key, json={"reason": "ill"})
+        assert cancel.status == 200, cancel.raw
+        assert cancel.body["booking"]["status"] == "CANCELED"
+        assert cancel.body["refund_amount"] == 147_500
+        assert cancel.body["commission_refund"] == math.ceil(35_400 * 147_500 / 295_000)
+        assert cancel.body["refund"]["state"] == "SUCCEEDED"
+        assert cancel.body["refund"]["amount"] == 147_500
+        assert provider.payments[payment["payment_ref"]].refunded == 147_500
+        free = api.get(f"/v1/availability/{EVENT_DATE}", key=key).body
+        assert free["available"] is True
+
+        again = api.post(f"/v1/bookings/{held['id']}/cancel", key=key)
+        assert again.status == 200
+        assert again.body["refund_amount"] == 0
+        assert again.body["booking"]["amount_refunded"] == 147_500
+
+    def test_checkout_is_idempotent(self, api: Api, shop: Any) -> None:
+        """The same Idempotency-Key returns the same booking; reused for another request: 422."""
+        first = api.post(
+            "/v1/checkout", key=shop.api_key, json=checkout_body(), headers={"Idempotency-Key": "k"}
+        )
+        replay = api.post(
+            "/v1/checkout", key=shop.api_key, json=checkout_body(), headers={"Idempotency-Key": "k"}
+        )
+        assert first.status == replay.status == 201
+        assert replay.body["booking"]["id"] == first.body["booking"]["id"]
+        assert replay.body["payment"] == first.body["payment"]
+        other = api.post(
+            "/v1/checkout",
+            key=shop.api_key,
+            json=checkout_body(date=EVENT_DATE + dt.timedelta(days=1)),
+            headers={"Idempotency-Key": "k"},
+        )
+        assert_problem(other, 422, "idempotency-key-reused")
+
+    # -- conflicts -------------------------------------------------------------------------------
+
+    def test_conflict_names_the_date(self, api: Api, shop: Any) -> None:
+        """A second checkout of a full date is a 409 problem carrying the date."""
+        self.checkout(api, shop.api_key)
+        second = api.post(
+            "/v1/checkout", key=shop.api_key, json=checkout_body(email="bob@example.com")
+        )
+        body = assert_problem(second, 409, "date-full")
+        assert body["date"] == "2030-06-21"
+        assert body["instance"] == "/v1/checkout"
+
+    def test_a_closed_date_is_a_409_with_the_reason(self, api: Api, shop: Any) -> None:
+        """A date in the past cannot be held: 409 date-unavailable, reason past."""
+        reply = api.post(
+            "/v1/checkout", key=shop.api_key, json=checkout_body(date=dt.date(2030, 2, 1))
+        )
+        body = assert_problem(reply, 409, "date-unavailable")
+        assert body["date"] == "2030-02-01"
+        assert body["reason"] == "past"
+
+    # -- webhooks --------------------------------------------------------------------------------
+
+    def test_webhook_replay_is_a_duplicate_without_effect(
+        self, api: Api, shop: Any, provider: FakePaymentProvider, booking: BookingApp
+    ) -> None:
+        """The provider redelivers the same event: 200, duplicate, the booking is unchanged."""
+        done = self.checkout(api, shop.api_key)
+        first = self.pay(api, provider, shop, done)
+        after_first = api.get(f"/v1/bookings/{done['booking']['id']}", key=shop.api_key).body
+        second = self.pay(api, provider, shop, done)
+        assert first["duplicate"] is False
+        assert second["duplicate"] is True
+        assert second["event_id"] == first["event_id"]
+        assert second["state"] == "PROCESSED"
+        after_second = api.get(f"/v1/bookings/{done['booking']['id']}", key=shop.api_key).body
+        assert after_second == after_first
+        assert after_second["status"] == "CONFIRMED"
+        event = booking.webhooks.get(shop.tenant.id, "fake", first["event_id"])
+        assert event.attempts == 1
+
+    def test_failed_webhook_answers_500_so_the_provider_redelivers(
+        self, api: Api, shop: Any, provider: FakePaymentProvider
+    ) -> None:
+        """A payment of the wrong amount is recorded FAILED: 500 with the receipt, no effect."""
+        done = self.checkout(api, shop.api_key)
+        raw, headers = signed_payment(provider, shop.tenant, done, amount=1)
+        reply = api.post("/v1/webhooks/fake?tenant=lumiere", content=raw, headers=headers)
+        assert reply.status == 500
+        assert reply.body["state"] == "FAILED"
+        assert reply.body["error"]
+        status = api.get(f"/v1/bookings/{done['booking']['id']}", key=shop.api_key).body
+        assert status["status"] == "PENDING"
+
+    def test_payment_failed_webhook_releases_the_date(
+        self, api: Api, shop: Any, provider: FakePaymentProvider
+    ) -> None:
+        """payment.failed cancels the hold and frees its date."""
+        done = self.checkout(api, shop.api_key)
+        raw, headers = signed_payment(
+            provider, shop.tenant, done, event=PaymentEventType.PAYMENT_FAILED
+        )
+        reply = api.post("/v1/webhooks/fake?tenant=lumiere", content=raw, headers=headers)
+        assert reply.status == 200
+        assert reply.body["outcome"] == "hold_released"
+        day = api.get(f"/v1/availability/{EVENT_DATE}", key=shop.api_key).body
+        assert day["available"] is True
+
+    def test_tampered_webhook_is_rejected(
+        self, api: Api, shop: Any, provider: FakePaymentProvider
+    ) -> None:
+        """Bytes that differ from the signed ones: 400 problem, the booking stays PENDING."""
+        done = self.checkout(api, shop.api_key)
+        raw, headers = signed_payment(provider, shop.tenant, done)
+        tampered = json.dumps(json.loads(raw), indent=1).encode()  # same JSON, other bytes
+        reply = api.post("/v1/webhooks/fake?tenant=lumiere", content=tampered, headers=headers)
+        assert_problem(reply, 400, "webhook-verification")
+        unsigned = api.post(
+            "/v1/webhooks/fake?tenant=lumiere",
+            content=raw,
+            headers={"Content-Type": "application/json"},
+        )
+        assert_problem(unsigned, 400, "webhook-verification")
+        status = api.get(f"/v1/bookings/{done['booking']['id']}", key=shop.api_key).body
+        assert status["status"] == "PENDING"
+
+    # -- bad input -------------------------------------------------------------------------------
+
+    @pytest.mark.parametrize(
+        ("path", "status", "slug", "field"),
+        [
+            ("/v1/packages?segment=Not%20A%20Slug!", 422, "validation", "segment_slug"),
+            ("/v1/packages?segment=unknown", 404, "not-found", None),
+            ("/v1/packages/nope", 404, "not-found", None),
+            ("/v1/packages/NOT%20a%20slug", 422, "validation", "slug"),
+            ("/v1/availability/2030-13-01", 422, "validation", "date"),
+            ("/v1/availability/tomorrow", 422, "validation", "date"),
+            ("/v1/availability?start=2030-06-01", 422, "validation", "end"),
+            ("/v1/availability?start=june&end=2030-06-02", 422, "validation", "start"),
+            ("/v1/availability?start=2030-06-02&end=2030-06-01", 422, "validation", None),
+            ("/v1/availability?start=2030-01-01&end=2035-01-01", 422, "validation", None),
+            ("/v1/bookings/not-a-uuid", 422, "validation", "booking_id"),
+            (f"/v1/bookings/{uuid.UUID(int=7)}", 404, "not-found", None),
+        ],
+    )
+    def test_bad_reads_are_problems(
+        self, api: Api, shop: Any, path: str, status: int, slug: str, field: str | None
+    ) -> None:
+        """Malformed or unknown parameters of every GET endpoint: a 422 or 404 problem."""
+        body = assert_problem(api.get(path, key=shop.api_key), status, slug)
+        if field is not None:
+            assert body["field"] == field
+
+    @pytest.mark.parametrize(
+        ("change", "status", "slug", "field"),
+        [
+            ({"customer": None}, 422, "validation", "customer"),
+            ({"customer": {"name": "Ann", "email": "not-an-email"}}, 422, "validation", None),
+            ({"customer": {"name": "", "email": "ann@example.com"}}, 422, "validation", None),
+            ({"date": "21/06/2030"}, 422, "validation", "date"),
+            ({"date": None}, 422, "validation", "date"),
+            ({"package": 5}, 422, "validation", "package"),
+            ({"package": "nope"}, 404, "not-found", None),
+            ({"add_ons": {"unknown": 1}}, 422, "validation", "add_ons"),
+            ({"add_ons": {"album": 0}}, 422, "validation", None),
+            ({"add_ons": ["album"]}, 422, "validation", "add_ons"),
+            ({"venue_id": "not-a-uuid"}, 422, "validation", "venue_id"),
+            ({"surprise": True}, 422, "validation", "surprise"),
+        ],
+    )
+    def test_bad_checkouts_are_problems(
+        self,
+        api: Api,
+        shop: Any,
+        change: dict[str, Any],
+        status: int,
+        slug: str,
+        field: str | None,
+    ) -> None:
+        """Every malformed checkout body is a 422 (or 404 for an unknown package), no booking."""
+        body = {**checkout_body(), **change}
+        problem = assert_problem(
+            api.post("/v1/checkout", key=shop.api_key, json=body), status, slug
+        )
+        if field is not None:
+            assert problem["field"] == field
+        day = api.get(f"/v1/availability/{EVENT_DATE}", key=shop.api_key).body
+        assert day["available"] is True
+
+    @pytest.mark.parametrize(
+        ("content", "content_type"),
+        [
+            (b"{not json", "application/json"),
+            (b'["a", "list"]', "application/json"),
+            (b"", "application/json"),
+            (b"\xff\xfe", "application/json"),
+        ],
+    )
+    def test_unparsable_checkout_bodies_are_422(
+        self, api: Api, shop: Any, content: bytes, content_type: str
+    ) -> None:
+        """Bad JSON, a JSON array, an empty body: a 422 validation problem, never a 500."""
+        reply = api.post(
+            "/v1/checkout",
+            key=shop.api_key,
+            content=content,
+            headers={"Content-Type": content_type},
+        )
+        assert_problem(reply, 422, "validation")
+
+    @pytest.mark.parametrize(
+        ("path", "payload", "status", "slug"),
+        [
+            ("/v1/bookings/not-a-uuid/cancel", None, 422, "validation"),
+            (f"/v1/bookings/{uuid.UUID(int=7)}/cancel", None, 404, "not-found"),
+            ("/v1/bookings/{id}/cancel", {"reason": 5}, 422, "validation"),
+            ("/v1/bookings/{id}/cancel", {"why": "x"}, 422, "validation"),
+        ],
+    )
+    def test_bad_cancels_are_problems(
+        self,
+        api: Api,
+        shop: Any,
+        path: str,
+        payload: Any,
+        status: int,
+        slug: str,
+    ) -> None:
+        """A malformed id or body is a 422, an unknown booking a 404; nothing is cancelled."""
+        held = self.checkout(api, shop.api_key)["booking"]
+        reply = api.post(path.format(id=held["id"]), key=shop.api_key, json=payload)
+        assert_problem(reply, status, slug)
+        assert api.get(f"/v1/bookings/{held['id']}", key=shop.api_key).body["status"] == "PENDING"
+
+    def test_cancelling_an_expired_hold_is_a_409(
+        self, api: Api, shop: Any, clock: ManualClock
+    ) -> None:
+        """A hold past its expiry cannot be cancelled any more: 409 invalid-transition."""
+        held = self.checkout(api, shop.api_key)["booking"]
+        clock.advance(dt.timedelta(hours=1))
+        reply = api.post(f"/v1/bookings/{held['id']}/cancel", key=shop.api_key)
+        body = assert_problem(reply, 409, "invalid-transition")
+        assert body["current"] == "EXPIRED"
+
+    @pytest.mark.parametrize(
+        ("path", "status", "slug"),
+        [
+            ("/v1/webhooks/fake", 422, "validation"),  # no ?tenant=
+            ("/v1/webhooks/fake?tenant=nobody", 404, "not-found"),
+            ("/v1/webhooks/fake?tenant=Bad%20Slug", 422, "validation"),
+            ("/v1/webhooks/stripe?tenant=lumiere", 422, "validation"),  # no such provider
+            ("/v1/webhooks/fake?tenant=lumiere", 400, "webhook-verification"),
+        ],
+    )
+    def test_bad_webhooks_are_problems(
+        self, api: Api, shop: Any, path: str, status: int, slug: str
+    ) -> None:
+        """A webhook without a known tenant, for an unknown provider or unsigned: a problem."""
+        reply = api.post(
+            path, content=b'{"id": "evt_1"}', headers={"Content-Type": "application/json"}
+        )
+        assert_problem(reply, status, slug)
+
+    def test_unknown_route_is_a_problem(self, api: Api, shop: Any) -> None:
+        """Even the framework's own 404 speaks problem+json."""
+        body = assert_problem(api.get("/v1/nowhere", key=shop.api_key), 404)
+        assert body["type"] == "about:blank"
+
+    def test_unexpected_errors_are_500_problems(
+        self, api: Api, shop: Any, booking: BookingApp, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A bug is a 500 problem that reveals nothing, with the security headers still on."""
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("secret internals")
+
+        monkeypatch.setattr(booking.catalog, "list_packages", broken)
+        reply = api.get("/v1/packages", key=shop.api_key)
+        body = assert_problem(reply, 500)
+        assert "secret" not in reply.raw.decode()
+        assert body["detail"] == "the service could not complete the request"
+        assert reply.headers["x-content-type-options"] == "nosniff"
+
+    # -- tenants ---------------------------------------------------------------------------------
+
+    def test_tenant_isolation(
+        self, api: Api, shop: Any, rival: Any, provider: FakePaymentProvider
+    ) -> None:
+        """Tenant B's key can neither see nor cancel A's booking (404), nor pay it by webhook."""
+        done = self.checkout(api, shop.api_key)
+        booking_id = done["booking"]["id"]
+        assert_problem(api.get(f"/v1/bookings/{booking_id}", key=rival.api_key), 404, "not-found")
+        cancel = api.post(f"/v1/bookings/{booking_id}/cancel", key=rival.api_key)
+        assert_problem(cancel, 404, "not-found")
+        raw, headers = signed_payment(provider, shop.tenant, done)
+        stolen = api.post("/v1/webhooks/fake?tenant=rival", content=raw, headers=headers)
+        assert_problem(stolen, 400, "webhook-verification")
+
+        mine = {p["id"] for p in api.get("/v1/packages", key=shop.api_key).body}
+        theirs = {p["id"] for p in api.get("/v1/packages", key=rival.api_key).body}
+        assert len(mine) == len(theirs) == 3
+        assert not mine & theirs
+        # B's calendar knows nothing of A's booking
+        day = api.get(f"/v1/availability/{EVENT_DATE}", key=rival.api_key).body
+        assert day["available"] is True
+        mine_now = api.get(f"/v1/bookings/{booking_id}", key=shop.api_key).body
+        assert mine_now["status"] == "PENDING"
+
+    @pytest.mark.parametrize(
+        "key",
+        [
+            None,
+            "",
+            "nonsense",
+            f"bck_{uuid.UUID(int=1).hex}_guessed",
+        ],
+    )
+    def test_missing_or_unknown_key_is_401(self, api: Api, shop: Any, key: str | None) -> None:
+        """No key, a malformed or an unknown one: the same 401 problem."""
+        for path in ("/v1/packages", f"/v1/availability/{EVENT_DATE}", "/v1/packages/gold"):
+            assert_problem(api.get(path, key=key), 401, "unauthenticated")
+        assert_problem(api.post("/v1/checkout", key=key, json=checkout_body()), 401)
+
+    def test_a_forged_key_of_a_real_tenant_is_401(self, api: Api, shop: Any) -> None:
+        """The right tenant prefix with a wrong secret is refused like any unknown key."""
+        forged = shop.api_key[:-4] + "AAAA"
+        assert_problem(api.get("/v1/packages", key=forged), 401, "unauthenticated")
+
+    def test_revoked_key_is_401(self, api: Api, shop: Any, booking: BookingApp) -> None:
+        """A revoked key stops working at once."""
+        (record,) = booking.tenants.list_api_keys(shop.tenant.id)
+        booking.tenants.revoke_api_key(shop.tenant.id, record.id)
+        assert_problem(api.get("/v1/packages", key=shop.api_key), 401, "unauthenticated")
+
+    def test_inactive_tenant_is_403(self, api: Api, shop: Any, booking: BookingApp) -> None:
+        """A valid key of a deactivated tenant: 403 tenant-inactive."""
+        booking.tenants.deactivate(shop.tenant.id)
+        assert_problem(api.get("/v1/packages", key=shop.api_key), 403, "tenant-inactive")
+
+    # -- security headers and CSP reports --------------------------------------------------------
+
+    def test_security_headers_on_every_response(self, api: Api, shop: Any) -> None:
+        """Success, problems and 204s all carry the security headers."""
+        replies = [
+            api.get("/v1/packages", key=shop.api_key),
+            api.get("/v1/packages"),
+            api.get("/v1/nowhere"),
+            api.post(
+                "/v1/csp-report",
+                content=json.dumps(LEGACY_REPORT).encode(),
+                headers={"Content-Type": "application/csp-report"},
+            ),
+        ]
+        assert [r.status for r in replies] == [200, 401, 404, 204]
+        for reply in replies:
+            headers = reply.headers
+            assert headers["x-content-type-options"] == "nosniff"
+            assert headers["x-frame-options"] == "DENY"
+            assert headers["strict-transport-security"].startswith("max-age=31536000")
+            assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+            assert headers["cross-origin-opener-policy"] == "same-origin"
+            csp = headers["content-security-policy"]
+            assert "default-src 'none'" in csp
+            assert "frame-ancestors 'none'" in csp
+            assert "report-uri /v1/csp-report" in csp
+            assert headers["reporting-endpoints"] == 'csp="/v1/csp-report"'
+
+    @pytest.mark.parametrize(
+        ("payload", "content_type"),
+        [
+            (LEGACY_REPORT, "application/csp-report"),
+            (REPORTING_BATCH, "application/reports+json"),
+            (LEGACY_REPORT, "application/json; charset=utf-8"),
+        ],
+    )
+    def test_csp_report_is_accepted(self, api: Api, payload: Any, content_type: str) -> None:
+        """Both report formats, without any API key: 204 and an empty body."""
+        reply = api.post(
+            "/v1/csp-report",
+            content=json.dumps(payload).encode(),
+            headers={"Content-Type": content_type},
+        )
+        assert reply.status == 204
+        assert reply.raw == b""
+
+    @pytest.mark.parametrize(
+        ("content", "content_type", "field"),
+        [
+            (b"{not json", "application/csp-report", "body"),
+            (b'{"csp-report": "nope"}', "application/csp-report", "csp-report"),
+            (
+                b'{"csp-report": {"document-uri": "https://x"}}',
+                "application/csp-report",
+                "csp-report",
+            ),
+            (json.dumps(LEGACY_REPORT).encode(), "text/plain", "content_type"),
+            (b"[1]", "application/reports+json", "reports.0"),
+            (b" " * (64 * 1024 + 1), "application/csp-report", "body"),
+        ],
+    )
+    def test_malformed_csp_report_is_422(
+        self, api: Api, content: bytes, content_type: str, field: str
+    ) -> None:
+        """Anything that is not a CSP report: a 422 validation problem naming the field."""
+        reply = api.post("/v1/csp-report", content=content, headers={"Content-Type": content_type})
+        body = assert_problem(reply, 422, "validation")
+        assert body["field"] == field

@@ -1,0 +1,165 @@
+"""Shared fixtures and helpers for the example apps' tests.
+
+Each test module provides two fixtures of its own: ``seed`` (its example's ``seed_demo``) and
+``api`` (an :class:`Api` over its framework's test client). Everything else is here: a tmp
+SQLite BookingApp on a manual clock with the fake payment provider, two seeded tenants, and the
+helpers that read responses the same way for both frameworks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import booking_core
+from booking_core import BookingApp
+from booking_core.adapters.payments import FakePaymentProvider
+from booking_core.ports.payments import PaymentEventType
+from booking_core.testing import ManualClock
+
+#: 1 March 2030, 10:00 in Paris (the demo tenant's timezone).
+START = dt.datetime(2030, 3, 1, 9, 0, tzinfo=dt.UTC)
+#: 112 days after START: inside the horizon, far enough for a full refund.
+EVENT_DATE = dt.date(2030, 6, 21)
+SECRET = b"test-webhook-secret"
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response, the same shape whichever framework answered."""
+
+    status: int
+    headers: Mapping[str, str]  # lower-case names
+    raw: bytes
+
+    @property
+    def body(self) -> Any:
+        return json.loads(self.raw) if self.raw else None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+class Api:
+    """A test client of one example app: ``key`` becomes the ``X-Tenant-Key`` header."""
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        raise NotImplementedError
+
+    def _headers(self, key: str | None, headers: Mapping[str, str] | None) -> dict[str, str]:
+        merged = dict(headers or {})
+        if key is not None:
+            merged["X-Tenant-Key"] = key
+        return merged
+
+    def get(self, path: str, *, key: str | None = None, **options: Any) -> Reply:
+        headers = self._headers(key, options.pop("headers", None))
+        return self.send("GET", path, headers=headers, **options)
+
+    def post(self, path: str, *, key: str | None = None, **options: Any) -> Reply:
+        headers = self._headers(key, options.pop("headers", None))
+        return self.send("POST", path, headers=headers, **options)
+
+
+def assert_problem(reply: Reply, status: int, slug: str | None = None) -> dict[str, Any]:
+    """The reply is an RFC 9457 problem with ``status`` (and type ``…:problem:<slug>``)."""
+    assert reply.status == status, reply.raw
+    assert reply.content_type.startswith(PROBLEM_JSON), reply.content_type
+    body: dict[str, Any] = reply.body
+    assert body["status"] == status
+    assert isinstance(body["title"], str)
+    assert body["title"]
+    assert isinstance(body["detail"], str)
+    if slug is not None:
+        assert body["type"] == f"urn:booking-core:problem:{slug}", body
+    return body
+
+
+def checkout_body(
+    *,
+    date: dt.date = EVENT_DATE,
+    package: str = "gold",
+    email: str = "ann@example.com",
+    add_ons: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "package": package,
+        "date": date.isoformat(),
+        "customer": {"name": "Ann O'Brien", "email": email},
+    }
+    if add_ons is not None:
+        body["add_ons"] = add_ons
+    return body
+
+
+def signed_payment(
+    provider: FakePaymentProvider,
+    tenant: booking_core.Tenant,
+    checkout: Mapping[str, Any],
+    *,
+    event: PaymentEventType = PaymentEventType.PAYMENT_SUCCEEDED,
+    amount: int | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """The provider's signed webhook for a checkout reply body: ``(raw body, headers)``."""
+    booking = checkout["booking"]
+    return provider.make_webhook(
+        event,
+        tenant_id=tenant.id,
+        booking_id=booking["id"],
+        payment_ref=checkout["payment"]["payment_ref"],
+        amount=booking["total"] if amount is None else amount,
+        currency=booking["currency"],
+    )
+
+
+@pytest.fixture(name="clock")
+def _clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture(name="booking")
+def _booking(tmp_path: Path, clock: ManualClock) -> Iterator[BookingApp]:
+    """A tmp SQLite BookingApp wired as the examples wire theirs, on the manual clock."""
+    app = booking_core.connect(
+        f"sqlite:///{tmp_path / 'booking.db'}",
+        cache_url="memory://",
+        clock=clock,
+        payments=FakePaymentProvider(SECRET, clock=clock),
+        create_schema=True,
+    )
+    with app:
+        yield app
+
+
+@pytest.fixture(name="provider")
+def _provider(booking: BookingApp) -> FakePaymentProvider:
+    assert isinstance(booking.payments, FakePaymentProvider)
+    return booking.payments
+
+
+@pytest.fixture(name="shop")
+def _shop(booking: BookingApp, seed: Callable[..., Any]) -> Any:
+    """Tenant A, seeded by the example's own seed helper."""
+    return seed(booking, slug="lumiere", name="Atelier Lumière")
+
+
+@pytest.fixture(name="rival")
+def _rival(booking: BookingApp, seed: Callable[..., Any]) -> Any:
+    """Tenant B: the same catalog slugs, none of A's data."""
+    return seed(booking, slug="rival", name="Rival Studio")

@@ -1,0 +1,149 @@
+"""The FastAPI example through Starlette's TestClient: the shared contract plus FastAPI's own."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from booking_core import BookingApp
+
+from .api_contract import ApiContract
+from .conftest import Api, Reply, assert_problem
+
+with warnings.catch_warnings():
+    # Starlette 1.x asks for the "httpx2" package and warns when the TestClient runs on httpx;
+    # the client works the same, and the project pins httpx.
+    warnings.filterwarnings("ignore", message=".*httpx2.*")
+    from fastapi.testclient import TestClient
+
+from examples.fastapi_app import main, seed, settings
+
+
+class FastApiClient(Api):
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        response = self.client.request(method, path, json=json, content=content, headers=headers)
+        return Reply(
+            response.status_code,
+            {name.lower(): value for name, value in response.headers.items()},
+            response.content,
+        )
+
+
+@pytest.fixture(name="seed")
+def _seed() -> Any:
+    return seed.seed_demo
+
+
+@pytest.fixture(name="api")
+def _api(booking: BookingApp) -> Iterator[FastApiClient]:
+    with TestClient(main.create_app(booking)) as client:  # runs the lifespan
+        yield FastApiClient(client)
+
+
+class TestFastApiContract(ApiContract):
+    """The shared behaviour, on FastAPI."""
+
+
+def test_openapi_documents_the_api(api: FastApiClient) -> None:
+    """/openapi.json lists every /v1 route, the request models and the X-Tenant-Key scheme."""
+    reply = api.get("/openapi.json")
+    assert reply.status == 200
+    document = reply.body
+    assert set(document["paths"]) == {
+        "/v1/packages",
+        "/v1/packages/{slug}",
+        "/v1/availability/{date}",
+        "/v1/availability",
+        "/v1/checkout",
+        "/v1/bookings/{booking_id}",
+        "/v1/bookings/{booking_id}/cancel",
+        "/v1/webhooks/{provider}",
+        "/v1/csp-report",
+    }
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["APIKeyHeader"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Tenant-Key",
+        "description": schemes["APIKeyHeader"]["description"],
+    }
+    checkout = document["paths"]["/v1/checkout"]["post"]
+    assert checkout["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/CheckoutIn"
+    }
+    assert {p["name"] for p in checkout["parameters"]} == {"idempotency-key"}
+    assert "application/problem+json" in checkout["responses"]["409"]["content"]
+
+
+def test_docs_page_is_served_with_its_own_csp(api: FastApiClient) -> None:
+    """/docs is Swagger UI; its CSP allows the CDN bundle, the API's stays 'none'."""
+    reply = api.get("/docs")
+    assert reply.status == 200
+    assert b"swagger-ui" in reply.raw
+    csp = reply.headers["content-security-policy"]
+    assert "script-src 'self' https://cdn.jsdelivr.net" in csp
+    assert reply.headers["x-content-type-options"] == "nosniff"
+
+
+def test_framework_validation_lists_every_error(api: FastApiClient, shop: Any) -> None:
+    """Pydantic's errors arrive as one 422 problem with an ``errors`` list, inputs not echoed."""
+    reply = api.post(
+        "/v1/checkout", key=shop.api_key, json={"package": "gold", "customer": {"nme": "x"}}
+    )
+    body = assert_problem(reply, 422, "validation")
+    fields = {e["field"] for e in body["errors"]}
+    assert fields == {"date", "customer.name", "customer.email", "customer.nme"}
+    assert all(set(e) == {"field", "message", "type"} for e in body["errors"])
+
+
+def test_settings_from_env(tmp_path: Path) -> None:
+    """Unset variables fall back to SQLite next to the app, memory://, and the dev secret."""
+    defaults = settings.Settings.from_env({})
+    assert defaults.database_url.endswith("examples/fastapi_app/booking.db")
+    assert defaults.database_url.startswith("sqlite:///")
+    assert defaults.cache_url == "memory://"
+    assert defaults.fake_payment_secret == settings.DEV_PAYMENT_SECRET.encode()
+    custom = settings.Settings.from_env(
+        {
+            "BOOKING_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+            "BOOKING_CACHE_URL": "",
+            "BOOKING_FAKE_PAYMENT_SECRET": "s3cret",
+        }
+    )
+    assert custom.database_url == f"sqlite:///{tmp_path}/x.db"
+    assert custom.cache_url == "memory://"
+    assert custom.fake_payment_secret == b"s3cret"
+
+
+def test_seed_cli_and_app_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m examples.fastapi_app.seed` prints a key that the env-built app accepts."""
+    monkeypatch.setenv("BOOKING_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    monkeypatch.setenv("BOOKING_FAKE_PAYMENT_SECRET", "env-secret")
+    seed.main()
+    seed.main()  # again: same tenant, another key
+    lines = capsys.readouterr().out.splitlines()
+    keys = [line.removeprefix("X-Tenant-Key: ") for line in lines if line.startswith("X-Tenant")]
+    assert len(keys) == 2
+    assert lines[0] == lines[2]  # "tenant lumiere (<id>)" both times
+    with TestClient(main.create_app()) as client:
+        for key in keys:
+            reply = client.get("/v1/packages", headers={"X-Tenant-Key": key})
+            assert reply.status_code == 200
+            assert sorted(p["slug"] for p in reply.json()) == ["gold", "silver", "studio"]

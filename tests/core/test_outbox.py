@@ -55,8 +55,13 @@ def test_every_state_change_writes_one_event(
 
 
 def test_payload_describes_the_booking(app: BookingApp, shop: Shop) -> None:
+    earlier = _hold(app, shop, DAY - dt.timedelta(days=1))  # the customer exists already
+    app.outbox.drain(lambda e: None, tenant_id=shop.tenant.id)
     booking_id = _hold(app, shop, DAY)
+    booking = app.bookings.get(shop.tenant.id, booking_id)
+    assert booking.customer_id == app.bookings.get(shop.tenant.id, earlier).customer_id
     [event] = app.outbox.claim(10, tenant_id=shop.tenant.id)
+    assert event.payload["customer_id"] == str(booking.customer_id)
     assert event.type == "booking.held"
     assert event.payload["booking_id"] == str(booking_id)
     assert event.payload["event_date"] == DAY.isoformat()

@@ -121,9 +121,18 @@ class BookingRepository(Protocol):
         ...
 
     def place_hold(
-        self, booking: Booking, customer: Customer, *, capacity: int, now: dt.datetime
+        self,
+        booking: Booking,
+        customer: Customer,
+        *,
+        capacity: int,
+        now: dt.datetime,
+        event: OutboxEvent | None = None,
     ) -> Booking | None:
         """Upsert the customer (by email), insert the booking and claim a seat for it.
+
+        With ``event``, also write it to the outbox (its payload's ``customer_id`` becomes the
+        stored customer's), in the same round trip where the backend allows.
 
         The stored booking carries the stored customer's id. A seat (one of ``capacity`` for the
         booking's resource and date) is free when nobody holds it or its holder's hold lapsed at

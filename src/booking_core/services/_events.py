@@ -38,24 +38,23 @@ def booking_payload(booking: Booking) -> dict[str, Any]:
     }
 
 
-def emit(
-    uow: UnitOfWork,
-    booking: Booking,
-    event_type: str,
-    now: dt.datetime,
-    *,
-    sequence: int | None = None,
-    **extra: Any,
-) -> OutboxEvent:
-    """Write one event for ``booking`` at its current version (or ``sequence``)."""
-    event = OutboxEvent(
+def build(booking: Booking, event_type: str, now: dt.datetime, **extra: Any) -> OutboxEvent:
+    """One event for ``booking`` at its current version (not written yet)."""
+    return OutboxEvent(
         id=new_id(),
         tenant_id=booking.tenant_id,
         booking_id=booking.id,
-        sequence=booking.version if sequence is None else sequence,
+        sequence=booking.version,
         type=event_type,
         payload={**booking_payload(booking), **extra},
         created_at=now,
     )
+
+
+def emit(
+    uow: UnitOfWork, booking: Booking, event_type: str, now: dt.datetime, **extra: Any
+) -> OutboxEvent:
+    """Write one event for ``booking`` at its current version."""
+    event = build(booking, event_type, now, **extra)
     uow.outbox.add(event)
     return event

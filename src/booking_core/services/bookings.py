@@ -220,12 +220,14 @@ class BookingService(Service):
                 created_at=now,
                 expires_at=now + tenant.policy.hold_ttl,
             )
-            placed = uow.bookings.place_hold(booking, customer, capacity=capacity, now=now)
+            held_event = _events.build(booking, _events.HELD, now)
+            placed = uow.bookings.place_hold(
+                booking, customer, capacity=capacity, now=now, event=held_event
+            )
             if placed is None:
                 raise BookingConflictError(date)
             if key is not None:
                 uow.idempotency.attach(tenant_id, key, placed.id)
-            _events.emit(uow, placed, _events.HELD, now)
             return placed
 
         return self._write(work, invalidates=_its_month)

@@ -34,6 +34,11 @@ from booking_core.domain.model import (
 from booking_core.errors import AlreadyExistsError, NotFoundError
 
 
+def with_customer(event: OutboxEvent, booking: Booking) -> OutboxEvent:
+    """``event`` with the stored customer's id in its payload."""
+    return replace(event, payload={**event.payload, "customer_id": str(booking.customer_id)})
+
+
 def _require(table: Table[Any], tenant_id: uuid.UUID, row_id: uuid.UUID | None) -> None:
     """Mirror the SQL composite foreign keys: a reference must exist in the same tenant."""
     if row_id is not None and table.get(tenant_id, row_id) is None:
@@ -234,12 +239,22 @@ class MemoryBookingRepository:
         )
 
     def place_hold(
-        self, booking: Booking, customer: Customer, *, capacity: int, now: dt.datetime
+        self,
+        booking: Booking,
+        customer: Customer,
+        *,
+        capacity: int,
+        now: dt.datetime,
+        event: OutboxEvent | None = None,
     ) -> Booking | None:
         stored = MemoryCustomerRepository(self._db).upsert_by_email(customer)
         placed = replace(booking, customer_id=stored.id)
         self.add(placed)
-        return placed if self.claim_seat(placed, capacity=capacity, now=now) else None
+        if not self.claim_seat(placed, capacity=capacity, now=now):
+            return None
+        if event is not None:
+            MemoryOutboxRepository(self._db).add(with_customer(event, placed))
+        return placed
 
     def claim_seat(self, booking: Booking, *, capacity: int, now: dt.datetime) -> bool:
         for seat in range(capacity):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, replace
@@ -426,7 +427,13 @@ class SqlBookingRepository:
         return HoldContext(_tenant(row), package, venue, bool(m["blackout"]), m["held"])
 
     def place_hold(
-        self, booking: Booking, customer: Customer, *, capacity: int, now: dt.datetime
+        self,
+        booking: Booking,
+        customer: Customer,
+        *,
+        capacity: int,
+        now: dt.datetime,
+        event: OutboxEvent | None = None,
     ) -> Booking | None:
         seats: builtins.list[int] = list(range(capacity))
         if capacity > 1:
@@ -447,7 +454,8 @@ class SqlBookingRepository:
             if not seats:
                 return None
         if self._db.dialect == "postgresql":
-            placed, won = self._place_in_one_statement(booking, customer, seats[0], now)
+            placed, won = self._place_in_one_statement(booking, customer, seats[0], now, event)
+            event = None  # written by the statement
         else:
             stored = self._db.execute(
                 q.upsert_customer(self._db.dialect), asdict(customer), row=asdict(customer)
@@ -459,12 +467,25 @@ class SqlBookingRepository:
             if won:
                 break
             won = self._claim(placed, seat, now)
-        return placed if won else None
+        if not won:
+            return None
+        if event is not None:
+            row = asdict(
+                replace(event, payload={**event.payload, "customer_id": str(placed.customer_id)})
+            )
+            self._db.execute(t.outbox.insert().values(row), row=row)
+        return placed
 
     def _place_in_one_statement(
-        self, booking: Booking, customer: Customer, seat: int, now: dt.datetime
+        self,
+        booking: Booking,
+        customer: Customer,
+        seat: int,
+        now: dt.datetime,
+        event: OutboxEvent | None,
     ) -> tuple[Booking, bool]:
-        """PostgreSQL: customer upsert, booking insert and seat claim in one round trip."""
+        """PostgreSQL: customer upsert, booking insert, seat claim (and the booking's event)
+        in one round trip."""
         params = _booking_row(booking)
         params.update(
             customer_name=customer.name,
@@ -475,7 +496,16 @@ class SqlBookingRepository:
             seat=seat,
             now=now,
         )
-        row = self._db.execute(q.PG_PLACE_HOLD, params, row={"email": customer.email}).one()
+        statement = q.PG_PLACE_HOLD
+        if event is not None:
+            statement = q.PG_PLACE_HOLD_WITH_EVENT
+            params.update(
+                event_id=event.id,
+                event_sequence=event.sequence,
+                event_type=event.type,
+                event_payload=json.dumps(event.payload),
+            )
+        row = self._db.execute(statement, params, row={"email": customer.email}).one()
         placed = replace(booking, customer_id=row.customer_id)
         if booking.add_ons:
             self._insert_lines(placed)

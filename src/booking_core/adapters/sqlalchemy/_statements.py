@@ -121,10 +121,7 @@ def claim_idempotency_key(dialect: str) -> Any:
     ).returning(keys.key)
 
 
-#: PostgreSQL: customer upsert, booking insert and seat claim as one statement. The claim
-#: returns no row when the seat is live; the caller then rolls the transaction back.
-PG_PLACE_HOLD = text(
-    """
+_PG_PLACE_HOLD_CTES = """
 WITH customer AS (
     INSERT INTO bc_customers (tenant_id, id, name, email, phone, created_at)
     VALUES (:tenant_id, :provisional_customer_id, :customer_name, :customer_email,
@@ -153,6 +150,28 @@ WITH customer AS (
         SET booking_id = excluded.booking_id, expires_at = excluded.expires_at
         WHERE held.expires_at IS NOT NULL AND held.expires_at <= :now
     RETURNING seat
+)"""
+
+#: PostgreSQL: customer upsert, booking insert and seat claim as one statement. The claim
+#: returns no row when the seat is live; the caller then rolls the transaction back.
+PG_PLACE_HOLD = text(
+    _PG_PLACE_HOLD_CTES  # noqa: S608 - constant SQL; every value is a bound parameter
+    + """
+SELECT customer.id AS customer_id, (SELECT seat FROM claim) AS seat FROM customer
+"""
+)
+
+#: The same, also writing the booking's first outbox event (its payload gets the customer id).
+PG_PLACE_HOLD_WITH_EVENT = text(
+    _PG_PLACE_HOLD_CTES  # noqa: S608 - constant SQL; every value is a bound parameter
+    + """, event AS (
+    INSERT INTO bc_outbox (tenant_id, id, booking_id, sequence, type, payload, created_at,
+        attempts)
+    SELECT booking.tenant_id, :event_id, booking.id, :event_sequence, :event_type,
+        CAST(jsonb_set(CAST(:event_payload AS jsonb), '{customer_id}',
+                       to_jsonb(CAST(customer.id AS text))) AS json),
+        :created_at, 0
+    FROM booking, customer
 )
 SELECT customer.id AS customer_id, (SELECT seat FROM claim) AS seat FROM customer
 """

@@ -75,10 +75,24 @@ def make_engine(
     """
     url = _parse(database_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(url, **engine_options)
+        engine = _create(url, engine_options)
         _configure_sqlite(engine, lock_timeout_ms)
         return engine
     connect_args = dict(engine_options.pop("connect_args", {}))
     options = connect_args.get("options", "")
     connect_args["options"] = f"{options} -c lock_timeout={int(lock_timeout_ms)}".strip()
-    return create_engine(url, connect_args=connect_args, **engine_options)
+    return _create(url, {**engine_options, "connect_args": connect_args})
+
+
+def _create(url: URL, engine_options: dict[str, Any]) -> Engine:
+    """``create_engine`` with its configuration errors as ValidationError."""
+    try:
+        return create_engine(url, **engine_options)
+    except ImportError:
+        raise ValidationError(
+            "database_url",
+            f"the driver of {url.drivername} is not installed "
+            "(PostgreSQL: pip install 'booking_core[postgres]')",
+        ) from None
+    except TypeError as error:  # an option create_engine does not know
+        raise ValidationError("engine_options", str(error)) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ def engine_for(url: str) -> Iterator[Engine]:
 
 def _plain(value: Any) -> Any:
     """Reflection results as comparable plain data (types and SQL expressions as text)."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in sorted(value.items())}
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
@@ -63,7 +63,7 @@ def _plain(value: Any) -> Any:
     return repr(value)  # column types: INTEGER(), VARCHAR(length=64), TIMESTAMP(timezone=True)
 
 
-def _by_name(items: list[dict[str, Any]]) -> list[Any]:
+def _by_name(items: Sequence[Mapping[str, Any]]) -> list[Any]:
     return sorted((_plain(item) for item in items), key=lambda item: str(item.get("name")))
 
 
@@ -211,6 +211,17 @@ def test_downgrade_to_base_drops_every_bc_table(scratch: Callable[[], str]) -> N
     assert migrations.current(url) is None
     migrations.upgrade(url)  # and the way back up still works
     assert autogenerate_diff(url) == []
+
+
+def test_a_create_schema_database_adopts_migrations_by_stamp(scratch: Callable[[], str]) -> None:
+    url = scratch()
+    create_schema(url)
+    assert migrations.current(url) is None
+    migrations.stamp(url)
+    assert migrations.current(url) == migrations.head()
+    before = snapshot(url)
+    migrations.upgrade(url)
+    assert snapshot(url) == before
 
 
 def test_head_is_the_only_head_and_revisions_form_one_branch() -> None:

@@ -52,6 +52,7 @@ __all__ = [
     "head",
     "include_name",
     "ini_path",
+    "stamp",
     "upgrade",
 ]
 
@@ -155,6 +156,15 @@ def downgrade(database_url_or_engine: Database, revision: str) -> None:
     Destroys data: meant for development and tests, never run by :func:`upgrade`.
     """
     _run(database_url_or_engine, "downgrade", revision)
+
+
+def stamp(database_url_or_engine: Database, revision: str = "head") -> None:
+    """Record ``revision`` as applied without running anything.
+
+    For a database whose tables were made by ``create_schema()`` of the same booking_core
+    version: stamp it once, and from then on :func:`upgrade` takes it forward.
+    """
+    _run(database_url_or_engine, "stamp", revision)
 
 
 def current(database_url_or_engine: Database) -> str | None:

@@ -53,6 +53,15 @@ _TABLE: Final[tuple[tuple[type[BookingCoreError], int, str, str], ...]] = (
 )
 
 
+def _public_detail(error: BookingCoreError) -> str:
+    """The message a client may see: no driver details, no internal ids of other records."""
+    if isinstance(error, StorageError):
+        return "the service could not complete the request"
+    if isinstance(error, TenantInactiveError):
+        return "this tenant is inactive"
+    return str(error)
+
+
 def status_for(error: BookingCoreError) -> int:
     """The HTTP status for ``error`` (500 for a booking_core error not in the table)."""
     return problem_details(error)[0]
@@ -76,9 +85,7 @@ def problem_details(
         "type": f"urn:booking-core:problem:{slug}",
         "title": title,
         "status": status,
-        "detail": "the service could not complete the request"
-        if isinstance(error, StorageError)
-        else str(error),
+        "detail": _public_detail(error),
     }
     if instance is not None:
         body["instance"] = instance

@@ -792,3 +792,30 @@ def test_checkout_needs_a_provider_and_releases_on_failure(app: BookingApp, shop
     bare = BookingApp(uow=app.uow, clock=app.clock)
     with pytest.raises(PaymentError):
         bare.bookings.checkout(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
+
+
+def test_webhook_without_tenant_takes_it_from_the_verified_event(
+    app: BookingApp, shop: Shop
+) -> None:
+    """One webhook URL for all tenants; werkzeug-like header objects are accepted too."""
+
+    class Headers:  # not a Mapping, like werkzeug's Headers
+        def __init__(self, pairs: dict[str, str]) -> None:
+            self._pairs = pairs
+
+        def items(self) -> Any:
+            return self._pairs.items()
+
+    hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
+    body, headers = fake(app).make_webhook(
+        PaymentEventType.PAYMENT_SUCCEEDED,
+        tenant_id=shop.tenant.id,
+        booking_id=hold.id,
+        payment_ref="pay_any",
+        amount=hold.total,
+        currency="EUR",
+    )
+    receipt = app.webhooks.receive(None, "fake", body, Headers(headers))
+    assert receipt.outcome == "confirmed"
+    with pytest.raises(ValidationError):
+        app.webhooks.receive(None, "fake", body, [("a", "b")])  # type: ignore[arg-type]

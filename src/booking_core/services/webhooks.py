@@ -104,12 +104,17 @@ class WebhookService(Service):
 
     def receive(
         self,
-        tenant_id: uuid.UUID,
+        tenant_id: uuid.UUID | None,
         provider: str,
         raw_body: bytes,
         headers: Mapping[str, str],
     ) -> WebhookReceipt:
         """Verify, record and process one delivery of a provider webhook.
+
+        ``tenant_id`` None takes the tenant from the verified event (for a single webhook URL
+        shared by all tenants); with a tenant id, an event of another tenant is refused.
+        ``headers`` may be any mapping-like object with ``items()`` (werkzeug's ``Headers``
+        included).
 
         Raises:
             ValidationError: not bytes, an unknown provider, or a malformed tenant id.
@@ -117,18 +122,21 @@ class WebhookService(Service):
                 body, or an event of another tenant. Nothing is written.
             NotFoundError / TenantInactiveError: unknown or deactivated tenant.
         """
-        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        expected = v.optional_uuid(tenant_id, "tenant_id")
         payments = self._provider(provider)
         if not isinstance(raw_body, bytes):
             raise ValidationError("raw_body", "must be the raw request body as bytes")
         if len(raw_body) > MAX_BODY_BYTES:
             raise WebhookVerificationError(f"body larger than {MAX_BODY_BYTES} bytes")
-        if not isinstance(headers, Mapping):
+        items = getattr(headers, "items", None)
+        if not callable(items):
             raise ValidationError("headers", "must be a mapping of header names to values")
+        plain_headers = {str(name): str(value) for name, value in items()}
         now = self._clock.now()
-        event = payments.parse_webhook(raw_body, headers, now=now)
-        if event.tenant_id != tenant_id:
+        event = payments.parse_webhook(raw_body, plain_headers, now=now)
+        if expected is not None and event.tenant_id != expected:
             raise WebhookVerificationError("the event belongs to another tenant")
+        tenant_id = event.tenant_id
 
         def record(uow: UnitOfWork) -> None:
             load_tenant(uow, tenant_id)

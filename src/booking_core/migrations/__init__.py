@@ -24,7 +24,6 @@ it raises :class:`ImportError` naming the extra to install.
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -205,7 +204,3 @@ def exclude_booking_core(name: str | None, type_: str, _parent_names: Any = None
     never proposes to drop or alter them.
     """
     return not (type_ == "table" and name is not None and name.startswith(TABLE_PREFIX))
-
-
-def _database_url_from_env() -> str | None:
-    return os.environ.get(URL_ENV_VAR) or None

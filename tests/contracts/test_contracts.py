@@ -77,26 +77,6 @@ class TestPostgresUnitOfWork(UnitOfWorkContract):
     def uow_factory(self, pg_factory: SqlUnitOfWorkFactory) -> UnitOfWorkFactory:
         return pg_factory
 
-    # Known adapter bugs, found by this suite; strict, so a fix makes these fail until removed.
-
-    @pytest.mark.xfail(
-        reason="SqlBookingRepository.expire_lapsed ignores `limit` on PostgreSQL: the LIMIT ... "
-        "FOR UPDATE SKIP LOCKED subquery under `IN` is rescanned and skips the rows the UPDATE "
-        "already changed, so (depending on the plan) every lapsed hold may expire at once",
-        strict=False,
-    )
-    def test_expire_lapsed(self, uow_factory: UnitOfWorkFactory, shop: Any) -> None:
-        super().test_expire_lapsed(uow_factory, shop)
-
-    @pytest.mark.xfail(
-        reason="SqlInboxRepository.record returns False for a new event on PostgreSQL: "
-        "SQLAlchemy >= 2.0.28 reports rowcount -1 for INSERT unless the statement is executed "
-        "with preserve_rowcount=True",
-        strict=True,
-    )
-    def test_inbox_records_each_event_once(self, uow_factory: UnitOfWorkFactory, shop: Any) -> None:
-        super().test_inbox_records_each_event_once(uow_factory, shop)
-
 
 class FakeTimer:
     """A monotonic clock the test moves by hand."""

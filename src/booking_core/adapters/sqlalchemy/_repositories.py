@@ -640,12 +640,17 @@ class SqlBookingRepository:
         due = [c.status == BookingStatus.PENDING.value, c.expires_at <= _now_param(now)]
         if tenant_id is not None:
             due.insert(0, c.tenant_id == tenant_id)
-        keys = select(c.tenant_id, c.id).where(*due).order_by(c.expires_at).limit(limit)
+        pick = select(c.tenant_id, c.id).where(*due).order_by(c.expires_at, c.id).limit(limit)
         if self._db.dialect == "postgresql":
-            keys = keys.with_for_update(skip_locked=True)
+            pick = pick.with_for_update(skip_locked=True)
+        # Pick first, then update exactly those: a LIMIT subquery inside the UPDATE may be
+        # re-evaluated by the planner and then no longer bounds the update.
+        keys = [(row.tenant_id, row.id) for row in self._db.execute(pick)]
+        if not keys:
+            return []
         stmt = (
             update(t.bookings)
-            .where(tuple_(c.tenant_id, c.id).in_(keys.scalar_subquery()), *due)
+            .where(tuple_(c.tenant_id, c.id).in_(keys), *due)
             .values(status=BookingStatus.EXPIRED.value, version=c.version + 1)
             .returning(*t.bookings.c)
         )
@@ -775,8 +780,14 @@ class SqlInboxRepository:
     def record(self, event: InboxEvent) -> bool:
         row = asdict(event)
         row["state"] = event.state.value
-        stmt = self._db.insert(t.webhook_inbox).values(row).on_conflict_do_nothing()
-        return self._db.execute(stmt, row=row).rowcount == 1
+        c = t.webhook_inbox.c
+        stmt = (
+            self._db.insert(t.webhook_inbox)
+            .values(row)
+            .on_conflict_do_nothing()
+            .returning(c.event_id)  # rowcount of an INSERT is not reliable across drivers
+        )
+        return self._db.execute(stmt, row=row).first() is not None
 
     def lock(self, tenant_id: uuid.UUID, provider: str, event_id: str) -> InboxEvent | None:
         c = t.webhook_inbox.c

@@ -30,7 +30,7 @@ def test_all_is_sorted_and_complete() -> None:
     """__all__ is in ruff's isort order and lists every public name."""
     key = lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n)  # noqa: E731
     assert security.__all__ == sorted(security.__all__, key=key)
-    public = {n for n in vars(security) if not n.startswith("_")} - {"annotations"}
+    public = {n for n in vars(security) if not n.startswith(("_", "@"))} - {"annotations"}
     assert set(security.__all__) == public
 
 

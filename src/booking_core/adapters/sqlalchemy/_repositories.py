@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -80,6 +80,15 @@ class Db:
     def insert(self, table: Table) -> Any:
         """A dialect insert, so ``on_conflict_do_update`` is available on both backends."""
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+
+def asdict(entity: Any) -> dict[str, Any]:
+    """A row of an entity's fields, shallow.
+
+    ``dataclasses.asdict`` deep-copies every value (payload dicts, decimals), which cost a hold
+    more than its statements; the entities are frozen, so sharing their values is safe.
+    """
+    return {name: getattr(entity, name) for name in entity.__dataclass_fields__}
 
 
 def _now_param(now: dt.datetime) -> Any:
@@ -178,7 +187,7 @@ class _Scoped:
 
     def add(self, obj: Any) -> None:
         row = self._to_row(obj)
-        self._db.execute(self.table.insert().values(row), row=row)
+        self._db.execute(self.table.insert(), row, row=row)
 
     def update(self, obj: Any) -> None:
         row = self._to_row(obj)
@@ -215,7 +224,7 @@ class SqlTenantRepository:
 
     def add(self, tenant: Tenant) -> None:
         row = _tenant_row(tenant)
-        self._db.execute(t.tenants.insert().values(row), row=row)
+        self._db.execute(t.tenants.insert(), row, row=row)
 
     def update(self, tenant: Tenant) -> None:
         row = _tenant_row(tenant)
@@ -457,8 +466,9 @@ class SqlBookingRepository:
             placed, won = self._place_in_one_statement(booking, customer, seats[0], now, event)
             event = None  # written by the statement
         else:
+            customer_row = asdict(customer)
             stored = self._db.execute(
-                q.upsert_customer(self._db.dialect), asdict(customer), row=asdict(customer)
+                q.upsert_customer(self._db.dialect), customer_row, row=customer_row
             ).one()
             placed = replace(booking, customer_id=stored.id)
             self._insert(placed)
@@ -473,7 +483,7 @@ class SqlBookingRepository:
             row = asdict(
                 replace(event, payload={**event.payload, "customer_id": str(placed.customer_id)})
             )
-            self._db.execute(t.outbox.insert().values(row), row=row)
+            self._db.execute(q.INSERT_OUTBOX, row, row=row)
         return placed
 
     def _place_in_one_statement(
@@ -841,7 +851,7 @@ class SqlOutboxRepository:
 
     def add(self, event: OutboxEvent) -> None:
         row = asdict(event)
-        self._db.execute(t.outbox.insert().values(row), row=row)
+        self._db.execute(q.INSERT_OUTBOX, row, row=row)
 
     def claim(
         self,

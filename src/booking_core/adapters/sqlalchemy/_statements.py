@@ -74,6 +74,7 @@ HELD_SEATS = select(_claims.seat).where(_of_date, _live)
 
 INSERT_BOOKING = t.bookings.insert()
 INSERT_BOOKING_LINES = t.booking_add_ons.insert()
+INSERT_OUTBOX = t.outbox.insert()
 
 
 def _dialect_insert(dialect: str) -> Any:

@@ -39,3 +39,28 @@ def race_worker(
                 results.put((index, type(error).__name__, error.date.isoformat()))
             except Exception as error:
                 results.put((index, "error", repr(error)))
+
+
+def deliver_worker(
+    url: str,
+    secret: bytes,
+    body: bytes,
+    headers: dict[str, str],
+    barrier: Any,
+    results: Any,
+    now: dt.datetime,
+) -> None:
+    """Deliver one signed webhook from this process once every worker is ready."""
+    from booking_core.adapters.payments import FakePaymentProvider
+
+    clock = ManualClock(now)
+    pool = {"pool_size": 1, "max_overflow": 0} if url.startswith("postgresql") else {}
+    with connect(
+        url, clock=clock, payments=FakePaymentProvider(secret, clock=clock), **pool
+    ) as app:
+        barrier.wait(timeout=60)
+        try:
+            receipt = app.webhooks.receive(None, "fake", body, headers)
+            results.put((receipt.state.value, receipt.duplicate, receipt.outcome))
+        except Exception as error:
+            results.put(("error", False, repr(error)))

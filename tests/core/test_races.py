@@ -211,3 +211,63 @@ def test_confirm_racing_cancel_has_one_outcome(app: BookingApp) -> None:
             assert final.status is BookingStatus.CANCELED
             assert final.payment_ref in confirms | {None}
             assert app.availability.check(shop.tenant.id, date).available
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_processes_delivering_one_webhook_have_one_effect(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """8 processes receive the same signed payment webhook at once: one confirms, 7 see a
+    duplicate, and the outbox holds exactly one booking.confirmed."""
+    from booking_core.adapters.payments import FakePaymentProvider
+    from booking_core.ports.payments import PaymentEventType
+
+    from ._race_worker import deliver_worker
+
+    url = _db_url(backend, request)
+    clock = ManualClock(START)
+    provider = FakePaymentProvider(b"shared-secret", clock=clock)
+    with connect(url, clock=clock, payments=provider) as app:
+        shop = make_shop(app)
+        hold = app.bookings.hold(
+            shop.tenant.id,
+            package_id=shop.package.id,
+            date=dt.date(2030, 12, 1),
+            customer=CustomerDetails("P", "p@example.com"),
+        )
+        body, headers = provider.make_webhook(
+            PaymentEventType.PAYMENT_SUCCEEDED,
+            tenant_id=shop.tenant.id,
+            booking_id=hold.id,
+            payment_ref="pay_proc",
+            amount=hold.total,
+            currency="EUR",
+        )
+        ctx = multiprocessing.get_context("spawn")
+        barrier, results = ctx.Barrier(8), ctx.Queue()
+        procs = [
+            ctx.Process(
+                target=deliver_worker,
+                args=(url, b"shared-secret", body, headers, barrier, results, START),
+            )
+            for _ in range(8)
+        ]
+        for proc in procs:
+            proc.start()
+        outcomes = [results.get(timeout=120) for _ in procs]
+        for proc in procs:
+            proc.join(timeout=60)
+        assert Counter((state, dup) for state, dup, _ in outcomes) == {
+            ("PROCESSED", False): 1,
+            ("PROCESSED", True): 7,
+        }, outcomes
+        assert app.bookings.get(shop.tenant.id, hold.id).status is BookingStatus.CONFIRMED
+        confirmed: list[str] = []
+        app.outbox.drain(
+            lambda e: confirmed.append(e.type) if e.booking_id == hold.id else None,
+            tenant_id=shop.tenant.id,
+        )
+        assert confirmed.count("booking.confirmed") == 1

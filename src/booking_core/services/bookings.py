@@ -168,12 +168,16 @@ class BookingService(Service):
         details = _customer_details(customer)
         quantities = _quantities(add_ons)
         key = _idempotency_key(idempotency_key)
-        fingerprint = _fingerprint(
-            package_id=package_id,
-            date=date,
-            customer=[details.name, details.email, details.phone],
-            add_ons=sorted((str(k), q) for k, q in quantities.items()),
-            venue_id=venue_id,
+        fingerprint = (
+            ""
+            if key is None
+            else _fingerprint(
+                package_id=package_id,
+                date=date,
+                customer=[details.name, details.email, details.phone],
+                add_ons=sorted((str(k), q) for k, q in quantities.items()),
+                venue_id=venue_id,
+            )
         )
         # External I/O stays outside the transaction; its verdict is applied inside.
         calendar_busy = date in self._calendar.busy_dates(tenant_id, date, date)

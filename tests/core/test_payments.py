@@ -819,3 +819,19 @@ def test_webhook_without_tenant_takes_it_from_the_verified_event(
     assert receipt.outcome == "confirmed"
     with pytest.raises(ValidationError):
         app.webhooks.receive(None, "fake", body, [("a", "b")])  # type: ignore[arg-type]
+
+
+def test_expired_idempotency_keys_are_purged(
+    app: BookingApp, shop: Shop, clock: ManualClock
+) -> None:
+    args = {"package_id": shop.package.id, "date": EVENT, "customer": ANN}
+    first = app.bookings.hold(shop.tenant.id, **args, idempotency_key="purge-me")
+    clock.advance(dt.timedelta(hours=23))
+    assert app.bookings.purge_idempotency_keys() >= 0
+    assert app.bookings.hold(shop.tenant.id, **args, idempotency_key="purge-me").id == first.id
+    clock.advance(dt.timedelta(hours=2))
+    assert app.bookings.purge_idempotency_keys() >= 1
+    assert app.bookings.purge_idempotency_keys() == 0
+    # the key is free again; the first hold lapsed long ago, so its date is free too
+    fresh = app.bookings.hold(shop.tenant.id, **args, idempotency_key="purge-me")
+    assert fresh.id != first.id

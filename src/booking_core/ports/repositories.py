@@ -230,6 +230,10 @@ class IdempotencyRepository(Protocol):
         """Record what the request produced."""
         ...
 
+    def purge(self, *, now: dt.datetime, limit: int) -> int:
+        """Delete up to ``limit`` records expired at ``now`` (all tenants); how many went."""
+        ...
+
 
 class InboxRepository(Protocol):
     def record(self, event: InboxEvent) -> bool:

@@ -583,6 +583,15 @@ class BookingService(Service):
 
         return self._write(work, invalidates=both_months)
 
+    def purge_idempotency_keys(self, *, limit: int = 10_000) -> int:
+        """Delete idempotency records past their lifetime (all tenants); returns how many.
+
+        Expired records are already ignored (a new request with the key replaces them); this
+        only keeps the table small. Run it with the other periodic jobs.
+        """
+        limit = v.integer(limit, "limit", minimum=1, maximum=1_000_000)
+        return self._write(lambda uow: uow.idempotency.purge(now=self._clock.now(), limit=limit))
+
     def expire_holds(
         self, *, tenant_id: uuid.UUID | None = None, limit: int = EXPIRY_BATCH
     ) -> list[Booking]:

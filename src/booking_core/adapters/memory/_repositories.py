@@ -442,6 +442,12 @@ class MemoryIdempotencyRepository:
         if record is not None:
             self._db.idempotency.set((tenant_id, key), replace(record, booking_id=booking_id))
 
+    def purge(self, *, now: dt.datetime, limit: int) -> int:
+        expired = [k for k, r in list(self._db.idempotency.data.items()) if r.expires_at <= now]
+        for key in expired[:limit]:
+            self._db.idempotency.pop(key)
+        return len(expired[:limit])
+
 
 class MemoryInboxRepository:
     def __init__(self, db: MemoryDatabase) -> None:

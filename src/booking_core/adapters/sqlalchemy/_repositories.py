@@ -775,6 +775,23 @@ class SqlIdempotencyRepository:
             .values(booking_id=booking_id)
         )
 
+    def purge(self, *, now: dt.datetime, limit: int) -> int:
+        c = t.idempotency_keys.c
+        expired = [
+            (row.tenant_id, row.key)
+            for row in self._db.execute(
+                select(c.tenant_id, c.key).where(c.expires_at <= _now_param(now)).limit(limit)
+            )
+        ]
+        if not expired:
+            return 0
+        self._db.execute(
+            delete(t.idempotency_keys).where(
+                tuple_(c.tenant_id, c.key).in_(expired), c.expires_at <= _now_param(now)
+            )
+        )
+        return len(expired)
+
 
 def _inbox_event(row: Row[Any]) -> InboxEvent:
     m = dict(row._mapping)

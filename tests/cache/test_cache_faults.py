@@ -19,7 +19,7 @@ import redis
 from booking_core.adapters.cache import RedisCache
 
 from .conftest import RedisProcess, free_port
-from .test_cache_contract import close_client
+from .helpers import close_client
 
 pytestmark = pytest.mark.redis
 

@@ -11,7 +11,7 @@ from booking_core.adapters.cache import MemoryCache, NullCache
 from booking_core.errors import ValidationError
 from booking_core.ports.cache import CachePort, CacheStats, read_through
 
-from .test_cache_contract import FakeTimer
+from .helpers import FakeTimer
 
 NS = "catalog"
 

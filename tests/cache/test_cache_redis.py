@@ -14,7 +14,7 @@ from booking_core.adapters.cache import KeyBuilder, RedisCache
 from booking_core.errors import ValidationError
 
 from .conftest import RedisProcess
-from .test_cache_contract import close_client
+from .helpers import close_client, drop_prefix
 
 pytestmark = pytest.mark.redis
 
@@ -212,3 +212,23 @@ def test_key_builder_shortcuts_agree() -> None:
         keys.entry(tenant, NS, "b"),
     ]
     assert keys.tenant_base(tenant) == f"app:{{{tenant}}}"
+
+
+def test_all_keys_of_a_tenant_share_a_slot(redis_cluster_url: str, prefix: str) -> None:
+    """On a Redis Cluster the tenant hash tag puts generations and entries on one slot."""
+    cache = RedisCache.from_url(redis_cluster_url, prefix=prefix, cluster=True)
+    tenant = uuid.uuid4()
+    try:
+        cache.set(tenant, NS, "a", 1, ttl=60)
+        cache.set(tenant, "availability", "b", 2, ttl=60)
+        client = redis.cluster.RedisCluster.from_url(redis_cluster_url)
+        try:
+            names = list(client.scan_iter(match=f"{prefix}:*"))
+            slots = {client.keyslot(name) for name in names}
+        finally:
+            close_client(client)
+    finally:
+        cache.close()
+        drop_prefix(redis_cluster_url, prefix, cluster=True)
+    assert len(names) == 5  # the tenant generation, 2 namespace generations, 2 entries
+    assert len(slots) == 1

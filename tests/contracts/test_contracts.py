@@ -1,26 +1,25 @@
 """booking_core's own adapters against the public contract suites of booking_core.testing.
 
 UnitOfWorkContract runs on the in-memory adapter, on SQLite (a temporary file) and on PostgreSQL
-(a scratch database of this module, dropped afterwards); CacheContract on MemoryCache (fake timer)
-and on RedisCache against the real Redis (a random key prefix, removed afterwards). PostgreSQL and
-Redis tests skip with a printed reason when the service is absent, and fail under ``CI=true``.
+(a scratch database of this module, dropped afterwards). PostgreSQL tests skip with a printed
+reason when the service is absent, and fail under ``CI=true``. CacheContract runs in one place,
+``tests/cache/test_cache_contract.py`` (MemoryCache, RedisCache on Redis and on a Redis Cluster).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
-from booking_core.adapters.cache import MemoryCache, NullCache
+from booking_core.adapters.cache import NullCache
 from booking_core.adapters.memory import MemoryUnitOfWorkFactory
 from booking_core.adapters.sqlalchemy import SqlUnitOfWorkFactory, make_engine
-from booking_core.ports.cache import CachePort
 from booking_core.ports.repositories import UnitOfWorkFactory
-from booking_core.testing.contracts import CacheContract, UnitOfWorkContract
+from booking_core.testing.contracts import UnitOfWorkContract
 
 
 class TestMemoryUnitOfWork(UnitOfWorkContract):
@@ -75,56 +74,6 @@ class TestPostgresUnitOfWork(UnitOfWorkContract):
     @pytest.fixture
     def uow_factory(self, pg_factory: SqlUnitOfWorkFactory) -> UnitOfWorkFactory:
         return pg_factory
-
-
-class FakeTimer:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class TestMemoryCache(CacheContract):
-    @pytest.fixture
-    def timer(self) -> FakeTimer:
-        return FakeTimer()
-
-    @pytest.fixture
-    def cache(self, timer: FakeTimer) -> Iterator[CachePort]:
-        cache = MemoryCache(maxsize=10_000, timer=timer)
-        yield cache
-        cache.close()
-
-    @pytest.fixture
-    def advance(self, timer: FakeTimer) -> Callable[[float], None]:
-        def advance(seconds: float) -> None:
-            timer.now += seconds
-
-        return advance
-
-
-@pytest.mark.redis
-class TestRedisCache(CacheContract):
-    @pytest.fixture
-    def cache(self, redis_url: str) -> Iterator[CachePort]:
-        import redis
-
-        from booking_core.adapters.cache import RedisCache
-
-        prefix = f"bc-contract-{uuid.uuid4().hex[:12]}"
-        cache = RedisCache.from_url(redis_url, prefix=prefix)
-        yield cache
-        cache.close()
-        client = redis.Redis.from_url(redis_url)
-        try:
-            for name in client.scan_iter(match=f"{prefix}:*", count=1000):
-                client.delete(name)
-        finally:
-            client.close()
-            client.connection_pool.disconnect()
 
 
 def test_null_cache_is_excluded_from_the_cache_contract() -> None:

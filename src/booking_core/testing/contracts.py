@@ -1,6 +1,6 @@
 """Contract test suites for adapter authors: run booking_core's adapter contracts on yours.
 
-This module is for *test suites*: it imports pytest (and, for one property test, Hypothesis when
+This module is for *test suites*: it imports pytest (and, for the property tests, Hypothesis when
 it is installed). Subclass a contract in a test module, override one fixture, and pytest runs
 every behaviour the services rely on against your adapter::
 
@@ -1102,8 +1102,9 @@ class CacheContract:
     """Behaviour every :class:`~booking_core.ports.cache.CachePort` adapter must have.
 
     Override the ``cache`` fixture (yield the adapter, close it afterwards if you like). The
-    TTL test waits for real (about 0.6 s); override the ``advance`` fixture to move a fake
-    timer instead (``advance(seconds)``). A cache that stores nothing (``NullCache``) is not
+    TTL test waits for real (about 0.5 s); override the ``advance`` fixture to move a fake
+    timer instead (``advance(seconds)``). The property tests need Hypothesis and are skipped
+    without it. A cache that stores nothing (``NullCache``) is not
     a cache in this sense and does not pass: it only honours the validation half.
     """
 
@@ -1154,6 +1155,36 @@ class CacheContract:
         assert cache.set(tenant, NS, "v", value, ttl=TTL) is True
         assert cache.get(tenant, NS, "v").value == value
 
+    def test_json_values_round_trip(self, cache: CachePort) -> None:
+        """Any strict JSON value (random nesting of null, bools, 64-bit ints, finite floats,
+        text, lists and objects) comes back equal (Hypothesis; skipped when not installed)."""
+        pytest.importorskip("hypothesis")
+        from hypothesis import given, settings  # noqa: PLC0415 - optional, for this test only
+        from hypothesis import strategies as st  # noqa: PLC0415
+
+        json_values = st.recursive(
+            st.none()
+            | st.booleans()
+            | st.integers(min_value=-(2**63), max_value=2**63)
+            | st.floats(allow_nan=False, allow_infinity=False)
+            | st.text(max_size=20),
+            lambda children: (
+                st.lists(children, max_size=4)
+                | st.dictionaries(st.text(max_size=8), children, max_size=4)
+            ),
+            max_leaves=12,
+        )
+
+        @settings(max_examples=40, deadline=None, database=None)
+        @given(value=json_values)
+        def check(value: Any) -> None:
+            tenant = uuid.uuid4()
+            assert cache.set(tenant, NS, "v", value, ttl=TTL) is True
+            lookup = cache.get(tenant, NS, "v")
+            assert (lookup.hit, lookup.value) == (True, value)
+
+        check()
+
     def test_reads_are_copies(self, cache: CachePort, tenant: uuid.UUID) -> None:
         """Mutating a returned value (or the one passed to set) never changes the cached one."""
         original: dict[str, Any] = {"tags": ["a"], "n": 1}
@@ -1166,8 +1197,16 @@ class CacheContract:
 
     @pytest.mark.parametrize(
         "value",
-        [(1, 2), {1: "int key"}, {"nested": [object()]}, float("nan"), float("inf"), b"bytes"],
-        ids=["tuple", "int-key", "object", "nan", "inf", "bytes"],
+        [
+            (1, 2),
+            {1: "int key"},
+            {"nested": [object()]},
+            float("nan"),
+            float("inf"),
+            b"bytes",
+            {"set": {1, 2}},
+        ],
+        ids=["tuple", "int-key", "object", "nan", "inf", "bytes", "set"],
     )
     def test_only_json_values(self, cache: CachePort, tenant: uuid.UUID, value: Any) -> None:
         """Non-JSON values are refused with ValidationError and nothing is stored (no pickle)."""
@@ -1193,11 +1232,14 @@ class CacheContract:
     def test_ttl_expiry(
         self, cache: CachePort, tenant: uuid.UUID, advance: Callable[[float], None]
     ) -> None:
-        """An entry is served before its TTL elapses and missed after."""
+        """An entry is served before its TTL elapses (also once some time has passed) and
+        missed after; a longer TTL is unaffected."""
         cache.set(tenant, NS, "short", "s", ttl=0.3)
         cache.set(tenant, NS, "long", "l", ttl=TTL)
         assert cache.get(tenant, NS, "short").value == "s"
-        advance(0.5)
+        advance(0.05)
+        assert cache.get(tenant, NS, "short").value == "s"
+        advance(0.45)
         assert cache.get(tenant, NS, "short").hit is False
         assert cache.get(tenant, NS, "long").value == "l"
 
@@ -1262,8 +1304,9 @@ class CacheContract:
         self, cache: CachePort, tenant: uuid.UUID
     ) -> None:
         """A value loaded before an invalidation and written with the read's token never shows."""
-        lookup = cache.get(tenant, NS, "pkg")
-        cache.invalidate_namespace(tenant, NS)
+        lookup = cache.get(tenant, NS, "pkg")  # a read-through starts: miss
+        assert lookup.hit is False
+        cache.invalidate_namespace(tenant, NS)  # a write commits meanwhile
         assert cache.set(tenant, NS, "pkg", "stale", ttl=TTL, token=lookup.token) is False
         assert cache.get(tenant, NS, "pkg").hit is False
 
@@ -1314,6 +1357,25 @@ class CacheContract:
         for _ in range(3):
             assert read_through(cache, tenant, NS, "pkg", load, ttl=TTL) == "after"
         assert calls == ["racing", "plain"]
+        assert cache.get(tenant, NS, "pkg").value == "after"
+
+    def test_read_through_encodes_and_decodes(self, cache: CachePort, tenant: uuid.UUID) -> None:
+        """read_through stores ``encode(loaded)`` and serves ``decode(cached)``, so non-JSON
+        values (a tuple here) round-trip through it; the loader runs on the first miss only."""
+        calls: list[int] = []
+
+        def loader() -> tuple[int, str]:
+            calls.append(1)
+            return (7, "seven")
+
+        def decode(raw: Any) -> tuple[int, str]:
+            return (raw[0], raw[1])
+
+        for _ in range(3):
+            got = read_through(cache, tenant, NS, "t", loader, ttl=TTL, encode=list, decode=decode)
+            assert got == (7, "seven")
+        assert len(calls) == 1
+        assert cache.get(tenant, NS, "t").value == [7, "seven"]
 
     def test_stats(self, cache: CachePort, tenant: uuid.UUID) -> None:
         """Hits, misses and sets are counted exactly from a fresh adapter; hit rate is
@@ -1368,13 +1430,13 @@ class CacheContract:
                 st.sampled_from(["set", "get", "delete", "inv_ns", "inv_tenant", "stale_set"]),
                 st.integers(0, 1),
                 st.sampled_from([NS, OTHER_NS]),
-                st.sampled_from(["a", "b"]),
-                st.integers(-3, 3),
+                st.sampled_from(["a", "b", "c"]),
+                st.integers(-5, 5),
             ),
-            max_size=25,
+            max_size=30,
         )
 
-        @settings(max_examples=40, deadline=None, database=None)
+        @settings(max_examples=60, deadline=None, database=None)
         @given(ops=ops)
         def check(ops: list[tuple[str, int, str, str, int]]) -> None:
             _run_model(cache, ops)

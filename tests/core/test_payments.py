@@ -78,6 +78,29 @@ def events_of(app: BookingApp, booking_id: uuid.UUID) -> list[str]:
     return [kind for b, _, kind in seen if b == booking_id]
 
 
+def signed(
+    app: BookingApp,
+    shop: Shop,
+    booking: Any,
+    *,
+    kind: PaymentEventType = PaymentEventType.PAYMENT_SUCCEEDED,
+    payment_ref: str = "pay_x",
+    amount: int | None = None,
+    currency: str = "EUR",
+    **extra: Any,
+) -> tuple[bytes, dict[str, str]]:
+    """A webhook signed by the fake provider for ``booking`` (the full amount by default)."""
+    return fake(app).make_webhook(
+        kind,
+        tenant_id=shop.tenant.id,
+        booking_id=booking if isinstance(booking, uuid.UUID) else booking.id,
+        payment_ref=payment_ref,
+        amount=booking.total if amount is None else amount,
+        currency=currency,
+        **extra,
+    )
+
+
 # --- money rules -------------------------------------------------------------------------------
 
 
@@ -458,13 +481,12 @@ def test_checkout_then_webhook_confirms_and_redelivery_has_no_effect(
         idempotency_key="co-1",
     )
     assert (replay.booking.id, replay.session) == (checkout.booking.id, session)
-    body, headers = fake(app).make_webhook(
-        PaymentEventType.PAYMENT_SUCCEEDED,
-        tenant_id=shop.tenant.id,
-        booking_id=checkout.booking.id,
+    body, headers = signed(
+        app,
+        shop,
+        checkout.booking,
         payment_ref=session.payment_ref,
         amount=254_500,
-        currency="EUR",
     )
     first = app.webhooks.receive(shop.tenant.id, "fake", body, headers)
     assert (first.state, first.duplicate, first.outcome) == (
@@ -487,13 +509,11 @@ def test_checkout_then_webhook_confirms_and_redelivery_has_no_effect(
 
 def test_bad_webhooks_are_refused_and_write_nothing(app: BookingApp, shop: Shop) -> None:
     hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
-    body, headers = fake(app).make_webhook(
-        PaymentEventType.PAYMENT_SUCCEEDED,
-        tenant_id=shop.tenant.id,
-        booking_id=hold.id,
+    body, headers = signed(
+        app,
+        shop,
+        hold,
         payment_ref="pay_x",
-        amount=hold.total,
-        currency="EUR",
     )
     tampered = body.replace(b"250000", b"250001")
     with pytest.raises(WebhookVerificationError):
@@ -575,13 +595,11 @@ def flaky(app: BookingApp, **faults: int) -> BookingApp:
 def test_failed_event_is_processed_again_until_it_succeeds(app: BookingApp, shop: Shop) -> None:
     """A FAILED event keeps its error and attempts; redelivery and retry_failed reprocess it."""
     hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
-    webhook = fake(app).make_webhook(
-        PaymentEventType.PAYMENT_SUCCEEDED,
-        tenant_id=shop.tenant.id,
-        booking_id=hold.id,
+    webhook = signed(
+        app,
+        shop,
+        hold,
         payment_ref="pay_f",
-        amount=hold.total,
-        currency="EUR",
     )
     broken = flaky(app, bookings__transition=2)
     first = broken.webhooks.receive(shop.tenant.id, "fake", *webhook)
@@ -608,13 +626,12 @@ def test_failed_event_is_processed_again_until_it_succeeds(app: BookingApp, shop
 
 def test_unprocessable_events_stay_failed_with_their_error(app: BookingApp, shop: Shop) -> None:
     hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
-    wrong_amount = fake(app).make_webhook(
-        PaymentEventType.PAYMENT_SUCCEEDED,
-        tenant_id=shop.tenant.id,
-        booking_id=hold.id,
+    wrong_amount = signed(
+        app,
+        shop,
+        hold,
         payment_ref="pay_1",
         amount=1,
-        currency="EUR",
     )
     failed = app.webhooks.receive(shop.tenant.id, "fake", *wrong_amount)
     assert failed.state is InboxState.FAILED
@@ -657,13 +674,11 @@ def test_state_change_and_its_event_commit_together(app: BookingApp, shop: Shop)
 
 def test_concurrent_deliveries_have_one_effect(app: BookingApp, shop: Shop) -> None:
     hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
-    body, headers = fake(app).make_webhook(
-        PaymentEventType.PAYMENT_SUCCEEDED,
-        tenant_id=shop.tenant.id,
-        booking_id=hold.id,
+    body, headers = signed(
+        app,
+        shop,
+        hold,
         payment_ref="pay_c",
-        amount=hold.total,
-        currency="EUR",
     )
     barrier = threading.Barrier(10)
     receipts: list[Any] = []
@@ -688,13 +703,11 @@ def test_payment_after_expiry_confirms_if_the_date_is_free(
     hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
     clock.advance(dt.timedelta(minutes=20))
     app.bookings.expire_holds()
-    body, headers = fake(app).make_webhook(
-        PaymentEventType.PAYMENT_SUCCEEDED,
-        tenant_id=shop.tenant.id,
-        booking_id=hold.id,
+    body, headers = signed(
+        app,
+        shop,
+        hold,
         payment_ref="pay_late",
-        amount=hold.total,
-        currency="EUR",
     )
     receipt = app.webhooks.receive(shop.tenant.id, "fake", body, headers)
     assert receipt.outcome == "confirmed_after_expiry"
@@ -715,13 +728,11 @@ def test_payment_after_expiry_refunds_if_the_date_is_taken(
         date=EVENT,
         customer=CustomerDetails("Rival", "rival@example.com"),
     )
-    body, headers = fake(app).make_webhook(
-        PaymentEventType.PAYMENT_SUCCEEDED,
-        tenant_id=shop.tenant.id,
-        booking_id=first.booking.id,
+    body, headers = signed(
+        app,
+        shop,
+        first.booking,
         payment_ref=first.session.payment_ref,
-        amount=first.booking.total,
-        currency="EUR",
     )
     receipt = app.webhooks.receive(shop.tenant.id, "fake", body, headers)
     assert receipt.outcome == "refunded_late_payment"
@@ -741,13 +752,13 @@ def test_failed_payment_releases_the_hold(app: BookingApp, shop: Shop) -> None:
     checkout = app.bookings.checkout(
         shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN
     )
-    body, headers = fake(app).make_webhook(
-        PaymentEventType.PAYMENT_FAILED,
-        tenant_id=shop.tenant.id,
-        booking_id=checkout.booking.id,
+    body, headers = signed(
+        app,
+        shop,
+        checkout.booking,
+        kind=PaymentEventType.PAYMENT_FAILED,
         payment_ref=checkout.session.payment_ref,
         amount=0,
-        currency="EUR",
     )
     assert app.webhooks.receive(shop.tenant.id, "fake", body, headers).outcome == "hold_released"
     assert app.bookings.get(shop.tenant.id, checkout.booking.id).status is BookingStatus.CANCELED
@@ -756,13 +767,13 @@ def test_failed_payment_releases_the_hold(app: BookingApp, shop: Shop) -> None:
 
 def test_refund_webhook_records_an_outside_refund_once(app: BookingApp, shop: Shop) -> None:
     booking, session = paid_booking(app, shop)
-    webhook = fake(app).make_webhook(
-        PaymentEventType.REFUND_SUCCEEDED,
-        tenant_id=shop.tenant.id,
-        booking_id=booking.id,
+    webhook = signed(
+        app,
+        shop,
+        booking,
+        kind=PaymentEventType.REFUND_SUCCEEDED,
         payment_ref=session.payment_ref,
         amount=20_000,
-        currency="EUR",
         provider_refund_id="re_dashboard_1",
     )
     assert app.webhooks.receive(shop.tenant.id, "fake", *webhook).outcome == "refund_recorded"
@@ -807,13 +818,11 @@ def test_webhook_without_tenant_takes_it_from_the_verified_event(
             return self._pairs.items()
 
     hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
-    body, headers = fake(app).make_webhook(
-        PaymentEventType.PAYMENT_SUCCEEDED,
-        tenant_id=shop.tenant.id,
-        booking_id=hold.id,
+    body, headers = signed(
+        app,
+        shop,
+        hold,
         payment_ref="pay_any",
-        amount=hold.total,
-        currency="EUR",
     )
     receipt = app.webhooks.receive(None, "fake", body, Headers(headers))
     assert receipt.outcome == "confirmed"

@@ -99,8 +99,11 @@ class RefundSettler(Service):
         super().__init__(uow, clock)
         self._provider = provider
 
-    def settle(self, refund: Refund) -> Refund:
-        """Execute one refund (idempotent: the refund id is the provider's idempotency key)."""
+    def settle(self, refund: Refund, *, booking: Booking | None = None) -> Refund:
+        """Execute one refund (idempotent: the refund id is the provider's idempotency key).
+
+        ``booking`` (its payment reference and currency) saves a read when the caller has it.
+        """
         if self._provider is None or refund.state is RefundState.SUCCEEDED:
             return refund
 
@@ -110,7 +113,8 @@ class RefundSettler(Service):
                 raise NotFoundError("booking", refund.booking_id)
             return booking
 
-        booking = self._read(load)
+        if booking is None:
+            booking = self._read(load)
         request = RefundRequest(
             tenant_id=refund.tenant_id,
             booking_id=refund.booking_id,

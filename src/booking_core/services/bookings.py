@@ -459,9 +459,9 @@ class BookingService(Service):
         days_before, percent = applied[-1] if applied else (None, None)
         if not decided:
             return Cancellation(booking, 0, 0, None, days_before, percent)
-        refund = self._refunds.settle(decided[-1])
+        refund = self._refunds.settle(decided[-1], booking=booking)
         return Cancellation(
-            self.get(booking.tenant_id, booking.id),
+            booking,
             refund.amount,
             refund.commission_refund,
             refund,

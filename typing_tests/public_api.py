@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-
-from typing_extensions import assert_type
+from typing import assert_type
 
 import booking_core
 from booking_core import (
@@ -44,7 +43,7 @@ def check(app: BookingApp, tenant_id: uuid.UUID, package_id: uuid.UUID) -> None:
     assert_type(app.bookings.refund(tenant_id, hold.id, amount=100), Refund)
     assert_type(app.webhooks.receive(None, "fake", b"{}", {}), WebhookReceipt)
     assert_type(app.tenants.create_api_key(tenant_id), tuple[booking_core.ApiKey, str])
-    status, body = problem_details(booking_core.NotFoundError("booking", hold.id))
+    status, _body = problem_details(booking_core.NotFoundError("booking", hold.id))
     assert_type(status, int)
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import NewType
-
-TenantId = NewType("TenantId", uuid.UUID)
 
 #: Resource id of tenant-wide capacity (bookings that name no venue).
 TENANT_WIDE = uuid.UUID(int=0)

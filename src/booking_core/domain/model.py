@@ -400,6 +400,10 @@ class OutboxEvent:
     done_at: dt.datetime | None = None
     last_error: str | None = None
 
+    def with_payload(self, **values: object) -> OutboxEvent:
+        """This event with ``values`` added to its payload (ids known only once stored)."""
+        return replace(self, payload={**self.payload, **values})
+
 
 @dataclass(frozen=True, slots=True)
 class BlackoutDate:

@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Final, Protocol, Self
 
 from booking_core.domain.model import (
     AddOn,
@@ -32,6 +32,10 @@ from booking_core.domain.model import (
     Tenant,
     Venue,
 )
+
+#: A value for ``BookingRepository.transition(changes=…)``: the booking's own ``total``
+#: (so "paid in full" needs no read of the booking first).
+BOOKING_TOTAL: Final = object()
 
 
 class TenantRepository(Protocol):
@@ -334,6 +338,7 @@ class UnitOfWorkFactory(Protocol):
 
 
 __all__: Sequence[str] = [
+    "BOOKING_TOTAL",
     "AddOnRepository",
     "ApiKeyRepository",
     "BlackoutRepository",

@@ -16,9 +16,9 @@ from booking_core.domain.model import (
     BlackoutDate,
     DateAvailability,
     HeldSeat,
-    HoldContext,
     Tenant,
     UnavailableReason,
+    Venue,
 )
 from booking_core.domain.rules import first_reason, local_today, policy_reason
 from booking_core.errors import DateUnavailableError, NotFoundError
@@ -36,25 +36,28 @@ from booking_core.services._base import (
 )
 
 
-def pool_capacity(context: HoldContext, venue_id: uuid.UUID | None) -> int | None:
-    """Seats per date of the pool a booking draws from (None: its venue is gone or inactive)."""
+def pool_capacity(tenant: Tenant, venue: Venue | None, venue_id: uuid.UUID | None) -> int | None:
+    """Seats per date of the pool a booking draws from (None: its venue is gone or inactive).
+
+    The one capacity rule: the tenant's ``capacity_per_date`` without a venue, the venue's own
+    capacity with one.
+    """
     if venue_id is None:
-        return context.tenant.policy.capacity_per_date
-    if context.venue is None or not context.venue.active:
+        return tenant.policy.capacity_per_date
+    if venue is None or not venue.active:
         return None
-    return context.venue.capacity
+    return venue.capacity
 
 
 def capacity_for(
     uow: UnitOfWork, tenant: Tenant, venue_id: uuid.UUID | None
 ) -> tuple[uuid.UUID | None, int]:
     """(venue id, capacity) of the pool a booking draws from; the venue must be active."""
-    if venue_id is None:
-        return None, tenant.policy.capacity_per_date
-    venue = uow.venues.get(tenant.id, v.uuid_(venue_id, "venue_id"))
-    if venue is None or not venue.active:
+    venue = None if venue_id is None else uow.venues.get(tenant.id, v.uuid_(venue_id, "venue_id"))
+    capacity = pool_capacity(tenant, venue, venue_id)
+    if capacity is None:
         raise NotFoundError("venue", venue_id)
-    return venue.id, venue.capacity
+    return venue_id, capacity
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort
 from booking_core.ports.clock import Clock
 from booking_core.ports.payments import PaymentProvider, PaymentRequest, PaymentSession
-from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from booking_core.ports.repositories import BOOKING_TOTAL, UnitOfWork, UnitOfWorkFactory
 from booking_core.sanitize import sanitize_phone
 from booking_core.services import _events
 from booking_core.services import _validate as v
@@ -184,12 +184,10 @@ class BookingService(Service):
 
         def work(uow: UnitOfWork) -> Booking:
             now = self._clock.now()
-            context = uow.bookings.hold_context(tenant_id, package_id, venue_id, date, now)
-            if context is None:
-                raise NotFoundError("tenant", tenant_id)
+            context = _of_active_tenant(
+                uow.bookings.hold_context(tenant_id, package_id, venue_id, date, now), tenant_id
+            )
             tenant = context.tenant
-            if not tenant.active:
-                raise TenantInactiveError(tenant_id)
             if key is not None:
                 replay = self._replay(uow, tenant_id, key, fingerprint, now)
                 if replay is not None:
@@ -255,7 +253,7 @@ class BookingService(Service):
 
     @staticmethod
     def _capacity(context: HoldContext, venue_id: uuid.UUID | None) -> int:
-        capacity = pool_capacity(context, venue_id)
+        capacity = pool_capacity(context.tenant, context.venue, venue_id)
         if capacity is None:
             raise NotFoundError("venue", venue_id)
         return capacity
@@ -347,9 +345,6 @@ class BookingService(Service):
             tenant = load_tenant(uow, tenant_id)
             now = self._clock.now()
             concrete = {key: (now if val is _NOW else val) for key, val in changes.items()}
-            if "amount_paid" in concrete and concrete["amount_paid"] is None:
-                current = uow.bookings.get(tenant_id, booking_id)
-                concrete["amount_paid"] = current.total if current is not None else 0
             updated = uow.bookings.transition(
                 tenant_id,
                 booking_id,
@@ -405,7 +400,11 @@ class BookingService(Service):
             tenant_id,
             booking_id,
             BookingStatus.CONFIRMED,
-            changes={"confirmed_at": _NOW, "payment_ref": ref, "amount_paid": paid},
+            changes={
+                "confirmed_at": _NOW,
+                "payment_ref": ref,
+                "amount_paid": BOOKING_TOTAL if paid is None else paid,
+            },
             event=_events.CONFIRMED,
             noop_if=lambda b: b.status is BookingStatus.CONFIRMED and b.payment_ref == ref,
             after=settle,
@@ -554,10 +553,8 @@ class BookingService(Service):
             context = uow.bookings.hold_context(
                 tenant_id, booking.package_id, booking.venue_id, new_date, now
             )
-            if context is None:
-                raise NotFoundError("tenant", tenant_id)
-            if not context.tenant.active:
-                raise TenantInactiveError(tenant_id)
+            context = _of_active_tenant(context, tenant_id)
+            tenant = context.tenant
             seen = booking.as_of(now)
             if seen.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
                 raise InvalidTransitionError(booking_id, seen.status.value, "RESCHEDULED")
@@ -566,9 +563,7 @@ class BookingService(Service):
             if context.blackout:
                 raise DateUnavailableError(new_date, UnavailableReason.BLACKOUT.value)
             capacity = self._capacity(context, booking.venue_id)
-            refuse_calendar_or_policy(
-                context.tenant, new_date, now=now, calendar_busy=calendar_busy
-            )
+            refuse_calendar_or_policy(tenant, new_date, now=now, calendar_busy=calendar_busy)
             moved = uow.bookings.move(booking, new_date, capacity=capacity, now=now)
             if moved is None:
                 raise BookingConflictError(new_date)
@@ -637,6 +632,15 @@ class BookingService(Service):
             return [b.as_of(now) for b in uow.bookings.list_for_dates(tenant_id, start, end)]
 
         return self._read(work)
+
+
+def _of_active_tenant(context: HoldContext | None, tenant_id: uuid.UUID) -> HoldContext:
+    """A hold context whose tenant exists and is active; NotFoundError / TenantInactiveError."""
+    if context is None:
+        raise NotFoundError("tenant", tenant_id)
+    if not context.tenant.active:
+        raise TenantInactiveError(tenant_id)
+    return context
 
 
 def _its_month(booking: Booking) -> list[Invalidation]:

@@ -297,7 +297,11 @@ class WebhookService(Service):
         context = uow.bookings.hold_context(
             booking.tenant_id, booking.package_id, booking.venue_id, booking.event_date, now
         )
-        capacity = None if context is None else pool_capacity(context, booking.venue_id)
+        capacity = (
+            None
+            if context is None
+            else pool_capacity(context.tenant, context.venue, booking.venue_id)
+        )
         if booking.status in (BookingStatus.PENDING, BookingStatus.EXPIRED) and capacity:
             uow.bookings.release_claims(booking.tenant_id, booking.id)  # its lapsed seat, if any
             if uow.bookings.move(booking, booking.event_date, capacity=capacity, now=now):

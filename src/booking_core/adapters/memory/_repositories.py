@@ -32,11 +32,7 @@ from booking_core.domain.model import (
     Venue,
 )
 from booking_core.errors import AlreadyExistsError, NotFoundError
-
-
-def with_customer(event: OutboxEvent, booking: Booking) -> OutboxEvent:
-    """``event`` with the stored customer's id in its payload."""
-    return replace(event, payload={**event.payload, "customer_id": str(booking.customer_id)})
+from booking_core.ports.repositories import BOOKING_TOTAL
 
 
 def _require(table: Table[Any], tenant_id: uuid.UUID, row_id: uuid.UUID | None) -> None:
@@ -253,7 +249,9 @@ class MemoryBookingRepository:
         if not self.claim_seat(placed, capacity=capacity, now=now):
             return None
         if event is not None:
-            MemoryOutboxRepository(self._db).add(with_customer(event, placed))
+            MemoryOutboxRepository(self._db).add(
+                event.with_payload(customer_id=str(placed.customer_id))
+            )
         return placed
 
     def claim_seat(self, booking: Booking, *, capacity: int, now: dt.datetime) -> bool:
@@ -303,7 +301,11 @@ class MemoryBookingRepository:
             return None
         if unexpired_at is not None and booking.is_lapsed(unexpired_at):
             return None
-        updated = replace(booking, status=to, version=booking.version + 1, **(changes or {}))
+        resolved: dict[str, Any] = {
+            name: booking.total if value is BOOKING_TOTAL else value
+            for name, value in (changes or {}).items()
+        }
+        updated = replace(booking, status=to, version=booking.version + 1, **resolved)
         self._table.put(tenant_id, booking_id, updated)
         return updated
 

@@ -58,6 +58,7 @@ from booking_core.domain.model import (
     Tenant,
     Venue,
 )
+from booking_core.ports.repositories import BOOKING_TOTAL
 
 
 class Db:
@@ -444,24 +445,9 @@ class SqlBookingRepository:
         now: dt.datetime,
         event: OutboxEvent | None = None,
     ) -> Booking | None:
-        seats: builtins.list[int] = list(range(capacity))
-        if capacity > 1:
-            # Skip seats we can already see are held: one read instead of a probe per seat.
-            taken = {
-                row.seat
-                for row in self._db.execute(
-                    q.HELD_SEATS,
-                    {
-                        "tenant_id": booking.tenant_id,
-                        "resource_id": booking.resource_id,
-                        "date": booking.event_date,
-                        "now": now,
-                    },
-                )
-            }
-            seats = [seat for seat in seats if seat not in taken]
-            if not seats:
-                return None
+        seats = self._free_seats(booking, booking.event_date, capacity, now)
+        if not seats:
+            return None
         if self._db.dialect == "postgresql":
             placed, won = self._place_in_one_statement(booking, customer, seats[0], now, event)
             event = None  # written by the statement
@@ -480,11 +466,28 @@ class SqlBookingRepository:
         if not won:
             return None
         if event is not None:
-            row = asdict(
-                replace(event, payload={**event.payload, "customer_id": str(placed.customer_id)})
-            )
+            row = asdict(event.with_payload(customer_id=str(placed.customer_id)))
             self._db.execute(q.INSERT_OUTBOX, row, row=row)
         return placed
+
+    def _free_seats(
+        self, booking: Booking, date: dt.date, capacity: int, now: dt.datetime
+    ) -> builtins.list[int]:
+        """Seats of the booking's pool on ``date`` worth trying, lowest first.
+
+        With capacity 1 there is nothing to learn; above it, one read skips the seats already
+        visibly held instead of probing each. Ascending order keeps lock acquisition ordered.
+        """
+        if capacity <= 1:
+            return list(range(capacity))
+        params = {
+            "tenant_id": booking.tenant_id,
+            "resource_id": booking.resource_id,
+            "date": date,
+            "now": now,
+        }
+        taken = {row.seat for row in self._db.execute(q.HELD_SEATS, params)}
+        return [seat for seat in range(capacity) if seat not in taken]
 
     def _place_in_one_statement(
         self,
@@ -571,7 +574,14 @@ class SqlBookingRepository:
                     c.expires_at > _now_param(unexpired_at),
                 )
             )
-        values = {"status": to.value, "version": c.version + 1, **(changes or {})}
+        values = {
+            name: c.total if value is BOOKING_TOTAL else value
+            for name, value in {
+                "status": to.value,
+                "version": c.version + 1,
+                **(changes or {}),
+            }.items()
+        }
         stmt = update(t.bookings).where(*conditions).values(values).returning(*t.bookings.c)
         found = self._db.execute(stmt).first()
         return None if found is None else self._with_lines([found])[0]
@@ -582,21 +592,7 @@ class SqlBookingRepository:
         cc = t.booking_claims.c
         mine = (cc.tenant_id == booking.tenant_id, cc.booking_id == booking.id)
         expiry = self._db.execute(select(cc.expires_at).where(*mine).limit(1)).scalar()
-        seats: builtins.list[int] = list(range(capacity))
-        if capacity > 1:
-            held = {
-                row.seat
-                for row in self._db.execute(
-                    q.HELD_SEATS,
-                    {
-                        "tenant_id": booking.tenant_id,
-                        "resource_id": booking.resource_id,
-                        "date": new_date,
-                        "now": now,
-                    },
-                )
-            }
-            seats = [seat for seat in seats if seat not in held]
+        seats = self._free_seats(booking, new_date, capacity, now)
         moved = replace(booking, event_date=new_date, expires_at=expiry)
         if not any(self._claim(moved, seat, now) for seat in seats):
             return None

@@ -90,6 +90,29 @@ def _attempt_key(refund: Refund) -> str:
     return str(refund.id)
 
 
+def record_outcome(uow: UnitOfWork, settled: Refund, now: dt.datetime) -> None:
+    """Store a refund that reached SUCCEEDED or FAILED, with its outbox event.
+
+    The booking's version is bumped first: it serialises changes of one booking and gives the
+    event its sequence.
+    """
+    uow.refunds.update(settled)
+    uow.bookings.touch(settled.tenant_id, settled.booking_id)
+    booking = uow.bookings.get(settled.tenant_id, settled.booking_id)
+    if booking is None:
+        return
+    succeeded = settled.state is RefundState.SUCCEEDED
+    _events.emit(
+        uow,
+        booking,
+        _events.REFUND_SUCCEEDED if succeeded else _events.REFUND_FAILED,
+        now,
+        refund_id=str(settled.id),
+        amount=settled.amount,
+        failure_reason=settled.failure_reason,
+    )
+
+
 class RefundSettler(Service):
     """Asks the payment provider to execute PENDING/FAILED refunds and records the outcome."""
 
@@ -154,20 +177,7 @@ class RefundSettler(Service):
                 attempts=current.attempts + 1,
                 updated_at=now,
             )
-            uow.refunds.update(settled)
-            version = uow.bookings.touch(refund.tenant_id, refund.booking_id)
-            booking = uow.bookings.get(refund.tenant_id, refund.booking_id)
-            if booking is not None and version is not None:
-                kind = _events.REFUND_SUCCEEDED if result.succeeded else _events.REFUND_FAILED
-                _events.emit(
-                    uow,
-                    booking,
-                    kind,
-                    now,
-                    refund_id=str(refund.id),
-                    amount=refund.amount,
-                    failure_reason=settled.failure_reason,
-                )
+            record_outcome(uow, settled, now)
             return settled
 
         return self._write(work)

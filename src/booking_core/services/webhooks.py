@@ -48,7 +48,7 @@ from booking_core.services._base import (
     availability_namespace,
     load_tenant,
 )
-from booking_core.services._refunds import RefundSettler, decide_refund
+from booking_core.services._refunds import RefundSettler, decide_refund, record_outcome
 from booking_core.services.availability import pool_capacity
 
 log = logging.getLogger("booking_core.webhooks")
@@ -365,21 +365,10 @@ class WebhookService(Service):
         if known is not None:
             if known.state is RefundState.SUCCEEDED:
                 return _Effect("refund_already_recorded")
-            uow.refunds.update(
-                dataclasses.replace(
-                    known, state=RefundState.SUCCEEDED, updated_at=now, failure_reason=None
-                )
+            settled = dataclasses.replace(
+                known, state=RefundState.SUCCEEDED, updated_at=now, failure_reason=None
             )
-            version = uow.bookings.touch(booking.tenant_id, booking.id)
-            if version is not None:
-                _events.emit(
-                    uow,
-                    dataclasses.replace(booking, version=version),
-                    _events.REFUND_SUCCEEDED,
-                    now,
-                    refund_id=str(known.id),
-                    amount=known.amount,
-                )
+            record_outcome(uow, settled, now)
             return _Effect("refund_recorded")
         # A refund made outside booking_core (e.g. the provider's dashboard).
         decide_refund(

@@ -74,7 +74,7 @@ from booking_core.ports.cache import (
     CacheStats,
     read_through,
 )
-from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from booking_core.ports.repositories import BOOKING_TOTAL, UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["CacheContract", "UnitOfWorkContract"]
 
@@ -726,6 +726,24 @@ class UnitOfWorkContract:
             )
             assert again is None
             assert uow.bookings.get(shop.tenant_id, held.id) == expected
+
+    def test_transition_resolves_booking_total(
+        self, uow_factory: UnitOfWorkFactory, shop: Shop
+    ) -> None:
+        """``BOOKING_TOTAL`` as a change value stands for the booking's own total."""
+        held = _hold(uow_factory, shop.booking(), capacity=1)
+        assert held is not None
+        with uow_factory() as uow:
+            paid = uow.bookings.transition(
+                shop.tenant_id,
+                held.id,
+                from_statuses=[BookingStatus.PENDING],
+                to=BookingStatus.CONFIRMED,
+                changes={"amount_paid": BOOKING_TOTAL},
+            )
+            uow.commit()
+        assert paid is not None
+        assert paid.amount_paid == held.total > 0
 
     def test_transition_refuses_a_lapsed_hold(
         self, uow_factory: UnitOfWorkFactory, shop: Shop

@@ -29,7 +29,7 @@ import datetime as dt
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Final
 
 from booking_core.errors import ValidationError, WebhookVerificationError
@@ -38,6 +38,7 @@ __all__ = [
     "DEFAULT_TOLERANCE",
     "MAX_HEADER_LENGTH",
     "SIGNATURE_VERSION",
+    "HeaderLines",
     "header_value",
     "sign",
     "verify",
@@ -98,6 +99,48 @@ def header_value(headers: Mapping[str, str], name: str) -> str | None:
     if not isinstance(found[0], str):
         raise WebhookVerificationError(f"{name} header must be a string")
     return found[0]
+
+
+class HeaderLines(Mapping[str, str]):
+    """Request headers with every line kept, so a repeated header is refused, not collapsed.
+
+    A ``dict`` of a request's headers keeps only the last of two ``Fake-Signature`` lines, so a
+    verifier would never see the first. Here :meth:`items` yields every ``(name, value)`` line
+    as received (as werkzeug's and Starlette's ``Headers`` do), which :func:`header_value`
+    refuses when the name repeats; a lookup is case-insensitive and refuses a repeated name too,
+    so an adapter reading ``headers[name]`` or ``headers.get(name)`` cannot pick one copy.
+    """
+
+    __slots__ = ("_lines",)
+
+    def __init__(self, lines: Iterable[tuple[str, str]]) -> None:
+        self._lines = tuple(lines)
+
+    def __getitem__(self, name: str) -> str:
+        value = header_value(self, name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        wanted = name.lower()
+        return any(key.lower() == wanted for key, _ in self._lines)
+
+    def __iter__(self) -> Iterator[str]:
+        # one key per name, as first spelled: a Mapping's keys are distinct
+        first: dict[str, str] = {}
+        for key, _ in self._lines:
+            first.setdefault(key.lower(), key)
+        return iter(first.values())
+
+    def __len__(self) -> int:
+        return len({key.lower() for key, _ in self._lines})
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        """Every line as received, a repeated name as often as it came (unlike ``dict``)."""
+        return list(self._lines)
 
 
 def _mac(secret: bytes, body: bytes, timestamp: int) -> str:

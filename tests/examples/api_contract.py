@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from booking_core import BookingApp
-from booking_core.adapters.payments import FakePaymentProvider
+from booking_core.adapters.payments import SIGNATURE_HEADER, FakePaymentProvider
 from booking_core.ports.payments import PaymentEventType
 from booking_core.testing import ManualClock
 
@@ -241,6 +241,37 @@ class ApiContract:
             headers={"Content-Type": "application/json"},
         )
         assert_problem(unsigned, 400, "webhook-verification")
+        status = api.get(f"/v1/bookings/{done['booking']['id']}", key=shop.api_key).body
+        assert status["status"] == "PENDING"
+
+    @pytest.mark.parametrize(
+        ("first_name", "first_value"),
+        [
+            ("Fake-Signature", None),  # the same line twice
+            ("fake-signature", f"t=1,v1={'0' * 64}"),  # a bad copy first, the good one last
+        ],
+        ids=["same-line-twice", "bad-copy-first"],
+    )
+    def test_repeated_signature_header_is_rejected(
+        self,
+        api: Api,
+        shop: Any,
+        provider: FakePaymentProvider,
+        first_name: str,
+        first_value: str | None,
+    ) -> None:
+        """The docs promise exactly one signature header: two copies are a 400, never paid.
+
+        FastAPI hands every header line to ``receive``; a WSGI server joins repeated lines into
+        one value, which the signature parser refuses too.
+        """
+        done = self.checkout(api, shop.api_key)
+        raw, headers = signed_payment(provider, shop.tenant, done)
+        signature = headers.pop(SIGNATURE_HEADER)
+        lines = [*headers.items(), (first_name, first_value or signature)]
+        lines.append((SIGNATURE_HEADER, signature))
+        reply = api.post("/v1/webhooks/fake?tenant=lumiere", content=raw, headers=lines)
+        assert_problem(reply, 400, "webhook-verification")
         status = api.get(f"/v1/bookings/{done['booking']['id']}", key=shop.api_key).body
         assert status["status"] == "PENDING"
 

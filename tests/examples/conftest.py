@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,9 @@ START = dt.datetime(2030, 3, 1, 9, 0, tzinfo=dt.UTC)
 EVENT_DATE = dt.date(2030, 6, 21)
 SECRET = b"test-webhook-secret"
 PROBLEM_JSON = "application/problem+json"
+
+#: Request headers: a mapping, or header lines (a name may repeat, as on the wire).
+Headers = Mapping[str, str] | Sequence[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -58,15 +61,15 @@ class Api:
         *,
         json: Any = None,
         content: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Headers | None = None,
     ) -> Reply:
         raise NotImplementedError
 
-    def _headers(self, key: str | None, headers: Mapping[str, str] | None) -> dict[str, str]:
-        merged = dict(headers or {})
+    def _headers(self, key: str | None, headers: Headers | None) -> list[tuple[str, str]]:
+        lines = list(headers.items() if isinstance(headers, Mapping) else headers or ())
         if key is not None:
-            merged["X-Tenant-Key"] = key
-        return merged
+            lines.append(("X-Tenant-Key", key))
+        return lines
 
     def get(self, path: str, *, key: str | None = None, **options: Any) -> Reply:
         headers = self._headers(key, options.pop("headers", None))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import pytest
 from booking_core import BookingApp
 
 from .api_contract import ApiContract
-from .conftest import Api, Reply, assert_problem
+from .conftest import Api, Headers, Reply, assert_problem
 
 with warnings.catch_warnings():
     # Starlette 1.x asks for the "httpx2" package and warns when the TestClient runs on httpx;
@@ -34,7 +34,7 @@ class FastApiClient(Api):
         *,
         json: Any = None,
         content: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Headers | None = None,
     ) -> Reply:
         response = self.client.request(method, path, json=json, content=content, headers=headers)
         return Reply(

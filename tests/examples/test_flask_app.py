@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from flask.testing import FlaskClient
 from booking_core import BookingApp
 
 from .api_contract import ApiContract
-from .conftest import Api, Reply, assert_problem
+from .conftest import Api, Headers, Reply, assert_problem
 
 
 class FlaskApi(Api):
@@ -28,9 +27,9 @@ class FlaskApi(Api):
         *,
         json: Any = None,
         content: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Headers | None = None,
     ) -> Reply:
-        options: dict[str, Any] = {"method": method, "headers": dict(headers or {})}
+        options: dict[str, Any] = {"method": method, "headers": headers or []}
         if json is not None:
             options["json"] = json
         if content is not None:

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from booking_core import signing
+from booking_core import BookingApp, Tenant, signing
 from booking_core.adapters.payments import MAX_WEBHOOK_BYTES, SIGNATURE_HEADER, FakePaymentProvider
-from booking_core.errors import ValidationError, WebhookVerificationError
+from booking_core.errors import NotFoundError, ValidationError, WebhookVerificationError
 from booking_core.ports.payments import PaymentEvent, PaymentEventType
 from booking_core.testing import ManualClock
 
@@ -422,3 +422,84 @@ def test_any_json_in_any_field_parses_or_raises_a_verification_error(key: str, v
         assert event.amount >= 0
         assert event.currency.isupper()
         assert len(event.currency) == 3
+
+
+# --- receive: a repeated signature header is refused, never collapsed to one ---------------------
+
+
+def _werkzeug(lines: list[tuple[str, str]]) -> Any:
+    from werkzeug.datastructures import Headers
+
+    return Headers(lines)
+
+
+def _starlette(lines: list[tuple[str, str]]) -> Any:
+    # what FastAPI's request.headers is: names arrive in lower case from the ASGI server
+    from starlette.datastructures import Headers
+
+    return Headers(raw=[(name.lower().encode(), value.encode()) for name, value in lines])
+
+
+# the shapes a host app passes to receive(): framework headers, or any multi-valued mapping
+HEADER_SHAPES = {
+    "werkzeug": _werkzeug,
+    "starlette": _starlette,
+    "lines": signing.HeaderLines,
+}
+
+
+def _paid_webhook(app: BookingApp, tenant: Tenant) -> tuple[bytes, str]:
+    """A correctly signed payment.succeeded: its body and its one signature header value."""
+    assert isinstance(app.payments, FakePaymentProvider)
+    body, headers = app.payments.make_webhook(
+        PaymentEventType.PAYMENT_SUCCEEDED,
+        tenant_id=tenant.id,
+        booking_id=BOOKING,
+        payment_ref="pay_abc",
+        amount=10_000,
+        currency="EUR",
+    )
+    return body, headers[SIGNATURE_HEADER]
+
+
+@pytest.mark.parametrize("shape", sorted(HEADER_SHAPES))
+@pytest.mark.parametrize(
+    "copies",
+    [
+        pytest.param(("Fake-Signature", "Fake-Signature"), id="same-spelling"),
+        pytest.param(("fake-signature", "FAKE-SIGNATURE"), id="other-case"),
+    ],
+)
+@pytest.mark.parametrize("first_is_valid", [True, False], ids=["valid-twice", "junk-then-valid"])
+def test_receive_refuses_a_repeated_signature_header(
+    booking_app: BookingApp,
+    booking_tenant: Tenant,
+    shape: str,
+    copies: tuple[str, str],
+    first_is_valid: bool,
+) -> None:
+    """Two signature lines, whichever is valid: WebhookVerificationError and nothing written.
+
+    Before the fix ``receive`` built a dict, so the last line won and the event was recorded.
+    """
+    body, signature = _paid_webhook(booking_app, booking_tenant)
+    first = signature if first_is_valid else f"t=1,v1={'0' * 64}"
+    lines = [("Content-Type", "application/json"), (copies[0], first), (copies[1], signature)]
+    headers = HEADER_SHAPES[shape](lines)
+    with pytest.raises(WebhookVerificationError, match="more than one Fake-Signature header"):
+        booking_app.webhooks.receive(booking_tenant.id, "fake", body, headers)
+    with pytest.raises(NotFoundError):
+        booking_app.webhooks.get(booking_tenant.id, "fake", json.loads(body)["id"])
+
+
+@pytest.mark.parametrize("shape", sorted(HEADER_SHAPES))
+def test_receive_accepts_one_signature_header_next_to_other_repeated_headers(
+    booking_app: BookingApp, booking_tenant: Tenant, shape: str
+) -> None:
+    """Only the headers the provider reads must be single: a proxy's repeated Via is fine."""
+    body, signature = _paid_webhook(booking_app, booking_tenant)
+    lines = [("Via", "1.1 a"), ("FAKE-SIGNATURE", signature), ("Via", "1.1 b")]
+    receipt = booking_app.webhooks.receive(
+        booking_tenant.id, "fake", body, HEADER_SHAPES[shape](lines)
+    )
+    assert receipt.event_id == json.loads(body)["id"]  # verified and recorded (no booking: FAILED)

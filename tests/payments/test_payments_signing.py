@@ -284,3 +284,45 @@ def test_header_value_is_case_insensitive_and_refuses_ambiguity() -> None:
         signing.header_value({"Fake-Signature": b"x"}, "Fake-Signature")  # type: ignore[dict-item]
     with pytest.raises(WebhookVerificationError, match="mapping"):
         signing.header_value(None, "Fake-Signature")  # type: ignore[arg-type]
+
+
+# --- HeaderLines: every header line kept, so a repeated one can be refused ----------------------
+
+
+def test_header_lines_keep_every_line_and_refuse_a_repeated_lookup() -> None:
+    """A dict keeps the last of two lines; HeaderLines keeps both and refuses to pick one."""
+    lines = [("Fake-Signature", "a"), ("Via", "x"), ("fake-signature", "b"), ("Via", "y")]
+    headers = signing.HeaderLines(lines)
+    assert headers.items() == lines
+    assert list(headers) == ["Fake-Signature", "Via"]
+    assert len(headers) == 2
+    assert "FAKE-SIGNATURE" in headers
+    assert "Other" not in headers
+    assert 42 not in headers
+    with pytest.raises(WebhookVerificationError, match="more than one Fake-Signature"):
+        signing.header_value(headers, "Fake-Signature")
+    with pytest.raises(WebhookVerificationError, match="more than one"):
+        headers.get("FAKE-signature")
+    with pytest.raises(KeyError):
+        headers["Other"]
+    assert headers.get("Other") is None
+
+
+def test_header_lines_look_a_single_header_up_case_insensitively() -> None:
+    headers = signing.HeaderLines([("Content-Type", "application/json"), ("fake-signature", "v")])
+    assert headers["Fake-Signature"] == "v"
+    assert headers.get("CONTENT-TYPE") == "application/json"
+    assert signing.header_value(headers, "Fake-Signature") == "v"
+
+
+def test_header_value_sees_every_line_of_framework_headers() -> None:
+    """werkzeug's and Starlette's Headers list a repeated header once per line: refused."""
+    from starlette.datastructures import Headers as StarletteHeaders
+    from werkzeug.datastructures import Headers as WerkzeugHeaders
+
+    werkzeug = WerkzeugHeaders([("Fake-Signature", "a"), ("Fake-Signature", "b")])
+    starlette = StarletteHeaders(raw=[(b"fake-signature", b"a"), (b"fake-signature", b"b")])
+    for headers in (werkzeug, starlette):
+        with pytest.raises(WebhookVerificationError, match="more than one"):
+            signing.header_value(headers, "Fake-Signature")
+    assert signing.header_value(WerkzeugHeaders([("FAKE-SIGNATURE", "a")]), "fake-signature") == "a"

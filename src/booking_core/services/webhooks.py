@@ -50,6 +50,7 @@ from booking_core.services._base import (
 )
 from booking_core.services._refunds import RefundSettler, decide_refund, record_outcome
 from booking_core.services.availability import pool_capacity
+from booking_core.signing import HeaderLines
 
 log = logging.getLogger("booking_core.webhooks")
 
@@ -131,7 +132,8 @@ class WebhookService(Service):
         items = getattr(headers, "items", None)
         if not callable(items):
             raise ValidationError("headers", "must be a mapping of header names to values")
-        plain_headers = {str(name): str(value) for name, value in items()}
+        # every line kept: a dict would let a repeated signature header's last copy win
+        plain_headers = HeaderLines((str(name), str(value)) for name, value in items())
         now = self._clock.now()
         event = payments.parse_webhook(raw_body, plain_headers, now=now)
         if expected is not None and event.tenant_id != expected:

@@ -16,6 +16,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from booking_core import _retry
+
+# Every write of every test checks that its retried work cannot leak a rolled-back attempt's
+# effects (it captures no list, dict or set): the rule holds by construction, not by review.
+_retry.check_rerunnable(True)
+
 ON_CI = os.environ.get("CI", "").lower() == "true"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPORA = SHARED / "corpora"

@@ -20,7 +20,8 @@ the adapter edge and never escape::
     │   └── WebhookVerificationError bad signature, stale timestamp or malformed webhook
     └── StorageError                 the database failed in a way we could not classify
         ├── TransientStorageError    retryable (serialization, deadlock, busy); retried internally
-        └── LockTimeoutError         contention outlasted the bounded retries/lock timeout
+        ├── LockTimeoutError         contention outlasted the bounded retries/lock timeout
+        └── CommitOutcomeUnknownError  the COMMIT reply was lost: the write may have landed
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "AuthenticationError",
     "BookingConflictError",
     "BookingCoreError",
+    "CommitOutcomeUnknownError",
     "ConflictError",
     "DateUnavailableError",
     "HoldExpiredError",
@@ -174,3 +176,14 @@ class TransientStorageError(StorageError):
 
 class LockTimeoutError(StorageError):
     """Lock contention or a busy database outlasted the bounded wait and retries."""
+
+
+class CommitOutcomeUnknownError(StorageError):
+    """The connection was lost while committing: the write may or may not have landed.
+
+    A lost COMMIT reply (a network cut, a killed server connection) leaves the outcome unknown:
+    the server may have committed. Writes that can tell whether their first attempt landed
+    (ids chosen before it, then looked up) find out and return that attempt's result, and
+    writes that are naturally idempotent simply run again; only the others raise this error.
+    Read the state back before repeating such a write (see docs/architecture.md).
+    """

@@ -375,6 +375,9 @@ class EventType(enum.StrEnum):
     BOOKING_EXPIRED = "booking.expired"
     BOOKING_RESCHEDULED = "booking.rescheduled"
     BOOKING_FULFILLED = "booking.fulfilled"
+    #: A payment arrived for a booking that could no longer take it (cancelled, or its date
+    #: was taken after the hold lapsed); its full refund follows as ``refund.requested``.
+    BOOKING_PAID_LATE = "booking.paid_late"
     REFUND_REQUESTED = "refund.requested"
     REFUND_SUCCEEDED = "refund.succeeded"
     REFUND_FAILED = "refund.failed"

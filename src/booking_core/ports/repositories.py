@@ -176,8 +176,19 @@ class BookingRepository(Protocol):
     ) -> Booking | None:
         """Move the booking's seat to ``new_date`` and its event date with it (version + 1).
 
-        The new seat is claimed under the same guarantee as a hold (same expiry as the old one);
-        returns None, changing nothing, when ``new_date`` is full.
+        A compare-and-swap on ``booking.version`` (the booking as the caller read it, PENDING or
+        CONFIRMED): when the stored booking changed since (a racing cancel, say), raises
+        :class:`~booking_core.errors.TransientStorageError`, so the caller's transaction runs
+        again on fresh data. The new seat is claimed under the same guarantee as a hold (same
+        expiry as the old one); returns None, changing nothing, when ``new_date`` is full.
+        """
+        ...
+
+    def claim_seat(self, booking: Booking, *, capacity: int, now: dt.datetime) -> bool:
+        """Claim a free seat of the booking's pool on its own date (expiring at its
+        ``expires_at``; None is permanent), as a hold does; no version change.
+
+        For a lapsed hold whose late payment keeps its date. False when no seat is free.
         """
         ...
 
@@ -238,6 +249,11 @@ class IdempotencyRepository(Protocol):
         """Delete up to ``limit`` records expired at ``now`` (all tenants); how many went."""
         ...
 
+    def release(self, tenant_id: uuid.UUID, key: str, booking_id: uuid.UUID) -> bool:
+        """Forget ``key`` if it still names ``booking_id`` (its request failed for good after
+        the hold, so a retry with the key must start afresh); True if it was forgotten."""
+        ...
+
 
 class InboxRepository(Protocol):
     def record(self, event: InboxEvent) -> bool:
@@ -259,6 +275,11 @@ class InboxRepository(Protocol):
 
 class OutboxRepository(Protocol):
     def add(self, event: OutboxEvent) -> None: ...
+
+    def get(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> OutboxEvent | None:
+        """One event by id: a write that chose its event's id before its first attempt looks
+        for it to learn whether an attempt whose COMMIT reply was lost landed."""
+        ...
 
     def claim(
         self,

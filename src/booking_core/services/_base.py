@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from booking_core._retry import run_transaction
+from booking_core._retry import assert_rerunnable, run_transaction
 from booking_core.domain.model import Tenant
 from booking_core.errors import NotFoundError, TenantInactiveError
 from booking_core.ports.cache import JSON, CachePort, read_through
@@ -64,20 +64,36 @@ class Service:
         work: Callable[[UnitOfWork], T],
         *,
         invalidates: Callable[[T], Iterable[Invalidation]] | None = None,
+        landed: Callable[[UnitOfWork], T | None] | None = None,
+        idempotent: bool = False,
     ) -> T:
         """Run ``work`` in a write transaction, committed on success, retried when transient.
+
+        ``work`` may run more than once: it returns its effects and mutates nothing outside
+        itself (ids it writes are chosen before the first attempt and captured).
+
+        When a COMMIT reply is lost, the next attempt first calls ``landed(uow)``: the result of
+        the earlier attempt if it committed (found by those pre-chosen ids), else None and
+        ``work`` runs again. An ``idempotent`` work (running it twice has the effect and result
+        of running it once) simply runs again. Any other work raises
+        :class:`~booking_core.errors.CommitOutcomeUnknownError`.
 
         After the commit (never before, never after a failure) the cache entries named by
         ``invalidates(result)`` are invalidated.
         """
+        assert_rerunnable(work)
 
-        def attempt() -> T:
+        def attempt(outcome_unknown: bool) -> T:
             with self._uow() as uow:
+                if outcome_unknown and landed is not None:
+                    found = landed(uow)
+                    if found is not None:
+                        return found
                 result = work(uow)
                 uow.commit()
                 return result
 
-        result = run_transaction(attempt)
+        result = run_transaction(attempt, recoverable=landed is not None or idempotent)
         if self._cache is not None and invalidates is not None:
             for tenant_id, namespace in invalidates(result):
                 if namespace is None:
@@ -89,7 +105,7 @@ class Service:
     def _read(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run ``work`` in a read-only transaction (retried when transient)."""
 
-        def attempt() -> T:
+        def attempt(_outcome_unknown: bool) -> T:
             with self._uow(read_only=True) as uow:
                 return work(uow)
 

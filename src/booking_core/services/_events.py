@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from booking_core.domain.ids import new_id
@@ -18,6 +19,7 @@ FULFILLED = EventType.BOOKING_FULFILLED.value
 REFUND_REQUESTED = EventType.REFUND_REQUESTED.value
 REFUND_SUCCEEDED = EventType.REFUND_SUCCEEDED.value
 REFUND_FAILED = EventType.REFUND_FAILED.value
+PAID_LATE = EventType.BOOKING_PAID_LATE.value
 
 
 def booking_payload(booking: Booking) -> dict[str, Any]:
@@ -38,10 +40,21 @@ def booking_payload(booking: Booking) -> dict[str, Any]:
     }
 
 
-def build(booking: Booking, event_type: str, now: dt.datetime, **extra: Any) -> OutboxEvent:
-    """One event for ``booking`` at its current version (not written yet)."""
+def build(
+    booking: Booking,
+    event_type: str,
+    now: dt.datetime,
+    *,
+    event_id: uuid.UUID | None = None,
+    **extra: Any,
+) -> OutboxEvent:
+    """One event for ``booking`` at its current version (not written yet).
+
+    ``event_id`` chosen before a transaction's first attempt lets a retry find out whether an
+    attempt whose COMMIT reply was lost landed (:meth:`OutboxRepository.get`).
+    """
     return OutboxEvent(
-        id=new_id(),
+        id=event_id or new_id(),
         tenant_id=booking.tenant_id,
         booking_id=booking.id,
         sequence=booking.version,
@@ -52,9 +65,15 @@ def build(booking: Booking, event_type: str, now: dt.datetime, **extra: Any) -> 
 
 
 def emit(
-    uow: UnitOfWork, booking: Booking, event_type: str, now: dt.datetime, **extra: Any
+    uow: UnitOfWork,
+    booking: Booking,
+    event_type: str,
+    now: dt.datetime,
+    *,
+    event_id: uuid.UUID | None = None,
+    **extra: Any,
 ) -> OutboxEvent:
     """Write one event for ``booking`` at its current version."""
-    event = build(booking, event_type, now, **extra)
+    event = build(booking, event_type, now, event_id=event_id, **extra)
     uow.outbox.add(event)
     return event

@@ -17,17 +17,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import uuid
 
 from booking_core.domain.ids import new_id
 from booking_core.domain.model import Booking, Refund, RefundState
 from booking_core.domain.money import commission_refund
-from booking_core.errors import NotFoundError, PaymentError, ValidationError
+from booking_core.errors import BookingCoreError, NotFoundError, PaymentError, ValidationError
 from booking_core.ports.clock import Clock
 from booking_core.ports.payments import PaymentProvider, RefundRequest, RefundResult
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.services import _events
+from booking_core.services import _validate as v
 from booking_core.services._base import Service
+
+log = logging.getLogger("booking_core.refunds")
+
+#: Longest provider text (a decline reason, a refund id) stored with a refund.
+MAX_REASON_LENGTH = 1000
 
 
 def decide_refund(
@@ -39,12 +46,14 @@ def decide_refund(
     *,
     state: RefundState = RefundState.PENDING,
     provider_refund_id: str | None = None,
+    refund_id: uuid.UUID | None = None,
 ) -> tuple[Booking, Refund]:
     """Count ``amount`` as refunded on ``booking`` and record the refund (in ``uow``).
 
     The commission returned keeps the cumulative formula exact: after this refund the booking
     has returned ``ceil(commission × refunded / total)`` (capped), whatever the number of
-    partial refunds.
+    partial refunds. ``refund_id``, chosen before the transaction's first attempt, lets a retry
+    find out whether an attempt whose COMMIT reply was lost recorded it.
 
     Raises:
         ValidationError: the amount is not positive or exceeds what remains refundable.
@@ -61,7 +70,7 @@ def decide_refund(
         remaining = booking.amount_paid - booking.amount_refunded
         raise ValidationError("amount", f"exceeds what remains refundable ({remaining})")
     refund = Refund(
-        id=new_id(),
+        id=refund_id or new_id(),
         tenant_id=booking.tenant_id,
         booking_id=booking.id,
         amount=amount,
@@ -158,31 +167,64 @@ class RefundSettler(Service):
     def _record(
         self, refund: Refund, result: RefundResult | None, *, failure: str | None = None
     ) -> Refund:
+        """Store the provider's answer to the attempt made from ``refund`` (as read before it).
+
+        Idempotent, so safe after a lost COMMIT reply: a success is recorded once, and a decline
+        or a missing answer only while the stored attempt count is still the one the attempt was
+        made with (a second run, or a concurrent settler that recorded first, changes nothing).
+        """
+
         def work(uow: UnitOfWork) -> Refund:
             now = self._clock.now()
             current = uow.refunds.get(refund.tenant_id, refund.id)
             if current is None or current.state is RefundState.SUCCEEDED:
                 return current or refund
+            succeeded = result is not None and result.succeeded
+            if not succeeded and current.attempts != refund.attempts:
+                return current
             if result is None:
                 settled = dataclasses.replace(
-                    current, failure_reason=failure, attempts=current.attempts + 1, updated_at=now
+                    current,
+                    failure_reason=storable(failure),
+                    attempts=current.attempts + 1,
+                    updated_at=now,
                 )
                 uow.refunds.update(settled)
                 return settled
             settled = dataclasses.replace(
                 current,
                 state=RefundState.SUCCEEDED if result.succeeded else RefundState.FAILED,
-                provider_refund_id=result.provider_refund_id or current.provider_refund_id,
-                failure_reason=None if result.succeeded else result.failure_reason,
+                provider_refund_id=storable(result.provider_refund_id)
+                or current.provider_refund_id,
+                failure_reason=None if result.succeeded else storable(result.failure_reason),
                 attempts=current.attempts + 1,
                 updated_at=now,
             )
             record_outcome(uow, settled, now)
             return settled
 
-        return self._write(work)
+        return self._write(work, idempotent=True)
 
     def retry(self, *, tenant_id: uuid.UUID | None, limit: int) -> list[Refund]:
-        """Settle unsettled (PENDING or FAILED) refunds (one tenant's or all), oldest first."""
+        """Settle unsettled (PENDING or FAILED) refunds (one tenant's or all), oldest first.
+
+        One refund that cannot be settled (its booking gone, a storage error) is logged and
+        returned as it was; it never stops the others.
+        """
         pending = self._read(lambda uow: uow.refunds.unsettled(tenant_id=tenant_id, limit=limit))
-        return [self.settle(refund) for refund in pending]
+        return [self._settle_isolated(refund) for refund in pending]
+
+    def _settle_isolated(self, refund: Refund) -> Refund:
+        try:
+            return self.settle(refund)
+        except BookingCoreError as error:
+            log.warning(
+                "refund could not be settled",
+                extra={"refund_id": str(refund.id), "error": f"{type(error).__name__}: {error}"},
+            )
+            return refund
+
+
+def storable(text: str | None) -> str | None:
+    """Text from the provider made storable by every backend (see ``_validate.storable``)."""
+    return None if text is None else v.storable(text, max_length=MAX_REASON_LENGTH)

@@ -115,3 +115,33 @@ def customer_email(value: Any, field: str = "email") -> str:
     and "Ann@x.com" and "ann@x.com" are one customer to every business.
     """
     return sanitize_email(value, field=field).lower()
+
+
+#: What replaces a character no database can store (NUL, a lone surrogate).
+REPLACEMENT = "\ufffd"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str, *, max_length: int) -> str:
+    """Outside text (a handler's error, a provider's reason) made storable in every backend.
+
+    The text is not ours to validate, only to keep: refusing it would lose the record it belongs
+    to, so it is repaired instead. A surrogate pair split into two code points is joined into
+    the character it encodes; a lone surrogate (SQLite's UTF-8 cannot hold it) and NUL
+    (PostgreSQL's ``text`` cannot hold it) each become U+FFFD. The result is cut to
+    ``max_length`` code points, its last one an ellipsis when something was cut. Linear in the
+    length of ``text``; idempotent.
+
+    Raises:
+        ValidationError: ``text`` is not a str, or ``max_length`` is not a positive int.
+    """
+    if not isinstance(text, str):
+        raise ValidationError("text", "must be a str")
+    integer(max_length, "max_length", minimum=1, maximum=10**9)
+    if _UNSTORABLE.search(text) is not None:
+        # UTF-16 joins valid pairs back into one code point; "replace" marks the lone ones.
+        joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        text = joined.replace("\x00", REPLACEMENT)
+    if len(text) > max_length:
+        text = text[: max_length - 1] + "…"
+    return text

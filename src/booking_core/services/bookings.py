@@ -11,8 +11,9 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from booking_core.domain.ids import new_id
@@ -166,7 +167,7 @@ class BookingService(Service):
         venue_id = v.optional_uuid(venue_id, "venue_id")
         date = v.date_(date)
         details = _customer_details(customer)
-        quantities = _quantities(add_ons)
+        quantities = MappingProxyType(_quantities(add_ons))
         key = _idempotency_key(idempotency_key)
         fingerprint = (
             ""
@@ -181,6 +182,9 @@ class BookingService(Service):
         )
         # External I/O stays outside the transaction; its verdict is applied inside.
         calendar_busy = date in self._calendar.busy_dates(tenant_id, date, date)
+        # Ids are chosen once, before the first attempt: after a lost COMMIT reply the retry
+        # looks for this booking to learn whether that attempt landed.
+        booking_id, customer_id, event_id = new_id(), new_id(), new_id()
 
         def work(uow: UnitOfWork) -> Booking:
             now = self._clock.now()
@@ -203,11 +207,11 @@ class BookingService(Service):
             refuse_calendar_or_policy(tenant, date, now=now, calendar_busy=calendar_busy)
             lines = self._lines(uow, tenant_id, package_id, quantities)
             customer = Customer(
-                new_id(), tenant_id, details.name, details.email, details.phone, now
+                customer_id, tenant_id, details.name, details.email, details.phone, now
             )
             total = package.base_price + sum(line.line_total for line in lines)
             booking = Booking(
-                id=new_id(),
+                id=booking_id,
                 tenant_id=tenant_id,
                 package_id=package_id,
                 customer_id=customer.id,
@@ -222,7 +226,7 @@ class BookingService(Service):
                 created_at=now,
                 expires_at=now + tenant.policy.hold_ttl,
             )
-            held_event = _events.build(booking, _events.HELD, now)
+            held_event = _events.build(booking, _events.HELD, now, event_id=event_id)
             placed = uow.bookings.place_hold(
                 booking, customer, capacity=capacity, now=now, event=held_event
             )
@@ -232,7 +236,11 @@ class BookingService(Service):
                 uow.idempotency.attach(tenant_id, key, placed.id)
             return placed
 
-        return self._write(work, invalidates=_its_month)
+        def landed(uow: UnitOfWork) -> Booking | None:
+            placed = uow.bookings.get(tenant_id, booking_id)
+            return None if placed is None else placed.as_of(self._clock.now())
+
+        return self._write(work, invalidates=_its_month, landed=landed)
 
     def _replay(
         self, uow: UnitOfWork, tenant_id: uuid.UUID, key: str, fingerprint: str, now: dt.datetime
@@ -271,8 +279,15 @@ class BookingService(Service):
     ) -> Checkout:
         """Hold the date and create its payment (amount = total, platform fee = commission).
 
-        Replays with the same ``idempotency_key`` return the same booking and payment. If the
-        provider refuses to create the payment, the hold is released and PaymentError raised.
+        Replays with the same ``idempotency_key`` return the same booking and payment while
+        the hold awaits payment. If the provider refuses to create the payment, the hold is
+        released, the key forgotten (a retry with it starts afresh) and PaymentError raised.
+
+        Raises:
+            InvalidTransitionError: a replay whose booking no longer awaits payment (paid,
+                cancelled or lapsed): no payment is created for it; read it with :meth:`get`.
+            PaymentError: no provider, or it refused to create the payment.
+            The errors of :meth:`hold`.
         """
         if self._payments is None:
             raise PaymentError("no payment provider is configured")
@@ -285,6 +300,8 @@ class BookingService(Service):
             venue_id=venue_id,
             idempotency_key=idempotency_key,
         )
+        if booking.status is not BookingStatus.PENDING:
+            raise InvalidTransitionError(booking.id, booking.status.value, "CHECKOUT")
         request = PaymentRequest(
             tenant_id=booking.tenant_id,
             booking_id=booking.id,
@@ -298,17 +315,25 @@ class BookingService(Service):
         try:
             session = self._payments.create_payment(request)
         except PaymentError:
-            if booking.status is BookingStatus.PENDING:
-                self.cancel(booking.tenant_id, booking.id, reason="payment could not be created")
+            self._abandon(booking, idempotency_key)
             raise
         return Checkout(booking, session)
+
+    def _abandon(self, booking: Booking, idempotency_key: str | None) -> None:
+        """Release a hold whose payment could not be created, and forget its key."""
+        self.cancel(booking.tenant_id, booking.id, reason="payment could not be created")
+        if idempotency_key is not None:
+            self._write(
+                lambda uow: uow.idempotency.release(booking.tenant_id, idempotency_key, booking.id),
+                idempotent=True,
+            )
 
     @staticmethod
     def _lines(
         uow: UnitOfWork,
         tenant_id: uuid.UUID,
         package_id: uuid.UUID,
-        quantities: dict[uuid.UUID, int],
+        quantities: Mapping[uuid.UUID, int],
     ) -> tuple[BookingAddOn, ...]:
         if not quantities:
             return ()
@@ -329,22 +354,29 @@ class BookingService(Service):
         booking_id: uuid.UUID,
         to: BookingStatus,
         *,
-        changes: dict[str, Any],
+        changes: Mapping[str, Any],
         event: str,
-        noop_if: Any = None,
-        guard: Any = None,
-        after: Any = None,
+        noop_if: Callable[[Booking], bool] | None = None,
+        guard: Callable[[Tenant, Booking, dt.datetime], None] | None = None,
+        after: _After | None = None,
+        recover: _Recover | None = None,
         frees_or_settles: bool = True,
-    ) -> Booking:
-        """CAS ``to`` from every status that may reach it; decide errors from the current state."""
+    ) -> _Transitioned:
+        """CAS ``to`` from every status that may reach it; decide errors from the current state.
+
+        The event's id is chosen before the first attempt: after a lost COMMIT reply, finding
+        it in the outbox means the transition landed (``recover`` rebuilds its result).
+        """
         tenant_id = v.uuid_(tenant_id, "tenant_id")
         booking_id = v.uuid_(booking_id, "booking_id")
-        sources = [s for s, targets in ALLOWED_TRANSITIONS.items() if to in targets]
+        sources = tuple(s for s, targets in ALLOWED_TRANSITIONS.items() if to in targets)
+        fixed = tuple(changes.items())
+        event_id = new_id()
 
-        def work(uow: UnitOfWork) -> Booking:
+        def work(uow: UnitOfWork) -> _Transitioned:
             tenant = load_tenant(uow, tenant_id)
             now = self._clock.now()
-            concrete = {key: (now if val is _NOW else val) for key, val in changes.items()}
+            concrete = {key: (now if val is _NOW else val) for key, val in fixed}
             updated = uow.bookings.transition(
                 tenant_id,
                 booking_id,
@@ -359,18 +391,31 @@ class BookingService(Service):
                     raise NotFoundError("booking", booking_id)
                 seen = current.as_of(now)
                 if noop_if is not None and noop_if(seen):
-                    return seen
+                    return _Transitioned(seen)
                 if seen.status is BookingStatus.EXPIRED and to is BookingStatus.CONFIRMED:
                     raise HoldExpiredError(booking_id, seen.status.value, to.value)
                 raise InvalidTransitionError(booking_id, seen.status.value, to.value)
-            _events.emit(uow, updated, event, now)
+            _events.emit(uow, updated, event, now, event_id=event_id)
             if guard is not None:
                 guard(tenant, updated, now)
             if after is not None:
-                updated = after(uow, tenant, updated, now) or updated
-            return updated
+                return after(uow, tenant, updated, now)
+            return _Transitioned(updated)
 
-        return self._write(work, invalidates=_its_month if frees_or_settles else None)
+        def landed(uow: UnitOfWork) -> _Transitioned | None:
+            if uow.outbox.get(tenant_id, event_id) is None:
+                return None
+            tenant = load_tenant(uow, tenant_id, require_active=False)
+            booking = uow.bookings.get(tenant_id, booking_id)
+            if booking is None:
+                return None
+            seen = booking.as_of(self._clock.now())
+            return _Transitioned(seen) if recover is None else recover(uow, tenant, seen)
+
+        def months(result: _Transitioned) -> list[Invalidation]:
+            return _its_month(result.booking) if frees_or_settles else []
+
+        return self._write(work, invalidates=months, landed=landed)
 
     def confirm(
         self,
@@ -392,9 +437,12 @@ class BookingService(Service):
         ref = v.name(payment_ref, "payment_ref")
         paid = None if amount_paid is None else v.money(amount_paid, "amount_paid")
 
-        def settle(uow: UnitOfWork, _tenant: Tenant, booking: Booking, _now: dt.datetime) -> None:
+        def settle(
+            uow: UnitOfWork, _tenant: Tenant, booking: Booking, _now: dt.datetime
+        ) -> _Transitioned:
             if uow.bookings.settle_claims(booking.tenant_id, booking.id) == 0:
                 raise HoldExpiredError(booking.id, BookingStatus.EXPIRED.value, "CONFIRMED")
+            return _Transitioned(booking)
 
         return self._transition(
             tenant_id,
@@ -408,7 +456,7 @@ class BookingService(Service):
             event=_events.CONFIRMED,
             noop_if=lambda b: b.status is BookingStatus.CONFIRMED and b.payment_ref == ref,
             after=settle,
-        )
+        ).booking
 
     def cancel(
         self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, reason: str = ""
@@ -422,31 +470,35 @@ class BookingService(Service):
         Cancelling a cancelled booking is a no-op (refunding nothing more).
         """
         clean_reason = v.text(reason, "reason", max_length=1000)
-        decided: list[Refund] = []
-        applied: list[tuple[int, int]] = []
+        refund_reason = f"cancellation: {clean_reason}".strip(": ")
+        refund_id = new_id()
 
         def release_and_refund(
             uow: UnitOfWork, tenant: Tenant, booking: Booking, now: dt.datetime
-        ) -> Booking:
+        ) -> _Transitioned:
             uow.bookings.release_claims(booking.tenant_id, booking.id)
             refundable = booking.amount_paid - booking.amount_refunded
             if refundable <= 0:
-                return booking
-            days_before = (booking.event_date - local_today(now, tenant.timezone)).days
-            percent = tenant.cancellation.refund_percent(days_before)
-            applied.append((days_before, percent))
+                return _Transitioned(booking)
+            days_before, percent = _refund_terms(tenant, booking, now)
             amount = min(
                 refundable, refund_for(booking.amount_paid, percent, tenant.cancellation.fee)
             )
             if amount <= 0:
-                return booking
+                return _Transitioned(booking, None, days_before, percent)
             updated, refund = decide_refund(
-                uow, booking, amount, f"cancellation: {clean_reason}".strip(": "), now
+                uow, booking, amount, refund_reason, now, refund_id=refund_id
             )
-            decided.append(refund)
-            return updated
+            return _Transitioned(updated, refund, days_before, percent)
 
-        booking = self._transition(
+        def recover(uow: UnitOfWork, tenant: Tenant, booking: Booking) -> _Transitioned:
+            refund = uow.refunds.get(booking.tenant_id, refund_id)
+            if booking.amount_paid <= 0 or booking.canceled_at is None:
+                return _Transitioned(booking, refund)
+            days_before, percent = _refund_terms(tenant, booking, booking.canceled_at)
+            return _Transitioned(booking, refund, days_before, percent)
+
+        done = self._transition(
             tenant_id,
             booking_id,
             BookingStatus.CANCELED,
@@ -454,18 +506,18 @@ class BookingService(Service):
             event=_events.CANCELED,
             noop_if=lambda b: b.status is BookingStatus.CANCELED,
             after=release_and_refund,
+            recover=recover,
         )
-        days_before, percent = applied[-1] if applied else (None, None)
-        if not decided:
-            return Cancellation(booking, 0, 0, None, days_before, percent)
-        refund = self._refunds.settle(decided[-1], booking=booking)
+        if done.refund is None:
+            return Cancellation(done.booking, 0, 0, None, done.days_before, done.percent)
+        refund = self._refunds.settle(done.refund, booking=done.booking)
         return Cancellation(
-            booking,
+            done.booking,
             refund.amount,
             refund.commission_refund,
             refund,
-            days_before,
-            percent,
+            done.days_before,
+            done.percent,
         )
 
     def refund(
@@ -480,16 +532,22 @@ class BookingService(Service):
         booking_id = v.uuid_(booking_id, "booking_id")
         amount = v.money(amount, "amount")
         clean_reason = v.text(reason, "reason", max_length=1000)
+        refund_id = new_id()
 
         def work(uow: UnitOfWork) -> Refund:
             load_tenant(uow, tenant_id)
             booking = uow.bookings.get(tenant_id, booking_id)
             if booking is None:
                 raise NotFoundError("booking", booking_id)
-            _, refund = decide_refund(uow, booking, amount, clean_reason, self._clock.now())
+            _, refund = decide_refund(
+                uow, booking, amount, clean_reason, self._clock.now(), refund_id=refund_id
+            )
             return refund
 
-        return self._refunds.settle(self._write(work))
+        def landed(uow: UnitOfWork) -> Refund | None:
+            return uow.refunds.get(tenant_id, refund_id)
+
+        return self._refunds.settle(self._write(work, landed=landed))
 
     def refunds(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> list[Refund]:
         """The refunds of a booking, oldest first."""
@@ -527,7 +585,7 @@ class BookingService(Service):
             noop_if=lambda b: b.status is BookingStatus.FULFILLED,
             guard=not_before_event,
             frees_or_settles=False,
-        )
+        ).booking
 
     def reschedule(self, tenant_id: uuid.UUID, booking_id: uuid.UUID, new_date: dt.date) -> Booking:
         """Move a PENDING or CONFIRMED booking to ``new_date`` atomically.
@@ -543,9 +601,9 @@ class BookingService(Service):
         booking_id = v.uuid_(booking_id, "booking_id")
         new_date = v.date_(new_date, "new_date")
         calendar_busy = new_date in self._calendar.busy_dates(tenant_id, new_date, new_date)
-        moved_from: list[Booking] = []
+        event_id = new_id()
 
-        def work(uow: UnitOfWork) -> Booking:
+        def work(uow: UnitOfWork) -> _Moved:
             now = self._clock.now()
             booking = uow.bookings.get(tenant_id, booking_id)
             if booking is None:
@@ -564,19 +622,31 @@ class BookingService(Service):
                 raise DateUnavailableError(new_date, UnavailableReason.BLACKOUT.value)
             capacity = self._capacity(context, booking.venue_id)
             refuse_calendar_or_policy(tenant, new_date, now=now, calendar_busy=calendar_busy)
+            # A compare-and-swap on the version read above: a racing cancel makes this
+            # attempt retry on fresh data (and then refuse), never move a cancelled booking.
             moved = uow.bookings.move(booking, new_date, capacity=capacity, now=now)
             if moved is None:
                 raise BookingConflictError(new_date)
+            previous = booking.event_date.isoformat()
             _events.emit(
-                uow, moved, _events.RESCHEDULED, now, previous_date=booking.event_date.isoformat()
+                uow, moved, _events.RESCHEDULED, now, event_id=event_id, previous_date=previous
             )
-            moved_from.append(booking)
-            return moved
+            return _Moved(moved, booking.event_date)
 
-        def both_months(moved: Booking) -> list[Invalidation]:
-            return _its_month(moved) + [m for b in moved_from for m in _its_month(b)]
+        def landed(uow: UnitOfWork) -> _Moved | None:
+            event = uow.outbox.get(tenant_id, event_id)
+            booking = uow.bookings.get(tenant_id, booking_id)
+            if event is None or booking is None:
+                return None
+            previous = dt.date.fromisoformat(str(event.payload["previous_date"]))
+            return _Moved(booking.as_of(self._clock.now()), previous)
 
-        return self._write(work, invalidates=both_months)
+        def both_months(result: _Moved) -> list[Invalidation]:
+            moved = result.booking
+            before = availability_namespace(moved.resource_id, result.previous_date)
+            return [*_its_month(moved), (moved.tenant_id, before)]
+
+        return self._write(work, invalidates=both_months, landed=landed).booking
 
     def purge_idempotency_keys(self, *, limit: int = 10_000) -> int:
         """Delete idempotency records past their lifetime (all tenants); returns how many.
@@ -641,6 +711,36 @@ def _of_active_tenant(context: HoldContext | None, tenant_id: uuid.UUID) -> Hold
     if not context.tenant.active:
         raise TenantInactiveError(tenant_id)
     return context
+
+
+@dataclass(frozen=True, slots=True)
+class _Transitioned:
+    """What one transition's transaction did: the booking, and what a cancel decided."""
+
+    booking: Booking
+    refund: Refund | None = None
+    days_before: int | None = None
+    percent: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Moved:
+    """A rescheduled booking and the date it left (whose cached month goes stale too)."""
+
+    booking: Booking
+    previous_date: dt.date
+
+
+#: Runs after a transition's compare-and-swap, in its transaction; returns the result.
+_After = Callable[[UnitOfWork, Tenant, Booking, dt.datetime], _Transitioned]
+#: Rebuilds a transition's result once its earlier attempt is known to have landed.
+_Recover = Callable[[UnitOfWork, Tenant, Booking], _Transitioned]
+
+
+def _refund_terms(tenant: Tenant, booking: Booking, at: dt.datetime) -> tuple[int, int]:
+    """(whole days before the event, refund percent) of a cancellation at ``at``."""
+    days_before = (booking.event_date - local_today(at, tenant.timezone)).days
+    return days_before, tenant.cancellation.refund_percent(days_before)
 
 
 def _its_month(booking: Booking) -> list[Invalidation]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from booking_core.domain.ids import new_id
@@ -124,7 +125,7 @@ class CatalogService(Service):
         fields: dict[str, Callable[[Any], Any]],
         changes: dict[str, Any],
     ) -> Any:
-        clean = _clean(fields, changes)
+        clean = MappingProxyType(_clean(fields, changes))
         entity_id = v.uuid_(entity_id, f"{kind}_id")
 
         def work(uow: UnitOfWork) -> Any:
@@ -139,7 +140,8 @@ class CatalogService(Service):
             repo.update(updated)
             return updated
 
-        return self._write(work, invalidates=self._invalidates(kind, tenant_id))
+        # Setting the same fields twice is setting them once: safe after a lost COMMIT reply.
+        return self._write(work, invalidates=self._invalidates(kind, tenant_id), idempotent=True)
 
     @staticmethod
     def _segment(uow: UnitOfWork, tenant_id: uuid.UUID, segment_id: uuid.UUID) -> Segment:

@@ -8,6 +8,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import replace
+from types import MappingProxyType
 from decimal import Decimal
 from typing import Any
 
@@ -122,7 +123,10 @@ class TenantService(Service):
             uow.tenants.add(tenant)
             return tenant
 
-        return self._write(work)
+        def landed(uow: UnitOfWork) -> Tenant | None:
+            return uow.tenants.get(tenant.id)  # its id was chosen before the first attempt
+
+        return self._write(work, landed=landed)
 
     def get(self, tenant_id: uuid.UUID) -> Tenant:
         """The tenant, active or not. Raises NotFoundError."""
@@ -141,12 +145,15 @@ class TenantService(Service):
         return self._read(work)
 
     def _change(self, tenant_id: uuid.UUID, **changes: Any) -> Tenant:
+        fields = MappingProxyType(changes)
+
         def work(uow: UnitOfWork) -> Tenant:
-            tenant = replace(load_tenant(uow, tenant_id, require_active=False), **changes)
+            tenant = replace(load_tenant(uow, tenant_id, require_active=False), **fields)
             uow.tenants.update(tenant)
             return tenant
 
-        return self._write(work, invalidates=whole_tenant(tenant_id))
+        # Setting the same fields twice is setting them once: safe after a lost COMMIT reply.
+        return self._write(work, invalidates=whole_tenant(tenant_id), idempotent=True)
 
     def deactivate(self, tenant_id: uuid.UUID) -> Tenant:
         """Refuse all further operations of the tenant (its data stays)."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from booking_core.domain.ids import new_id
 from booking_core.domain.model import (
     Booking,
     BookingStatus,
@@ -76,11 +77,21 @@ class WebhookReceipt:
     error: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Effect:
+    """What applying an event did: its outcome, refunds to execute, cache entries to drop."""
+
     outcome: str
-    refunds: list[Refund] = dataclasses.field(default_factory=list)
-    invalidations: list[Invalidation] = dataclasses.field(default_factory=list)
+    refunds: tuple[Refund, ...] = ()
+    invalidations: tuple[Invalidation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Processed:
+    """The result of one processing transaction (no effect: the event was a duplicate)."""
+
+    receipt: WebhookReceipt
+    effect: _Effect = _Effect("")
 
 
 def _month(booking: Booking) -> Invalidation:
@@ -155,7 +166,7 @@ class WebhookService(Service):
                 )
             )
 
-        self._write(record)
+        self._write(record, idempotent=True)  # recording an event twice stores it once
         return self._process(tenant_id, payments.name, event)
 
     def retry_failed(
@@ -201,16 +212,18 @@ class WebhookService(Service):
     # --- processing ------------------------------------------------------------------------
 
     def _process(self, tenant_id: uuid.UUID, provider: str, event: PaymentEvent) -> WebhookReceipt:
-        effects: list[_Effect] = []
+        # Chosen before the first attempt: a retry after a lost COMMIT reply finds the refund
+        # that attempt decided (and settles it) instead of deciding another.
+        refund_id = new_id()
 
-        def work(uow: UnitOfWork) -> WebhookReceipt:
+        def work(uow: UnitOfWork) -> _Processed:
             stored = uow.inbox.lock(tenant_id, provider, event.event_id)
             if stored is None:
                 raise NotFoundError("webhook_event", event.event_id)
             if stored.state is InboxState.PROCESSED:
-                return _receipt(stored, duplicate=True)
+                return _Processed(_receipt(stored, duplicate=True))
             now = self._clock.now()
-            effect = self._apply(uow, event, now)
+            effect = self._apply(uow, event, now, refund_id=refund_id)
             done = dataclasses.replace(
                 stored,
                 state=InboxState.PROCESSED,
@@ -220,25 +233,35 @@ class WebhookService(Service):
                 last_error=None,
             )
             uow.inbox.update(done)
-            effects.append(effect)
-            return _receipt(done, duplicate=False)
+            return _Processed(_receipt(done, duplicate=False), effect)
 
-        def invalidations(_receipt: WebhookReceipt) -> list[Invalidation]:
-            return [item for effect in effects for item in effect.invalidations]
+        def landed(uow: UnitOfWork) -> _Processed | None:
+            stored = uow.inbox.lock(tenant_id, provider, event.event_id)
+            if stored is None or stored.state is not InboxState.PROCESSED:
+                return None
+            refund = uow.refunds.get(tenant_id, refund_id)
+            booking = uow.bookings.get(tenant_id, event.booking_id)
+            effect = _Effect(
+                stored.outcome or "",
+                refunds=() if refund is None else (refund,),
+                invalidations=() if booking is None else (_month(booking),),
+            )
+            return _Processed(_receipt(stored, duplicate=False), effect)
 
         try:
-            receipt = self._write(work, invalidates=invalidations)
+            processed = self._write(
+                work, invalidates=lambda done: done.effect.invalidations, landed=landed
+            )
         except BookingCoreError as error:
             return self._fail(tenant_id, provider, event, error)
-        for effect in effects:
-            for refund in effect.refunds:
-                self._refunds.settle(refund)
-        return receipt
+        for refund in processed.effect.refunds:
+            self._refunds.settle(refund)
+        return processed.receipt
 
     def _fail(
         self, tenant_id: uuid.UUID, provider: str, event: PaymentEvent, error: Exception
     ) -> WebhookReceipt:
-        message = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+        message = v.storable(f"{type(error).__name__}: {error}", max_length=MAX_ERROR_LENGTH)
         log.warning(
             "payment webhook failed",
             extra={"event_id": event.event_id, "tenant_id": str(tenant_id), "error": message},
@@ -256,26 +279,42 @@ class WebhookService(Service):
             uow.inbox.update(failed)
             return _receipt(failed, duplicate=False)
 
-        return self._write(work)
+        # Rerun after a lost COMMIT reply, it marks the event FAILED again: only the attempt
+        # counter may count that delivery twice.
+        return self._write(work, idempotent=True)
 
-    def _apply(self, uow: UnitOfWork, event: PaymentEvent, now: dt.datetime) -> _Effect:
+    def _apply(
+        self, uow: UnitOfWork, event: PaymentEvent, now: dt.datetime, *, refund_id: uuid.UUID
+    ) -> _Effect:
         load_tenant(uow, event.tenant_id)
         booking = uow.bookings.get(event.tenant_id, event.booking_id)
         if booking is None:
             raise NotFoundError("booking", event.booking_id)
         if event.type is PaymentEventType.PAYMENT_SUCCEEDED:
-            return self._paid(uow, booking, event, now)
+            return self._paid(uow, booking, event, now, refund_id=refund_id)
         if event.type in (PaymentEventType.PAYMENT_FAILED, PaymentEventType.PAYMENT_EXPIRED):
             return self._payment_lost(uow, booking, event, now)
-        return self._refunded(uow, booking, event, now)
+        return self._refunded(uow, booking, event, now, refund_id=refund_id)
 
     def _paid(
-        self, uow: UnitOfWork, booking: Booking, event: PaymentEvent, now: dt.datetime
+        self,
+        uow: UnitOfWork,
+        booking: Booking,
+        event: PaymentEvent,
+        now: dt.datetime,
+        *,
+        refund_id: uuid.UUID,
     ) -> _Effect:
-        if booking.status in (BookingStatus.CONFIRMED, BookingStatus.FULFILLED):
-            if booking.payment_ref == event.payment_ref:
+        # Money effects are keyed on the payment, not only on the event id: providers report
+        # one payment more than once, under new event ids.
+        if booking.payment_ref is not None:
+            if booking.payment_ref != event.payment_ref:
+                raise PaymentError(
+                    f"booking {booking.id} was already paid by {booking.payment_ref}"
+                )
+            if booking.status in (BookingStatus.CONFIRMED, BookingStatus.FULFILLED):
                 return _Effect("already_confirmed")
-            raise PaymentError(f"booking {booking.id} was already paid by {booking.payment_ref}")
+            return _Effect("payment_already_recorded")
         if event.currency != booking.currency or event.amount != booking.total:
             raise PaymentError(
                 f"paid {event.amount} {event.currency}, booking costs "
@@ -293,9 +332,24 @@ class WebhookService(Service):
             )
             if confirmed is not None and uow.bookings.settle_claims(booking.tenant_id, booking.id):
                 _events.emit(uow, confirmed, _events.CONFIRMED, now)
-                return _Effect("confirmed", invalidations=[_month(confirmed)])
+                return _Effect("confirmed", invalidations=(_month(confirmed),))
             raise PaymentError("the hold changed while confirming; retry")
-        # Paid after the hold lapsed: keep the date if it is still free.
+        kept = self._keep_date(uow, booking, now, paid)
+        if kept is not None:
+            return kept
+        return self._refund_late_payment(uow, booking, event, now, refund_id=refund_id)
+
+    @staticmethod
+    def _keep_date(
+        uow: UnitOfWork, booking: Booking, now: dt.datetime, paid: dict[str, object]
+    ) -> _Effect | None:
+        """Paid after the hold lapsed: confirm it if its date still has a free seat.
+
+        The seat is claimed without a version change, so the confirmation is the booking's one
+        new version and its one event (sequences stay gapless).
+        """
+        if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
+            return None
         context = uow.bookings.hold_context(
             booking.tenant_id, booking.package_id, booking.venue_id, booking.event_date, now
         )
@@ -304,21 +358,34 @@ class WebhookService(Service):
             if context is None
             else pool_capacity(context.tenant, context.venue, booking.venue_id)
         )
-        if booking.status in (BookingStatus.PENDING, BookingStatus.EXPIRED) and capacity:
-            uow.bookings.release_claims(booking.tenant_id, booking.id)  # its lapsed seat, if any
-            if uow.bookings.move(booking, booking.event_date, capacity=capacity, now=now):
-                confirmed = uow.bookings.transition(
-                    booking.tenant_id,
-                    booking.id,
-                    from_statuses=[BookingStatus.PENDING, BookingStatus.EXPIRED],
-                    to=BookingStatus.CONFIRMED,
-                    changes=paid,
-                )
-                if confirmed is None:
-                    raise PaymentError("the booking changed while confirming; retry")
-                _events.emit(uow, confirmed, _events.CONFIRMED, now, late_payment=True)
-                return _Effect("confirmed_after_expiry", invalidations=[_month(confirmed)])
-        # The date is gone, or the booking was cancelled: keep the money only to refund it.
+        if not capacity:
+            return None
+        uow.bookings.release_claims(booking.tenant_id, booking.id)  # its lapsed seat, if any
+        permanent = dataclasses.replace(booking, expires_at=None)
+        if not uow.bookings.claim_seat(permanent, capacity=capacity, now=now):
+            return None
+        confirmed = uow.bookings.transition(
+            booking.tenant_id,
+            booking.id,
+            from_statuses=[BookingStatus.PENDING, BookingStatus.EXPIRED],
+            to=BookingStatus.CONFIRMED,
+            changes=paid,
+        )
+        if confirmed is None:
+            raise PaymentError("the booking changed while confirming; retry")
+        _events.emit(uow, confirmed, _events.CONFIRMED, now, late_payment=True)
+        return _Effect("confirmed_after_expiry", invalidations=(_month(confirmed),))
+
+    @staticmethod
+    def _refund_late_payment(
+        uow: UnitOfWork,
+        booking: Booking,
+        event: PaymentEvent,
+        now: dt.datetime,
+        *,
+        refund_id: uuid.UUID,
+    ) -> _Effect:
+        """The date is gone, or the booking was cancelled: keep the money only to refund it."""
         lost = booking.status is not BookingStatus.CANCELED
         recorded = uow.bookings.transition(
             booking.tenant_id,
@@ -334,10 +401,15 @@ class WebhookService(Service):
             if lost
             else "paid after the booking was cancelled"
         )
-        if lost and booking.status is BookingStatus.PENDING:
-            _events.emit(uow, recorded, _events.EXPIRED, now, reason=why)
-        _, refund = decide_refund(uow, recorded, event.amount, why, now)
-        return _Effect("refunded_late_payment", refunds=[refund], invalidations=[_month(recorded)])
+        # One event per version: the expiry when it happens now, else the payment itself.
+        expired_now = lost and booking.status is BookingStatus.PENDING
+        _events.emit(
+            uow, recorded, _events.EXPIRED if expired_now else _events.PAID_LATE, now, reason=why
+        )
+        _, refund = decide_refund(uow, recorded, event.amount, why, now, refund_id=refund_id)
+        return _Effect(
+            "refunded_late_payment", refunds=(refund,), invalidations=(_month(recorded),)
+        )
 
     def _payment_lost(
         self, uow: UnitOfWork, booking: Booking, event: PaymentEvent, now: dt.datetime
@@ -355,10 +427,16 @@ class WebhookService(Service):
             return _Effect("ignored")
         uow.bookings.release_claims(booking.tenant_id, booking.id)
         _events.emit(uow, released, _events.CANCELED, now, reason=event.type.value)
-        return _Effect("hold_released", invalidations=[_month(released)])
+        return _Effect("hold_released", invalidations=(_month(released),))
 
     def _refunded(
-        self, uow: UnitOfWork, booking: Booking, event: PaymentEvent, now: dt.datetime
+        self,
+        uow: UnitOfWork,
+        booking: Booking,
+        event: PaymentEvent,
+        now: dt.datetime,
+        *,
+        refund_id: uuid.UUID,
     ) -> _Effect:
         provider_id = event.provider_refund_id
         if not provider_id:
@@ -381,6 +459,7 @@ class WebhookService(Service):
             now,
             state=RefundState.SUCCEEDED,
             provider_refund_id=provider_id,
+            refund_id=refund_id,
         )
         return _Effect("refund_recorded")
 

@@ -31,7 +31,7 @@ from booking_core.domain.model import (
     Tenant,
     Venue,
 )
-from booking_core.errors import AlreadyExistsError, NotFoundError
+from booking_core.errors import AlreadyExistsError, NotFoundError, TransientStorageError
 from booking_core.ports.repositories import BOOKING_TOTAL
 
 
@@ -312,10 +312,14 @@ class MemoryBookingRepository:
     def move(
         self, booking: Booking, new_date: dt.date, *, capacity: int, now: dt.datetime
     ) -> Booking | None:
+        stored = self._table.get(booking.tenant_id, booking.id)
+        movable = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+        if stored is None or stored.version != booking.version or stored.status not in movable:
+            raise TransientStorageError("the booking changed while moving it")
         old_keys = self._claim_keys(booking.tenant_id, booking.id)
         held = [claim for key in old_keys if (claim := self._db.claims.get(key)) is not None]
         expiry = held[0].expires_at if held else None
-        moved = replace(booking, event_date=new_date, version=booking.version + 1)
+        moved = replace(stored, event_date=new_date, version=stored.version + 1)
         if not self.claim_seat(replace(moved, expires_at=expiry), capacity=capacity, now=now):
             return None
         for key in old_keys:
@@ -450,6 +454,13 @@ class MemoryIdempotencyRepository:
             self._db.idempotency.pop(key)
         return len(expired[:limit])
 
+    def release(self, tenant_id: uuid.UUID, key: str, booking_id: uuid.UUID) -> bool:
+        record = self._db.idempotency.get((tenant_id, key))
+        if record is None or record.booking_id != booking_id:
+            return False
+        self._db.idempotency.pop((tenant_id, key))
+        return True
+
 
 class MemoryInboxRepository:
     def __init__(self, db: MemoryDatabase) -> None:
@@ -493,6 +504,9 @@ class MemoryOutboxRepository:
             if other.booking_id == event.booking_id and other.sequence == event.sequence:
                 raise AlreadyExistsError("outbox_event", "sequence", event.sequence)
         self._table.put(event.tenant_id, event.id, event)
+
+    def get(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> OutboxEvent | None:
+        return self._table.get(tenant_id, event_id)
 
     def claim(
         self,

@@ -11,6 +11,7 @@ from sqlalchemy import exc as sa_exc
 
 from booking_core.errors import (
     AlreadyExistsError,
+    CommitOutcomeUnknownError,
     LockTimeoutError,
     NotFoundError,
     StorageError,
@@ -91,3 +92,20 @@ def translated(row: Mapping[str, Any] | None = None) -> Iterator[None]:
         raise StorageError(f"database error: {type(orig).__name__}", details=str(orig)) from error
     except sa_exc.SQLAlchemyError as error:
         raise StorageError(f"database error: {type(error).__name__}", details=str(error)) from error
+
+
+@contextmanager
+def outcome_unknown_if_disconnected() -> Iterator[None]:
+    """Around COMMIT: a lost connection means the server may or may not have committed.
+
+    The reply is what was lost, not necessarily the transaction, so this must not become a
+    :class:`TransientStorageError` (a blind retry would repeat a committed write).
+    """
+    try:
+        yield
+    except sa_exc.DBAPIError as error:
+        if error.connection_invalidated:
+            raise CommitOutcomeUnknownError(
+                "connection lost during COMMIT", details=str(error.orig)
+            ) from error
+        raise

@@ -58,6 +58,7 @@ from booking_core.domain.model import (
     Tenant,
     Venue,
 )
+from booking_core.errors import TransientStorageError
 from booking_core.ports.repositories import BOOKING_TOTAL
 
 
@@ -589,22 +590,34 @@ class SqlBookingRepository:
     def move(
         self, booking: Booking, new_date: dt.date, *, capacity: int, now: dt.datetime
     ) -> Booking | None:
-        cc = t.booking_claims.c
-        mine = (cc.tenant_id == booking.tenant_id, cc.booking_id == booking.id)
-        expiry = self._db.execute(select(cc.expires_at).where(*mine).limit(1)).scalar()
-        seats = self._free_seats(booking, new_date, capacity, now)
-        moved = replace(booking, event_date=new_date, expires_at=expiry)
-        if not any(self._claim(moved, seat, now) for seat in seats):
-            return None
-        self._db.execute(delete(t.booking_claims).where(*mine, cc.claim_date != new_date))
+        # The booking row first: the compare-and-swap on its version locks it, so a racing
+        # cancel either committed before (no row: retry on fresh data) or waits for us.
         c = t.bookings.c
         row = self._db.execute(
             update(t.bookings)
-            .where(c.tenant_id == booking.tenant_id, c.id == booking.id)
+            .where(
+                c.tenant_id == booking.tenant_id,
+                c.id == booking.id,
+                c.version == booking.version,
+                c.status.in_([BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value]),
+            )
             .values(event_date=new_date, version=c.version + 1)
             .returning(*t.bookings.c)
-        ).one()
-        return self._with_lines([row])[0]
+        ).first()
+        if row is None:
+            raise TransientStorageError("the booking changed while moving it")
+        cc = t.booking_claims.c
+        mine = (cc.tenant_id == booking.tenant_id, cc.booking_id == booking.id)
+        expiry = self._db.execute(select(cc.expires_at).where(*mine).limit(1)).scalar()
+        moved = self._with_lines([row])[0]
+        if not self.claim_seat(replace(moved, expires_at=expiry), capacity=capacity, now=now):
+            return None
+        self._db.execute(delete(t.booking_claims).where(*mine, cc.claim_date != new_date))
+        return moved
+
+    def claim_seat(self, booking: Booking, *, capacity: int, now: dt.datetime) -> bool:
+        seats = self._free_seats(booking, booking.event_date, capacity, now)
+        return any(self._claim(booking, seat, now) for seat in seats)
 
     def add_refund(
         self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, amount: int, commission: int
@@ -788,6 +801,13 @@ class SqlIdempotencyRepository:
         )
         return len(expired)
 
+    def release(self, tenant_id: uuid.UUID, key: str, booking_id: uuid.UUID) -> bool:
+        c = t.idempotency_keys.c
+        stmt = delete(t.idempotency_keys).where(
+            c.tenant_id == tenant_id, c.key == key, c.booking_id == booking_id
+        )
+        return bool(self._db.execute(stmt).rowcount)
+
 
 def _inbox_event(row: Row[Any]) -> InboxEvent:
     m = dict(row._mapping)
@@ -865,6 +885,13 @@ class SqlOutboxRepository:
     def add(self, event: OutboxEvent) -> None:
         row = asdict(event)
         self._db.execute(q.INSERT_OUTBOX, row, row=row)
+
+    def get(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> OutboxEvent | None:
+        c = t.outbox.c
+        row = self._db.execute(
+            select(t.outbox).where(c.tenant_id == tenant_id, c.id == event_id)
+        ).first()
+        return None if row is None else _outbox_event(row)
 
     def claim(
         self,

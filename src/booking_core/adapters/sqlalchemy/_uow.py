@@ -8,7 +8,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine, RootTransaction
 
-from booking_core.adapters.sqlalchemy._errors import translated
+from booking_core.adapters.sqlalchemy._errors import outcome_unknown_if_disconnected, translated
 from booking_core.adapters.sqlalchemy._repositories import (
     Db,
     SqlAddOnRepository,
@@ -107,8 +107,9 @@ class SqlUnitOfWork:
             self._release()
 
     def commit(self) -> None:
+        """Commit; a connection lost during COMMIT is an unknown outcome, never a retry."""
         if self._transaction is not None:
-            with translated():
+            with translated(), outcome_unknown_if_disconnected():
                 self._transaction.commit()
 
     def rollback(self) -> None:

@@ -71,7 +71,7 @@ def describe(error: BaseException) -> str:
     """
     try:
         message = f"{type(error).__name__}: {error}"
-    except Exception:  # noqa: BLE001 - a hostile __str__ must not stop the batch
+    except Exception:
         message = f"{type(error).__name__}: (message could not be read)"
     return v.storable(message, max_length=MAX_ERROR_LENGTH)
 

@@ -8,8 +8,8 @@ import hmac
 import secrets
 import uuid
 from dataclasses import replace
-from types import MappingProxyType
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from booking_core.domain.ids import new_id

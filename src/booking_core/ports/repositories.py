@@ -281,6 +281,12 @@ class OutboxRepository(Protocol):
         for it to learn whether an attempt whose COMMIT reply was lost landed."""
         ...
 
+    def for_booking(
+        self, tenant_id: uuid.UUID, booking_id: uuid.UUID
+    ) -> builtins.list[OutboxEvent]:
+        """Every event of one booking, delivered or not, by sequence (audits and invariants)."""
+        ...
+
     def claim(
         self,
         *,

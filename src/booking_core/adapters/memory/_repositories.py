@@ -508,6 +508,12 @@ class MemoryOutboxRepository:
     def get(self, tenant_id: uuid.UUID, event_id: uuid.UUID) -> OutboxEvent | None:
         return self._table.get(tenant_id, event_id)
 
+    def for_booking(
+        self, tenant_id: uuid.UUID, booking_id: uuid.UUID
+    ) -> builtins.list[OutboxEvent]:
+        mine = [e for e in self._table.rows(tenant_id) if e.booking_id == booking_id]
+        return sorted(mine, key=lambda e: e.sequence)
+
     def claim(
         self,
         *,

@@ -893,6 +893,17 @@ class SqlOutboxRepository:
         ).first()
         return None if row is None else _outbox_event(row)
 
+    def for_booking(
+        self, tenant_id: uuid.UUID, booking_id: uuid.UUID
+    ) -> builtins.list[OutboxEvent]:
+        c = t.outbox.c
+        stmt = (
+            select(t.outbox)
+            .where(c.tenant_id == tenant_id, c.booking_id == booking_id)
+            .order_by(c.sequence)
+        )
+        return [_outbox_event(row) for row in self._db.execute(stmt)]
+
     def claim(
         self,
         *,

@@ -52,7 +52,11 @@ from booking_core.domain.model import (
     RefundTier,
     Tenant,
 )
-from booking_core.errors import CommitOutcomeUnknownError, TransientStorageError
+from booking_core.errors import (
+    BookingCoreError,
+    CommitOutcomeUnknownError,
+    TransientStorageError,
+)
 from booking_core.ports.payments import PaymentEventType, RefundRequest
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.services.bookings import Checkout
@@ -598,6 +602,8 @@ def run_scenario(
                 report.broken.append(f"{where}: the outcome stayed unknown")
             report.unknown_outcomes += 1
             outcome = expected
+        except BookingCoreError as error:  # one fault must never make a valid write fail
+            outcome = f"{type(error).__name__}: {error}"
         finally:
             faulty.arm(None)
         report.runs += 1

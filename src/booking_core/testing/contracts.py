@@ -863,6 +863,96 @@ class UnitOfWorkContract:
         with uow_factory(read_only=True) as uow:
             assert uow.bookings.get(tid, held.id) == rest
 
+    def test_move_is_a_compare_and_swap_on_the_version(
+        self, uow_factory: UnitOfWorkFactory, shop: Shop
+    ) -> None:
+        """move() of a booking changed since it was read (or no longer movable) raises
+        TransientStorageError and changes nothing: a racing cancel always wins cleanly."""
+        held = _hold(uow_factory, shop.booking(), capacity=1)
+        assert held is not None
+        with uow_factory() as uow:
+            assert uow.bookings.touch(shop.tenant_id, held.id) == held.version + 1
+            uow.commit()
+        new_day = DAY + dt.timedelta(days=3)
+        with uow_factory() as uow, pytest.raises(TransientStorageError):
+            uow.bookings.move(held, new_day, capacity=1, now=NOW)
+        with uow_factory() as uow:
+            canceled = uow.bookings.transition(
+                shop.tenant_id,
+                held.id,
+                from_statuses=[BookingStatus.PENDING],
+                to=BookingStatus.CANCELED,
+            )
+            assert canceled is not None
+            uow.commit()
+        with uow_factory() as uow, pytest.raises(TransientStorageError):
+            uow.bookings.move(canceled, new_day, capacity=1, now=NOW)
+        assert _seats(uow_factory, shop, new_day) == []
+        with uow_factory(read_only=True) as uow:
+            stored = uow.bookings.get(shop.tenant_id, held.id)
+        assert stored is not None
+        assert (stored.event_date, stored.version) == (DAY, canceled.version)
+
+    def test_claim_seat_on_the_bookings_own_date(
+        self, uow_factory: UnitOfWorkFactory, shop: Shop
+    ) -> None:
+        """claim_seat() takes a free seat of the booking's date with its expiry (None: for
+        good) and no version change; False when the date is full."""
+        held = _hold(uow_factory, shop.booking(), capacity=1)
+        assert held is not None
+        with uow_factory() as uow:
+            assert uow.bookings.release_claims(shop.tenant_id, held.id) == 1
+            permanent = replace(held, expires_at=None)
+            assert uow.bookings.claim_seat(permanent, capacity=1, now=NOW) is True
+            assert uow.bookings.claim_seat(shop.booking(), capacity=1, now=NOW) is False
+            uow.commit()
+        assert [seat.expires_at for seat in _seats(uow_factory, shop)] == [None]
+        with uow_factory(read_only=True) as uow:
+            stored = uow.bookings.get(shop.tenant_id, held.id)
+        assert stored is not None
+        assert stored.version == held.version
+
+    def test_outbox_get_and_for_booking(self, uow_factory: UnitOfWorkFactory, shop: Shop) -> None:
+        """outbox.get finds an event by id (tenant-scoped); for_booking lists a booking's
+        events by sequence, delivered or not."""
+        held = _hold(uow_factory, shop.booking(), capacity=1)
+        assert held is not None
+        events = [
+            OutboxEvent(uuid.uuid4(), shop.tenant_id, held.id, sequence, "booking.held", {}, NOW)
+            for sequence in (2, 1)
+        ]
+        with uow_factory() as uow:
+            for event in events:
+                uow.outbox.add(event)
+            uow.commit()
+        with uow_factory(read_only=True) as uow:
+            found = uow.outbox.get(shop.tenant_id, events[0].id)
+            assert found is not None
+            assert (found.id, found.sequence) == (events[0].id, 2)
+            assert uow.outbox.get(uuid.uuid4(), events[0].id) is None
+            assert uow.outbox.get(shop.tenant_id, uuid.uuid4()) is None
+            listed = uow.outbox.for_booking(shop.tenant_id, held.id)
+            assert [e.sequence for e in listed] == [1, 2]
+            assert uow.outbox.for_booking(uuid.uuid4(), held.id) == []
+
+    def test_idempotency_release(self, uow_factory: UnitOfWorkFactory, shop: Shop) -> None:
+        """release() forgets a key only while it still names that booking."""
+        held = _hold(uow_factory, shop.booking(), capacity=1)
+        assert held is not None
+        record = IdempotencyRecord(shop.tenant_id, "k-1", "fp", None, NOW, NOW + HOLD)
+        with uow_factory() as uow:
+            assert uow.idempotency.claim(record, now=NOW) is None
+            uow.idempotency.attach(shop.tenant_id, "k-1", held.id)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.idempotency.release(shop.tenant_id, "k-1", uuid.uuid4()) is False
+            assert uow.idempotency.release(uuid.uuid4(), "k-1", held.id) is False
+            assert uow.idempotency.release(shop.tenant_id, "k-1", held.id) is True
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.idempotency.claim(record, now=NOW) is None  # the key is free again
+            uow.commit()
+
     def test_touch_bumps_the_version(self, uow_factory: UnitOfWorkFactory, shop: Shop) -> None:
         """touch() returns the new version; an unknown booking gives None."""
         held = _hold(uow_factory, shop.booking(), capacity=1)

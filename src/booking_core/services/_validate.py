@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 import uuid
 import zoneinfo
 from decimal import Decimal, InvalidOperation
@@ -12,8 +13,19 @@ from typing import Any
 from booking_core.errors import ValidationError
 from booking_core.sanitize import sanitize_email, sanitize_plain_text, sanitize_slug
 
-_CURRENCY = re.compile(r"[A-Z]{3}")
+_CURRENCY = re.compile(r"[A-Za-z]{3}")
+_COUNTRY = re.compile(r"[A-Za-z]{2}")
+#: An IANA zone name: ASCII parts joined by "/", never "." (no "..", no "zone.tab").
+_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*")
+MAX_ZONE_LENGTH = 64  # the longest IANA name has 32 characters; the column holds 64
 MAX_MONEY = 10**12  # minor units; far beyond any booking, far inside BIGINT
+#: Dates a call may name. The upper bound leaves a year below ``date.max`` for the month and
+#: range arithmetic of availability (a cached month of December 9999 would end past it).
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(9998, 12, 31)
+#: Unicode categories refused in identifiers: control (NUL included), format (bidi overrides,
+#: zero-width characters) and surrogates (which no UTF-8 database stores).
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs"})
 
 
 def uuid_(value: Any, field: str) -> uuid.UUID:
@@ -28,8 +40,11 @@ def optional_uuid(value: Any, field: str) -> uuid.UUID | None:
 
 
 def date_(value: Any, field: str = "date") -> dt.date:
+    """A calendar date (not a datetime) between :data:`MIN_DATE` and :data:`MAX_DATE`."""
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
         raise ValidationError(field, "must be a datetime.date (not a datetime)")
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValidationError(field, f"must be between {MIN_DATE} and {MAX_DATE}")
     return value
 
 
@@ -76,19 +91,47 @@ def percent(value: Any, field: str = "commission_percent") -> Decimal:
 
 
 def timezone(value: Any, field: str = "timezone") -> str:
-    if not isinstance(value, str) or not value or value.startswith(("/", ".")):
+    """An IANA zone name that loads.
+
+    The name is checked before the lookup, which reads a file named after it: a directory
+    ("Europe"), an over-long name or a path ("../etc") must fail here, not in the file system.
+    """
+    if not isinstance(value, str) or len(value) > MAX_ZONE_LENGTH or not _ZONE.fullmatch(value):
         raise ValidationError(field, "must be an IANA timezone name such as 'Europe/Paris'")
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise ValidationError(field, f"unknown timezone {value!r}") from None
     return value
 
 
 def currency(value: Any, field: str = "currency") -> str:
-    if not isinstance(value, str) or not _CURRENCY.fullmatch(value.strip().upper()):
+    """Three ASCII letters, uppercased (checked before ``upper()``, which turns "ﬃ" into "FFI")."""
+    if not isinstance(value, str) or not _CURRENCY.fullmatch(value.strip()):
         raise ValidationError(field, "must be a three-letter ISO 4217 code")
     return value.strip().upper()
+
+
+def country(value: Any, field: str = "country") -> str:
+    """An ISO 3166 alpha-2 code (two ASCII letters, uppercased), or "" for none."""
+    if value == "":
+        return ""
+    if not isinstance(value, str) or not _COUNTRY.fullmatch(value.strip()):
+        raise ValidationError(field, "must be a two-letter ISO 3166 country code or empty")
+    return value.strip().upper()
+
+
+def identifier(value: Any, field: str, *, max_length: int = 255) -> str:
+    """An opaque key chosen outside (an idempotency key, a provider name, an event id).
+
+    Kept as given, so it must be storable and comparable as is: 1 to ``max_length``
+    characters, not only spaces, without control, format or surrogate characters.
+    """
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise ValidationError(field, f"must be 1-{max_length} characters")
+    if any(unicodedata.category(char) in _UNPRINTABLE for char in value):
+        raise ValidationError(field, "must not contain control, format or surrogate characters")
+    return value
 
 
 def name(value: Any, field: str = "name", *, max_length: int = 200) -> str:

@@ -118,6 +118,8 @@ class AvailabilityService(Service):
     ) -> list[RangeFacts]:
         tenant_id = v.uuid_(tenant_id, "tenant_id")
         venue_id = v.optional_uuid(venue_id, "venue_id")
+        if venue_id == TENANT_WIDE:  # no venue has it, and it names the tenant-wide cache entries
+            raise NotFoundError("venue", venue_id)
         if self._cache is None:  # one read of exactly the range: a constant number of queries
             return [self._load_facts(tenant_id, venue_id, start, end)]
         resource = venue_id or TENANT_WIDE
@@ -207,6 +209,7 @@ class AvailabilityService(Service):
 
     def remove_blackout(self, tenant_id: uuid.UUID, date: dt.date) -> bool:
         """Reopen a date; returns whether it was closed."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
         date = v.date_(date)
 
         def work(uow: UnitOfWork) -> bool:

@@ -79,9 +79,8 @@ class Checkout:
 def _idempotency_key(key: Any) -> str | None:
     if key is None:
         return None
-    if not isinstance(key, str) or not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY:
-        raise ValidationError("idempotency_key", f"must be 1-{MAX_IDEMPOTENCY_KEY} characters")
-    return key
+    # stored and compared as given: no NUL or lone surrogate a database could not store
+    return v.identifier(key, "idempotency_key", max_length=MAX_IDEMPOTENCY_KEY)
 
 
 def _fingerprint(**request: Any) -> str:

@@ -75,7 +75,7 @@ _VENUE_FIELDS: dict[str, Callable[[Any], Any]] = {
     "address": lambda x: v.text(x, "address", max_length=300),
     "city": lambda x: v.name(x, "city", max_length=100) if x else "",
     "postal_code": lambda x: v.text(x, "postal_code", max_length=20),
-    "country": lambda x: v.text(x, "country", max_length=2).upper(),
+    "country": v.country,
     "capacity": lambda x: v.integer(x, "capacity", minimum=1, maximum=10_000),
     "active": lambda x: v.flag(x, "active"),
 }
@@ -125,6 +125,7 @@ class CatalogService(Service):
         fields: dict[str, Callable[[Any], Any]],
         changes: dict[str, Any],
     ) -> Any:
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
         clean = MappingProxyType(_clean(fields, changes))
         entity_id = v.uuid_(entity_id, f"{kind}_id")
 
@@ -320,6 +321,7 @@ class CatalogService(Service):
             NotFoundError: either belongs to no such record of this tenant.
             ValidationError: the add-on is tied to another segment than the package.
         """
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
         package_id = v.uuid_(package_id, "package_id")
         add_on_id = v.uuid_(add_on_id, "add_on_id")
 
@@ -341,6 +343,7 @@ class CatalogService(Service):
         self, tenant_id: uuid.UUID, package_id: uuid.UUID, add_on_id: uuid.UUID
     ) -> None:
         """Stop offering ``add_on_id`` with ``package_id`` (idempotent)."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
         package_id = v.uuid_(package_id, "package_id")
         add_on_id = v.uuid_(add_on_id, "add_on_id")
 
@@ -356,12 +359,14 @@ class CatalogService(Service):
         self, tenant_id: uuid.UUID, *, include_inactive: bool = False
     ) -> list[Segment]:
         """Segments in display order (sort_order, then slug)."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        inactive_too = v.flag(include_inactive, "include_inactive")
 
         def work(uow: UnitOfWork) -> tuple[Segment, ...]:
             load_tenant(uow, tenant_id)
-            return tuple(uow.segments.list(tenant_id, active_only=not include_inactive))
+            return tuple(uow.segments.list(tenant_id, active_only=not inactive_too))
 
-        key = f"segments:{int(include_inactive)}"
+        key = f"segments:{int(inactive_too)}"
         return list(self._catalog_read(tenant_id, key, tuple[Segment, ...], work))
 
     def list_packages(
@@ -372,7 +377,9 @@ class CatalogService(Service):
         include_inactive: bool = False,
     ) -> list[Package]:
         """Active packages (of one segment when ``segment_slug`` is given), in display order."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
         clean_slug = None if segment_slug is None else v.slug(segment_slug, "segment_slug")
+        inactive_too = v.flag(include_inactive, "include_inactive")
 
         def work(uow: UnitOfWork) -> tuple[Package, ...]:
             load_tenant(uow, tenant_id)
@@ -383,16 +390,15 @@ class CatalogService(Service):
                     raise NotFoundError("segment", clean_slug)
                 segment_id = segment.id
             return tuple(
-                uow.packages.list(
-                    tenant_id, segment_id=segment_id, active_only=not include_inactive
-                )
+                uow.packages.list(tenant_id, segment_id=segment_id, active_only=not inactive_too)
             )
 
-        key = f"packages:{clean_slug or ''}:{int(include_inactive)}"
+        key = f"packages:{clean_slug or ''}:{int(inactive_too)}"
         return list(self._catalog_read(tenant_id, key, tuple[Package, ...], work))
 
     def get_package(self, tenant_id: uuid.UUID, slug: str) -> PackageDetails:
         """An active package by slug, with the active add-ons it offers."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
         clean_slug = v.slug(slug)
 
         def work(uow: UnitOfWork) -> PackageDetails:
@@ -421,18 +427,22 @@ class CatalogService(Service):
 
     def list_add_ons(self, tenant_id: uuid.UUID, *, include_inactive: bool = False) -> list[AddOn]:
         """All add-ons of the tenant, by slug."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        inactive_too = v.flag(include_inactive, "include_inactive")
 
         def work(uow: UnitOfWork) -> list[AddOn]:
             load_tenant(uow, tenant_id)
-            return uow.add_ons.list(tenant_id, active_only=not include_inactive)
+            return uow.add_ons.list(tenant_id, active_only=not inactive_too)
 
         return self._read(work)
 
     def list_venues(self, tenant_id: uuid.UUID, *, include_inactive: bool = False) -> list[Venue]:
         """All venues of the tenant, by name."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        inactive_too = v.flag(include_inactive, "include_inactive")
 
         def work(uow: UnitOfWork) -> list[Venue]:
             load_tenant(uow, tenant_id)
-            return uow.venues.list(tenant_id, active_only=not include_inactive)
+            return uow.venues.list(tenant_id, active_only=not inactive_too)
 
         return self._read(work)

@@ -16,6 +16,7 @@ class CustomerService(Service):
 
     def get(self, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> Customer:
         """The customer, or NotFoundError (also for another tenant's customer)."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
         customer_id = v.uuid_(customer_id, "customer_id")
 
         def work(uow: UnitOfWork) -> Customer:
@@ -29,6 +30,7 @@ class CustomerService(Service):
 
     def find_by_email(self, tenant_id: uuid.UUID, email: str) -> Customer | None:
         """The customer with that email (normalized first), or None."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
         clean = v.customer_email(email)
 
         def work(uow: UnitOfWork) -> Customer | None:
@@ -39,6 +41,7 @@ class CustomerService(Service):
 
     def list(self, tenant_id: uuid.UUID, *, limit: int = 100, offset: int = 0) -> list[Customer]:
         """Customers in creation order, paginated."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
         limit = v.integer(limit, "limit", minimum=1, maximum=1000)
         offset = v.integer(offset, "offset", minimum=0, maximum=10**9)
 

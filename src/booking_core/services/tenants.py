@@ -77,7 +77,12 @@ def _key_hash(key: str) -> str:
 
 def _tenant_of_key(key: object) -> uuid.UUID:
     """The tenant id a key names (its public part), or AuthenticationError."""
-    if not isinstance(key, str) or len(key) > 200 or not key.startswith(API_KEY_PREFIX):
+    if (
+        not isinstance(key, str)
+        or len(key) > 200
+        or not key.isascii()  # every key we issue is ASCII; hashing needs it encodable
+        or not key.startswith(API_KEY_PREFIX)
+    ):
         raise AuthenticationError
     tenant_hex, _, secret = key[len(API_KEY_PREFIX) :].partition("_")
     if len(tenant_hex) != 32 or not secret:
@@ -130,6 +135,7 @@ class TenantService(Service):
 
     def get(self, tenant_id: uuid.UUID) -> Tenant:
         """The tenant, active or not. Raises NotFoundError."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
         return self._read(lambda uow: load_tenant(uow, tenant_id, require_active=False))
 
     def get_by_slug(self, slug: str) -> Tenant:
@@ -145,6 +151,7 @@ class TenantService(Service):
         return self._read(work)
 
     def _change(self, tenant_id: uuid.UUID, **changes: Any) -> Tenant:
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
         fields = MappingProxyType(changes)
 
         def work(uow: UnitOfWork) -> Tenant:

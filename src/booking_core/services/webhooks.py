@@ -205,7 +205,8 @@ class WebhookService(Service):
     def _provider(self, name: object) -> PaymentProvider:
         if self._payments is None:
             raise PaymentError("no payment provider is configured")
-        if name != self._payments.name:
+        # a str first: comparing an arbitrary object may run its own __eq__
+        if v.identifier(name, "provider", max_length=50) != self._payments.name:
             raise ValidationError("provider", f"unknown payment provider {name!r}")
         return self._payments
 

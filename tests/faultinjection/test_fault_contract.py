@@ -18,9 +18,11 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
+from booking_core.adapters.cache import MemoryCache, cache_from_url
 from booking_core.adapters.memory import MemoryUnitOfWorkFactory
 from booking_core.adapters.sqlalchemy import SqlUnitOfWorkFactory, make_engine
 from booking_core.errors import TransientStorageError
+from booking_core.ports.cache import CachePort
 from booking_core.ports.repositories import UnitOfWorkFactory
 from booking_core.testing.faults import (
     SCENARIOS,
@@ -43,6 +45,18 @@ class TestMemoryUnderFaults(_Counted):
     @pytest.fixture
     def uow_factory(self) -> UnitOfWorkFactory:
         return MemoryUnitOfWorkFactory()
+
+
+class TestMemoryCacheUnderFaults(_Counted):
+    """Cached reads stay exact whatever step fails (invalidation follows the landed attempt)."""
+
+    @pytest.fixture
+    def uow_factory(self) -> UnitOfWorkFactory:
+        return MemoryUnitOfWorkFactory()
+
+    @pytest.fixture
+    def cache(self) -> CachePort:
+        return MemoryCache()
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +157,17 @@ def test_sqlite_every_statement(sqlite_factory: SqlUnitOfWorkFactory, scenario: 
 def test_postgres_every_statement(pg_factory: SqlUnitOfWorkFactory, scenario: Scenario) -> None:
     """Each SQL statement of each write failing in turn (serialization failure): same."""
     _statement_suite(pg_factory, scenario, "PostgreSQL statements")
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+class TestPostgresRedisUnderFaults(_Counted):
+    @pytest.fixture
+    def uow_factory(self, pg_factory: SqlUnitOfWorkFactory) -> UnitOfWorkFactory:
+        return pg_factory
+
+    @pytest.fixture
+    def cache(self, redis_url: str) -> Iterator[CachePort]:
+        cache = cache_from_url(f"{redis_url}?prefix=bc-faults-{uuid.uuid4().hex[:8]}")
+        yield cache
+        cache.close()

@@ -57,6 +57,7 @@ from booking_core.errors import (
     CommitOutcomeUnknownError,
     TransientStorageError,
 )
+from booking_core.ports.cache import CachePort
 from booking_core.ports.payments import PaymentEventType, RefundRequest
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.services.bookings import Checkout
@@ -235,17 +236,17 @@ class World:
         return self.app.bookings.get(self.tenant.id, checkout.booking.id)
 
 
-def _world(factory: UnitOfWorkFactory) -> World:
+def _world(factory: UnitOfWorkFactory, cache: CachePort | None = None) -> World:
     clock = _Clock()
     provider = FakePaymentProvider(clock=clock)
-    app = BookingApp(uow=factory, clock=clock, payments=provider)
+    app = BookingApp(uow=factory, clock=clock, payments=provider, cache=cache)
     tenant = app.tenants.create(
         slug=f"faults-{uuid.uuid4().hex[:12]}",
         name="Studio Lumière",
         timezone="Europe/Paris",
         currency="EUR",
         commission_percent=12,
-        policy=BookingPolicy(capacity_per_date=2),
+        policy=BookingPolicy(capacity_per_date=1),
         cancellation=CancellationPolicy(tiers=(RefundTier(30, 100), RefundTier(7, 50))),
     )
     package = app.catalog.create_package(tenant.id, slug="gold", name="Gold", base_price=250_000)
@@ -553,16 +554,28 @@ class FaultInjectionContract:
     def record(self, scenario: Scenario, fault: Fault, report: FaultReport) -> None:
         """Override to collect the figures (faults injected, runs, unknown outcomes)."""
 
+    @pytest.fixture
+    def cache(self) -> CachePort | None:
+        """Override to run the scenarios with a cache in front of the reads (None: no cache).
+
+        Each faulted run then also checks that the cached availability equals the database's.
+        """
+        return None
+
     @pytest.fixture(params=SCENARIOS, ids=lambda s: s.name)
     def scenario(self, request: pytest.FixtureRequest) -> Scenario:
         return request.param  # type: ignore[no-any-return]
 
     @pytest.mark.parametrize("fault", list(Fault), ids=lambda f: f.value)
     def test_every_step(
-        self, uow_factory: UnitOfWorkFactory, scenario: Scenario, fault: Fault
+        self,
+        uow_factory: UnitOfWorkFactory,
+        cache: CachePort | None,
+        scenario: Scenario,
+        fault: Fault,
     ) -> None:
         """A fault at any step leaves the result and the state of a fault-free run."""
-        report = run_scenario(uow_factory, scenario, fault)
+        report = run_scenario(uow_factory, scenario, fault, cache=cache)
         self.record(scenario, fault, report)
         assert report.injected == report.runs, "every run injected its fault"
         assert report.runs > 0
@@ -575,14 +588,17 @@ def run_scenario(
     fault: Fault,
     *,
     injector: FaultyUnitOfWorkFactory | None = None,
+    cache: CachePort | None = None,
 ) -> FaultReport:
     """Run ``scenario`` fault-free, then with ``fault`` at each step; report what broke.
 
     ``injector`` counts and fails steps of its own kind (SQL statements, say) instead of the
     repository calls and commits of a :class:`FaultyUnitOfWorkFactory` around ``uow_factory``.
+    With a ``cache``, the availability of the scenario's months is read (and cached) before
+    the faulted call and must equal the database's after it.
     """
     faulty = injector or FaultyUnitOfWorkFactory(uow_factory)
-    clean = _world(faulty)
+    clean = _world(faulty, cache)
     scenario.setup(clean)
     faulty.arm(None)
     expected = _summary(scenario.run(clean))
@@ -590,8 +606,9 @@ def run_scenario(
     clean_digest = _digest_of(clean, scenario)
     report = FaultReport()
     for at in _plans(steps):
-        world = _world(faulty)
+        world = _world(faulty, cache)
         scenario.setup(world)
+        _calendar(world.app, world.tenant.id)  # warm the cache: stale entries would show
         faulty.arm(fault, *at)
         injected_before = faulty.injected
         where = f"{scenario.name}: {fault.value} at step {at}/{steps}"
@@ -614,7 +631,16 @@ def run_scenario(
         if digest != clean_digest:
             report.broken.append(f"{where}: state {digest}, expected {clean_digest}")
         report.broken.extend(f"{where}: {problem}" for problem in _invariants(world, scenario))
+        if cache is not None and _calendar(world.app, world.tenant.id) != _calendar(
+            BookingApp(uow=faulty, clock=world.clock), world.tenant.id
+        ):
+            report.broken.append(f"{where}: the cached availability is stale")
     return report
+
+
+def _calendar(app: BookingApp, tenant_id: uuid.UUID) -> list[Any]:
+    """The availability of both scenario months (read through the app's cache, if any)."""
+    return app.availability.calendar(tenant_id, dt.date(2030, 8, 1), dt.date(2030, 8, 31))
 
 
 def _plans(steps: int) -> Iterator[tuple[int, ...]]:
@@ -643,7 +669,7 @@ def _digest_of(world: World, scenario: Scenario) -> tuple[Any, ...]:
 def _invariants(world: World, scenario: Scenario) -> list[str]:
     tenant_id = _subject(world, scenario)
     broken = broken_invariants(
-        world.app.uow, tenant_id, capacity=2, now=world.clock.at, provider=world.provider
+        world.app.uow, tenant_id, capacity=1, now=world.clock.at, provider=world.provider
     )
     world.app.bookings.retry_refunds(tenant_id=tenant_id)
     with world.app.uow(read_only=True) as uow:
@@ -651,7 +677,7 @@ def _invariants(world: World, scenario: Scenario) -> list[str]:
     broken.extend(f"refund {r.id} still {r.state.value} after retry" for r in unsettled)
     broken.extend(
         broken_invariants(
-            world.app.uow, tenant_id, capacity=2, now=world.clock.at, provider=world.provider
+            world.app.uow, tenant_id, capacity=1, now=world.clock.at, provider=world.provider
         )
     )
     return broken

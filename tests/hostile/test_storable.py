@@ -129,3 +129,23 @@ def test_release_keeps_a_storable_error(backend: Backend) -> None:
     stored = _stored(backend, tid, event.id)
     assert stored.last_error == ("x" + REPLACEMENT) * 999 + "x…"
     assert stored.claimed_until is None
+
+
+def test_events_delivered_before_an_interrupt_are_acknowledged(backend: Backend) -> None:
+    """A worker stopped mid-batch (Ctrl-C) leaves no delivered event leased."""
+    tid, bookings = _held_events(backend, 3)
+    seen: list[uuid.UUID] = []
+
+    def handler(event: OutboxEvent) -> None:
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+        seen.append(event.booking_id)
+
+    with pytest.raises(KeyboardInterrupt):
+        backend.app.outbox.drain(handler, tenant_id=tid)
+    assert len(seen) == 2
+    # the interrupted event stays leased until its lease runs out; the two delivered are done
+    assert backend.app.outbox.claim(10, tenant_id=tid) == []
+    backend.clock.advance(dt.timedelta(seconds=61))
+    [again] = backend.app.outbox.claim(10, tenant_id=tid)
+    assert again.booking_id == (set(bookings) - set(seen)).pop()

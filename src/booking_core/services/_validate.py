@@ -170,8 +170,9 @@ def storable(text: str, *, max_length: int) -> str:
 
     The text is not ours to validate, only to keep: refusing it would lose the record it belongs
     to, so it is repaired instead. A surrogate pair split into two code points is joined into
-    the character it encodes; a lone surrogate (SQLite's UTF-8 cannot hold it) and NUL
-    (PostgreSQL's ``text`` cannot hold it) each become U+FFFD. The result is cut to
+    the character it encodes; a lone surrogate (no UTF-8 encoder takes it, so neither SQLite
+    nor PostgreSQL stores it) and NUL (PostgreSQL's ``text`` refuses it) each become U+FFFD.
+    The result is cut to
     ``max_length`` code points, its last one an ellipsis when something was cut. Linear in the
     length of ``text``; idempotent.
 

@@ -35,7 +35,12 @@ from booking_core.errors import (
     PaymentError,
     TransientStorageError,
 )
-from booking_core.ports.payments import PaymentEventType, PaymentRequest, PaymentSession
+from booking_core.ports.payments import (
+    PaymentEventType,
+    PaymentRequest,
+    PaymentSession,
+    RefundRequest,
+)
 from booking_core.testing import ManualClock, in_memory_app
 from booking_core.testing.faults import Fault, FaultyUnitOfWorkFactory, broken_invariants
 from tests.faultinjection.lossy_proxy import LossyProxy
@@ -64,12 +69,13 @@ def _webhook(
 ) -> Any:
     provider = app.payments
     assert isinstance(provider, FakePaymentProvider)
+    amount = extra.pop("amount", booking.total)
     body, headers = provider.make_webhook(
         kind,
         tenant_id=booking.tenant_id,
         booking_id=booking.id,
         payment_ref=ref,
-        amount=booking.total,
+        amount=amount,
         currency=booking.currency,
         **extra,
     )
@@ -416,3 +422,82 @@ def test_payment_after_the_hold_lapsed_is_one_change_with_one_event() -> None:
 
 def test_errors_stay_in_the_hierarchy() -> None:
     assert issubclass(CommitOutcomeUnknownError, BookingCoreError)
+
+
+# --- found by the race matrix and the event fuzzer (tests/faults) -------------------------------
+
+
+def test_checkout_replay_after_a_reschedule_returns_the_same_payment() -> None:
+    """The payment request never changes under its key, and a refused replay never cancels."""
+    clock = ManualClock(START)
+    provider = FakePaymentProvider(clock=clock)
+    app = in_memory_app(clock=clock, payments=provider)
+    tenant, package = _shop(app)
+
+    def checkout() -> Any:
+        return app.bookings.checkout(
+            tenant.id, package_id=package.id, date=DAY, customer=ANN, idempotency_key="order-9"
+        )
+
+    first = checkout()
+    moved = app.bookings.reschedule(tenant.id, first.booking.id, DAY + dt.timedelta(days=1))
+    again = checkout()
+    assert again.session == first.session
+    assert again.booking.id == first.booking.id
+    assert again.booking.event_date == moved.event_date
+    assert again.booking.status is BookingStatus.PENDING
+
+
+@pytest.mark.postgres
+def test_one_dashboard_refund_reported_twice_at_once_is_recorded_once(
+    race_app: BookingApp,
+) -> None:
+    """Two event ids for one provider refund, processed at a barrier, 10 rounds."""
+    app = race_app
+    provider = app.payments
+    assert isinstance(provider, FakePaymentProvider)
+    tenant, package = _shop(app)
+    for round_ in range(10):
+        day = DAY + dt.timedelta(days=round_)
+        checkout = app.bookings.checkout(tenant.id, package_id=package.id, date=day, customer=ANN)
+        booking, ref = checkout.booking, checkout.session.payment_ref
+        _webhook(app, PaymentEventType.PAYMENT_SUCCEEDED, booking, ref)
+        refund = provider.refund(
+            RefundRequest(
+                tenant_id=tenant.id,
+                booking_id=booking.id,
+                payment_ref=ref,
+                amount=2_500,
+                currency="EUR",
+                reason="goodwill",
+                idempotency_key=f"dash-{booking.id}",
+            )
+        )
+        barrier = threading.Barrier(2)
+
+        def report(
+            event_id: str,
+            barrier: threading.Barrier = barrier,
+            booking: Booking = booking,
+            ref: str = ref,
+            refund_id: str = refund.provider_refund_id or "",
+        ) -> None:
+            barrier.wait()
+            _webhook(
+                app,
+                PaymentEventType.REFUND_SUCCEEDED,
+                booking,
+                ref,
+                amount=2_500,
+                event_id=event_id,
+                provider_refund_id=refund_id,
+            )
+
+        threads = [threading.Thread(target=report, args=(f"evt_{round_}_{n}",)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        recorded = app.bookings.refunds(tenant.id, booking.id)
+        assert [r.amount for r in recorded] == [2_500]
+        assert app.bookings.get(tenant.id, booking.id).amount_refunded == 2_500

@@ -161,6 +161,28 @@ class BookingService(Service):
             IdempotencyKeyReusedError: the key was used for a different request.
             TenantInactiveError: the tenant is deactivated.
         """
+        return self._place(
+            tenant_id,
+            package_id=package_id,
+            date=date,
+            customer=customer,
+            add_ons=add_ons,
+            venue_id=venue_id,
+            idempotency_key=idempotency_key,
+        ).booking
+
+    def _place(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        package_id: uuid.UUID,
+        date: dt.date,
+        customer: CustomerDetails,
+        add_ons: Mapping[uuid.UUID, int] | None,
+        venue_id: uuid.UUID | None,
+        idempotency_key: str | None,
+    ) -> _Held:
+        """:meth:`hold`, also telling whether the booking was created by this call."""
         tenant_id = v.uuid_(tenant_id, "tenant_id")
         package_id = v.uuid_(package_id, "package_id")
         venue_id = v.optional_uuid(venue_id, "venue_id")
@@ -185,7 +207,7 @@ class BookingService(Service):
         # looks for this booking to learn whether that attempt landed.
         booking_id, customer_id, event_id = new_id(), new_id(), new_id()
 
-        def work(uow: UnitOfWork) -> Booking:
+        def work(uow: UnitOfWork) -> _Held:
             now = self._clock.now()
             context = _of_active_tenant(
                 uow.bookings.hold_context(tenant_id, package_id, venue_id, date, now), tenant_id
@@ -194,7 +216,7 @@ class BookingService(Service):
             if key is not None:
                 replay = self._replay(uow, tenant_id, key, fingerprint, now)
                 if replay is not None:
-                    return replay
+                    return _Held(replay, replayed=True)
             capacity = self._capacity(context, venue_id)
             if context.blackout:
                 raise DateUnavailableError(date, UnavailableReason.BLACKOUT.value)
@@ -233,13 +255,16 @@ class BookingService(Service):
                 raise BookingConflictError(date)
             if key is not None:
                 uow.idempotency.attach(tenant_id, key, placed.id)
-            return placed
+            return _Held(placed, replayed=False)
 
-        def landed(uow: UnitOfWork) -> Booking | None:
+        def landed(uow: UnitOfWork) -> _Held | None:
             placed = uow.bookings.get(tenant_id, booking_id)
-            return None if placed is None else placed.as_of(self._clock.now())
+            return None if placed is None else _Held(placed.as_of(self._clock.now()), False)
 
-        return self._write(work, invalidates=_its_month, landed=landed)
+        def its_month(held: _Held) -> list[Invalidation]:
+            return [] if held.replayed else _its_month(held.booking)
+
+        return self._write(work, invalidates=its_month, landed=landed)
 
     def _replay(
         self, uow: UnitOfWork, tenant_id: uuid.UUID, key: str, fingerprint: str, now: dt.datetime
@@ -290,7 +315,7 @@ class BookingService(Service):
         """
         if self._payments is None:
             raise PaymentError("no payment provider is configured")
-        booking = self.hold(
+        held = self._place(
             tenant_id,
             package_id=package_id,
             date=date,
@@ -299,22 +324,26 @@ class BookingService(Service):
             venue_id=venue_id,
             idempotency_key=idempotency_key,
         )
+        booking = held.booking
         if booking.status is not BookingStatus.PENDING:
             raise InvalidTransitionError(booking.id, booking.status.value, "CHECKOUT")
+        # Nothing in the request may change while the hold lives (a reschedule moves its date):
+        # a replay must send the provider the very request its key was first used for.
         request = PaymentRequest(
             tenant_id=booking.tenant_id,
             booking_id=booking.id,
             amount=booking.total,
             currency=booking.currency,
             application_fee=booking.commission,
-            description=f"Booking {booking.id} on {booking.event_date.isoformat()}",
+            description=f"Booking {booking.id}",
             idempotency_key=f"checkout:{booking.id}",
             metadata={"tenant_id": str(booking.tenant_id), "booking_id": str(booking.id)},
         )
         try:
             session = self._payments.create_payment(request)
         except PaymentError:
-            self._abandon(booking, idempotency_key)
+            if not held.replayed:  # a replay's hold is not this call's to release
+                self._abandon(booking, idempotency_key)
             raise
         return Checkout(booking, session)
 
@@ -720,6 +749,14 @@ class _Transitioned:
     refund: Refund | None = None
     days_before: int | None = None
     percent: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A hold's booking, and whether an idempotency key replayed it instead of creating it."""
+
+    booking: Booking
+    replayed: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,9 +30,11 @@ from booking_core.domain.model import (
     RefundState,
 )
 from booking_core.errors import (
+    AlreadyExistsError,
     BookingCoreError,
     NotFoundError,
     PaymentError,
+    TransientStorageError,
     ValidationError,
     WebhookVerificationError,
 )
@@ -452,16 +454,21 @@ class WebhookService(Service):
             record_outcome(uow, settled, now)
             return _Effect("refund_recorded")
         # A refund made outside booking_core (e.g. the provider's dashboard).
-        decide_refund(
-            uow,
-            booking,
-            event.amount,
-            "refunded at the payment provider",
-            now,
-            state=RefundState.SUCCEEDED,
-            provider_refund_id=provider_id,
-            refund_id=refund_id,
-        )
+        try:
+            decide_refund(
+                uow,
+                booking,
+                event.amount,
+                "refunded at the payment provider",
+                now,
+                state=RefundState.SUCCEEDED,
+                provider_refund_id=provider_id,
+                refund_id=refund_id,
+            )
+        except AlreadyExistsError as error:
+            # Another report of this refund was recorded while we looked (the provider id is a
+            # unique key): run again, and find it recorded.
+            raise TransientStorageError("the refund was recorded concurrently") from error
         return _Effect("refund_recorded")
 
 

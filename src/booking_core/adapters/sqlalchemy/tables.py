@@ -281,7 +281,9 @@ refunds = Table(
     CheckConstraint("amount > 0 AND commission_refund >= 0", name="amounts"),
     CheckConstraint("state IN ('PENDING', 'SUCCEEDED', 'FAILED')", name="state"),
     Index(None, "tenant_id", "booking_id"),
-    Index(None, "tenant_id", "provider_refund_id"),
+    # One row per refund the provider made: two reports of one dashboard refund, or its report
+    # racing our own record of it, can never count it twice (NULLs, not yet executed, repeat).
+    Index(None, "tenant_id", "provider_refund_id", unique=True),
     Index(
         "ix_bc_refunds_unsettled",
         "tenant_id",

@@ -501,3 +501,45 @@ def test_one_dashboard_refund_reported_twice_at_once_is_recorded_once(
         recorded = app.bookings.refunds(tenant.id, booking.id)
         assert [r.amount for r in recorded] == [2_500]
         assert app.bookings.get(tenant.id, booking.id).amount_refunded == 2_500
+
+
+class _EagerProvider(FakePaymentProvider):
+    """Reports each refund by webhook before its own API call returns (providers do)."""
+
+    app: BookingApp
+
+    def refund(self, request: RefundRequest) -> Any:
+        result = super().refund(request)
+        if result.succeeded:
+            body, headers = self.make_webhook(
+                PaymentEventType.REFUND_SUCCEEDED,
+                tenant_id=request.tenant_id,
+                booking_id=request.booking_id,
+                payment_ref=request.payment_ref,
+                amount=request.amount,
+                currency=request.currency,
+                provider_refund_id=result.provider_refund_id,
+            )
+            self.app.webhooks.receive(request.tenant_id, self.name, body, headers)
+        return result
+
+
+def test_a_refund_reported_before_its_answer_is_recorded_counts_once() -> None:
+    clock = ManualClock(START)
+    provider = _EagerProvider(clock=clock)
+    app = in_memory_app(clock=clock, payments=provider)
+    provider.app = app
+    tenant, package = _shop(app, tiers=(RefundTier(30, 50),))
+    checkout = app.bookings.checkout(tenant.id, package_id=package.id, date=DAY, customer=ANN)
+    _webhook(
+        app, PaymentEventType.PAYMENT_SUCCEEDED, checkout.booking, checkout.session.payment_ref
+    )
+    cancellation = app.bookings.cancel(tenant.id, checkout.booking.id)
+    assert cancellation.refund is not None
+    assert cancellation.refund.state is RefundState.SUCCEEDED
+    refunds = app.bookings.refunds(tenant.id, checkout.booking.id)
+    assert [(r.amount, r.state) for r in refunds] == [(50_000, RefundState.SUCCEEDED)]
+    assert app.bookings.get(tenant.id, checkout.booking.id).amount_refunded == 50_000
+    assert [r.amount for r in provider.refunds] == [50_000]
+    now = clock.now()
+    assert broken_invariants(app.uow, tenant.id, capacity=1, now=now, provider=provider) == []

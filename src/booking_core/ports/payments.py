@@ -78,6 +78,7 @@ class PaymentEvent:
 
     ``event_id`` is the provider's id of the event (unique per provider), used to deduplicate
     redeliveries. ``amount`` is the amount paid (or refunded, for refund events).
+    ``refund_key`` is the idempotency key of the refund request, when the provider echoes it.
     """
 
     event_id: str
@@ -89,6 +90,10 @@ class PaymentEvent:
     currency: str
     created_at: dt.datetime
     provider_refund_id: str | None = None
+    #: For a refund booking_core asked for: the idempotency key it was asked with, when the
+    #: provider echoes it. It tells a refund event that arrives before booking_core recorded the
+    #: provider's answer apart from a refund made elsewhere (which would count twice).
+    refund_key: str | None = None
 
 
 class PaymentProvider(Protocol):

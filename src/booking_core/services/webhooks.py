@@ -444,12 +444,18 @@ class WebhookService(Service):
         provider_id = event.provider_refund_id
         if not provider_id:
             raise PaymentError("refund event without a refund id")
-        known = uow.refunds.find_by_provider_id(booking.tenant_id, provider_id)
+        known = uow.refunds.find_by_provider_id(booking.tenant_id, provider_id) or _our_refund(
+            uow, booking, event.refund_key
+        )
         if known is not None:
             if known.state is RefundState.SUCCEEDED:
                 return _Effect("refund_already_recorded")
             settled = dataclasses.replace(
-                known, state=RefundState.SUCCEEDED, updated_at=now, failure_reason=None
+                known,
+                state=RefundState.SUCCEEDED,
+                provider_refund_id=provider_id,
+                updated_at=now,
+                failure_reason=None,
             )
             record_outcome(uow, settled, now)
             return _Effect("refund_recorded")
@@ -470,6 +476,22 @@ class WebhookService(Service):
             # unique key): run again, and find it recorded.
             raise TransientStorageError("the refund was recorded concurrently") from error
         return _Effect("refund_recorded")
+
+
+def _our_refund(uow: UnitOfWork, booking: Booking, refund_key: str | None) -> Refund | None:
+    """The refund booking_core asked for under ``refund_key`` (its id, or ``id:attempt``).
+
+    A provider may report a refund before booking_core recorded the provider's answer to the
+    request; without this, that report would look like a refund made elsewhere and count twice.
+    """
+    if not refund_key:
+        return None
+    try:
+        refund_id = uuid.UUID(refund_key.split(":", 1)[0])
+    except ValueError:
+        return None
+    refund = uow.refunds.get(booking.tenant_id, refund_id)
+    return refund if refund is not None and refund.booking_id == booking.id else None
 
 
 def _receipt(stored: InboxEvent, *, duplicate: bool) -> WebhookReceipt:

@@ -361,6 +361,9 @@ class FakePaymentProvider:
             {"created":<unix s>,"data":{"amount":…,"booking_id":…,"currency":…,
              "payment_ref":…,"provider_refund_id":…,"tenant_id":…},"id":"evt_…","type":"…"}
 
+        A refund event for a refund made through :meth:`refund` also carries its idempotency key
+        as ``data.refund_key``, as real providers echo a refund's metadata.
+
         Without ``event_id`` the id is derived from the event's content (type, tenant, booking,
         payment, refund), so emitting the same event twice yields the same id: that is what a
         provider redelivery looks like. Pass ``event_id`` for two distinct events with the same
@@ -386,19 +389,18 @@ class FakePaymentProvider:
             event_id = "evt_" + _digest(
                 kind.value, str(tenant_id), str(booking_id), payment_ref, provider_refund_id or ""
             )
-        document = {
-            "id": event_id,
-            "type": kind.value,
-            "created": created,
-            "data": {
-                "tenant_id": str(tenant_id),
-                "booking_id": str(booking_id),
-                "payment_ref": payment_ref,
-                "amount": amount,
-                "currency": currency,
-                "provider_refund_id": provider_refund_id,
-            },
+        data: dict[str, object] = {
+            "tenant_id": str(tenant_id),
+            "booking_id": str(booking_id),
+            "payment_ref": payment_ref,
+            "amount": amount,
+            "currency": currency,
+            "provider_refund_id": provider_refund_id,
         }
+        refund_key = self._refund_key(provider_refund_id)
+        if refund_key is not None:
+            data["refund_key"] = refund_key
+        document = {"id": event_id, "type": kind.value, "created": created, "data": data}
         body = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
         status = _PAYMENT_STATUS.get(kind)
         with self._lock:
@@ -409,6 +411,14 @@ class FakePaymentProvider:
             "Content-Type": "application/json",
             SIGNATURE_HEADER: signing.sign(self._secret, body, timestamp=created),
         }
+
+    def _refund_key(self, provider_refund_id: str | None) -> str | None:
+        """The idempotency key of a refund this provider made (echoed in its events)."""
+        with self._lock:
+            for refund in self._refunds:
+                if refund.provider_refund_id == provider_refund_id:
+                    return refund.idempotency_key
+        return None
 
     def parse_webhook(
         self, raw_body: bytes, headers: Mapping[str, str], *, now: dt.datetime
@@ -519,6 +529,9 @@ def _parse_event(raw_body: bytes) -> PaymentEvent:
         refund_id = _identifier(data, "provider_refund_id", "data.")
     elif kind is PaymentEventType.REFUND_SUCCEEDED:
         raise WebhookVerificationError("refund webhook without data.provider_refund_id")
+    refund_key = data.get("refund_key")
+    if refund_key is not None:
+        refund_key = _identifier(data, "refund_key", "data.")
     return PaymentEvent(
         event_id=event_id,
         type=kind,
@@ -529,4 +542,5 @@ def _parse_event(raw_body: bytes) -> PaymentEvent:
         currency=currency.upper(),
         created_at=created_at,
         provider_refund_id=refund_id,
+        refund_key=refund_key,
     )

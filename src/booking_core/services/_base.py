@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from booking_core._retry import assert_rerunnable, run_transaction
-from booking_core.domain.model import Tenant
+from booking_core.domain.model import Booking, Tenant
 from booking_core.errors import NotFoundError, TenantInactiveError
 from booking_core.ports.cache import JSON, CachePort, read_through
 from booking_core.ports.clock import Clock
@@ -28,6 +28,11 @@ CATALOG = "catalog"
 def availability_namespace(resource_id: uuid.UUID, date: dt.date) -> str:
     """The cache namespace of one month of one capacity pool: a hold invalidates only that."""
     return f"av.{resource_id.hex}.{date.year:04d}{date.month:02d}"
+
+
+def month_of(booking: Booking) -> Invalidation:
+    """The cached availability month a change of this booking's seat makes stale."""
+    return (booking.tenant_id, availability_namespace(booking.resource_id, booking.event_date))
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,7 @@ from booking_core.services._base import (
     Service,
     availability_namespace,
     load_tenant,
+    month_of,
 )
 from booking_core.services._refunds import RefundSettler, decide_refund
 from booking_core.services.availability import pool_capacity, refuse_calendar_or_policy
@@ -262,7 +263,7 @@ class BookingService(Service):
             return None if placed is None else _Held(placed.as_of(self._clock.now()), False)
 
         def its_month(held: _Held) -> list[Invalidation]:
-            return [] if held.replayed else _its_month(held.booking)
+            return [] if held.replayed else [month_of(held.booking)]
 
         return self._write(work, invalidates=its_month, landed=landed)
 
@@ -441,7 +442,7 @@ class BookingService(Service):
             return _Transitioned(seen) if recover is None else recover(uow, tenant, seen)
 
         def months(result: _Transitioned) -> list[Invalidation]:
-            return _its_month(result.booking) if frees_or_settles else []
+            return [month_of(result.booking)] if frees_or_settles else []
 
         return self._write(work, invalidates=months, landed=landed)
 
@@ -672,7 +673,7 @@ class BookingService(Service):
         def both_months(result: _Moved) -> list[Invalidation]:
             moved = result.booking
             before = availability_namespace(moved.resource_id, result.previous_date)
-            return [*_its_month(moved), (moved.tenant_id, before)]
+            return [month_of(moved), (moved.tenant_id, before)]
 
         return self._write(work, invalidates=both_months, landed=landed).booking
 
@@ -777,11 +778,6 @@ def _refund_terms(tenant: Tenant, booking: Booking, at: dt.datetime) -> tuple[in
     """(whole days before the event, refund percent) of a cancellation at ``at``."""
     days_before = (booking.event_date - local_today(at, tenant.timezone)).days
     return days_before, tenant.cancellation.refund_percent(days_before)
-
-
-def _its_month(booking: Booking) -> list[Invalidation]:
-    """The cached availability a change of this booking's seat invalidates."""
-    return [(booking.tenant_id, availability_namespace(booking.resource_id, booking.event_date))]
 
 
 #: Placeholder for "the transaction's now" in transition changes.

@@ -48,8 +48,8 @@ from booking_core.services._base import (
     CacheSettings,
     Invalidation,
     Service,
-    availability_namespace,
     load_tenant,
+    month_of,
 )
 from booking_core.services._refunds import RefundSettler, decide_refund, record_outcome
 from booking_core.services.availability import pool_capacity
@@ -94,10 +94,6 @@ class _Processed:
 
     receipt: WebhookReceipt
     effect: _Effect = _Effect("")
-
-
-def _month(booking: Booking) -> Invalidation:
-    return (booking.tenant_id, availability_namespace(booking.resource_id, booking.event_date))
 
 
 class WebhookService(Service):
@@ -247,7 +243,7 @@ class WebhookService(Service):
             effect = _Effect(
                 stored.outcome or "",
                 refunds=() if refund is None else (refund,),
-                invalidations=() if booking is None else (_month(booking),),
+                invalidations=() if booking is None else (month_of(booking),),
             )
             return _Processed(_receipt(stored, duplicate=False), effect)
 
@@ -335,7 +331,7 @@ class WebhookService(Service):
             )
             if confirmed is not None and uow.bookings.settle_claims(booking.tenant_id, booking.id):
                 _events.emit(uow, confirmed, _events.CONFIRMED, now)
-                return _Effect("confirmed", invalidations=(_month(confirmed),))
+                return _Effect("confirmed", invalidations=(month_of(confirmed),))
             raise PaymentError("the hold changed while confirming; retry")
         kept = self._keep_date(uow, booking, now, paid)
         if kept is not None:
@@ -377,7 +373,7 @@ class WebhookService(Service):
         if confirmed is None:
             raise PaymentError("the booking changed while confirming; retry")
         _events.emit(uow, confirmed, _events.CONFIRMED, now, late_payment=True)
-        return _Effect("confirmed_after_expiry", invalidations=(_month(confirmed),))
+        return _Effect("confirmed_after_expiry", invalidations=(month_of(confirmed),))
 
     @staticmethod
     def _refund_late_payment(
@@ -411,7 +407,7 @@ class WebhookService(Service):
         )
         _, refund = decide_refund(uow, recorded, event.amount, why, now, refund_id=refund_id)
         return _Effect(
-            "refunded_late_payment", refunds=(refund,), invalidations=(_month(recorded),)
+            "refunded_late_payment", refunds=(refund,), invalidations=(month_of(recorded),)
         )
 
     def _payment_lost(
@@ -430,7 +426,7 @@ class WebhookService(Service):
             return _Effect("ignored")
         uow.bookings.release_claims(booking.tenant_id, booking.id)
         _events.emit(uow, released, _events.CANCELED, now, reason=event.type.value)
-        return _Effect("hold_released", invalidations=(_month(released),))
+        return _Effect("hold_released", invalidations=(month_of(released),))
 
     def _refunded(
         self,

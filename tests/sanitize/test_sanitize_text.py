@@ -88,3 +88,13 @@ def test_output_has_no_element() -> None:
     """Recombined tag fragments never produce an element."""
     for raw in ("<<script>script>alert(1)<</script>/script>", "<</p>b>", "<\x00b>x"):
         assert elements_in(sanitize_plain_text(raw)) == []
+
+
+def test_script_lookalike_with_dotless_i_is_an_ordinary_tag() -> None:
+    """HTML tag names are ASCII: ``<scr\u0131pt>`` is an unknown element, not a script.
+
+    A case-insensitive regex used to read it as ``<script>`` and then failed with a KeyError.
+    """
+    assert sanitize_plain_text("<scr\u0131pt>x</script>y") == "xy"
+    assert sanitize_plain_text("a<script_x>b</script>c") == "abc"
+    assert sanitize_plain_text("a<script/>b</script>c") == "ac"

@@ -6,7 +6,7 @@ not escape *output*. Escape at the point of rendering (templates autoescape, JSO
 because only the renderer knows whether the text lands in HTML, an attribute, a URL or an email
 header. See ``docs/security.md`` for what each one guarantees.
 
-    sanitize_html        allowlist HTML (nh3): formatting, lists, links, headings
+    sanitize_html        allowlist HTML (nh3): formatting, lists, links, headings; bounded size
     sanitize_plain_text  no markup, no control characters, NFC, tidy whitespace; not escaped
     sanitize_email       email-validator syntax check, normalized address
     sanitize_url         scheme allowlist, obfuscation-proof; relative and credentials opt-in
@@ -21,6 +21,8 @@ from booking_core.sanitize._email import sanitize_email
 from booking_core.sanitize._html import (
     DEFAULT_ALLOWED_ATTRIBUTES,
     DEFAULT_ALLOWED_TAGS,
+    MAX_HTML_LENGTH,
+    MAX_HTML_TAGS,
     sanitize_html,
 )
 from booking_core.sanitize._object import (
@@ -42,6 +44,8 @@ __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_ITEMS",
     "DEFAULT_MAX_TOTAL_CHARS",
+    "MAX_HTML_LENGTH",
+    "MAX_HTML_TAGS",
     "MAX_URL_LENGTH",
     "FieldSanitizer",
     "Rule",

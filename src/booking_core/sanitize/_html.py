@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -17,8 +18,15 @@ __all__ = [
     "FORBIDDEN_ATTRIBUTES",
     "FORBIDDEN_TAGS",
     "LINK_SCHEMES",
+    "MAX_HTML_LENGTH",
+    "MAX_HTML_TAGS",
     "sanitize_html",
 ]
+
+MAX_HTML_LENGTH = 100_000
+"""Longest fragment accepted: a long description is a few thousand characters."""
+MAX_HTML_TAGS = 5_000
+"""Most tags (start, end, comment, doctype) a fragment may have."""
 
 # What a package description or a note needs: emphasis, lists, links, headings, quotes. No images
 # (tracking pixels, mixed content, layout breakage), no tables, no classes or styles.
@@ -156,6 +164,8 @@ _DROP_CONTENT_OF = frozenset(
 _LINK_REL = "noopener noreferrer"
 
 _FIRST_SEGMENT = re.compile(r"[/?#]")
+# What the tokenizer may read as a tag, a comment or a declaration; text like "1 < 2" is not one.
+_TAG = re.compile(r"<[A-Za-z/!?]")
 
 
 def _filter_relative_url(url: str) -> str | None:
@@ -211,6 +221,20 @@ def _freeze(
 _DEFAULT_CLEANER = _cleaner(DEFAULT_ALLOWED_TAGS, _freeze(DEFAULT_ALLOWED_ATTRIBUTES))
 
 
+def _check_size(html: str, field: str) -> None:
+    """Refuse fragments big enough to make the parser slow, before it sees them.
+
+    html5ever, nh3's parser, is not linear: each tag costs time proportional to the nesting
+    depth (``"<div>" * 20_000`` takes seconds; servo/html5ever#788), each attribute to the
+    attributes before it in its tag, and each character reference to the text before it in its
+    text node. Bounding the length and the tag count bounds all three (about 0.3 s at worst).
+    """
+    if len(html) > MAX_HTML_LENGTH:
+        raise ValidationError(field, f"is longer than {MAX_HTML_LENGTH} characters")
+    if next(itertools.islice(_TAG.finditer(html), MAX_HTML_TAGS, None), None) is not None:
+        raise ValidationError(field, f"has more than {MAX_HTML_TAGS} tags")
+
+
 def sanitize_html(
     value: object,
     *,
@@ -227,7 +251,9 @@ def sanitize_html(
     ``rel="noopener noreferrer"``. Comments go; the bodies of ``script``, ``style``, ``iframe``,
     ``svg``, ``math`` and similar are removed with their tags; other disallowed tags are unwrapped
     and keep their text. The output is serialized by an HTML5 parser, so it is well-formed and
-    its meaning does not depend on the browser's error recovery.
+    its meaning does not depend on the browser's error recovery. Fragments longer than
+    :data:`MAX_HTML_LENGTH` characters or with more than :data:`MAX_HTML_TAGS` tags are refused
+    before parsing, which keeps the parser's cost bounded.
 
     Args:
         value: the HTML fragment; anything but a ``str`` is rejected.
@@ -237,12 +263,14 @@ def sanitize_html(
         field: the name reported in the ``ValidationError``.
 
     Raises:
-        ValidationError: ``value`` is not a ``str`` or holds a lone surrogate (not encodable).
+        ValidationError: ``value`` is not a ``str``, holds a lone surrogate (not encodable), or
+            exceeds :data:`MAX_HTML_LENGTH` or :data:`MAX_HTML_TAGS`.
         ValueError: the allowlist names a tag from :data:`FORBIDDEN_TAGS`, an ``on*`` handler or
             an attribute from :data:`FORBIDDEN_ATTRIBUTES` (a programming error, not bad input).
     """
     if type(value) is not str:
         value = require_str(value, field)
+    _check_size(value, field)
     if allowed_tags is None and allowed_attributes is None:
         cleaner = _DEFAULT_CLEANER
     else:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from booking_core.errors import ValidationError
-from booking_core.sanitize._common import require_str
+from booking_core.sanitize._common import normalize, require_str
 
 __all__ = ["sanitize_slug", "slugify"]
 
@@ -74,7 +73,7 @@ def slugify(text: object, *, max_length: int = 64) -> str:
     _check_max_length(max_length)
     source = require_str(text, "slug")
     ascii_text = (
-        unicodedata.normalize("NFKD", source.translate(_TRANSLITERATE))
+        normalize("NFKD", source.translate(_TRANSLITERATE))
         .encode("ascii", "ignore")
         .decode("ascii")
     )

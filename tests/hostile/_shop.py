@@ -30,6 +30,7 @@ from booking_core.domain.model import (
     Tenant,
     Venue,
 )
+from booking_core.errors import BookingConflictError, DateUnavailableError
 from booking_core.ports.payments import PaymentEventType
 
 from ._backends import START, Backend
@@ -75,6 +76,17 @@ class Shop:
 
 def _hold(backend: Backend, tenant: Tenant, package: Package, day: dt.date) -> Booking:
     return backend.app.bookings.hold(tenant.id, package_id=package.id, date=day, customer=CUSTOMER)
+
+
+def _on_a_free_date(make: Callable[[dt.date], Booking], shop: Shop) -> Booking:
+    """``make(date)`` on the next date that takes it (accepted calls may have closed some)."""
+    for _ in range(20):
+        try:
+            return make(shop.next_date())
+        except (DateUnavailableError, BookingConflictError):
+            continue
+    msg = "no free date for the shop's bookings in 20 tries"
+    raise RuntimeError(msg)
 
 
 def _confirmed(backend: Backend, tenant: Tenant, package: Package, day: dt.date) -> Booking:
@@ -269,8 +281,12 @@ def _heal_catalog(backend: Backend, shop: Shop) -> None:
 def _heal_bookings(backend: Backend, shop: Shop) -> None:
     bookings, tid = backend.app.bookings, shop.tenant.id
     if bookings.get(tid, shop.pending.id).status is not BookingStatus.PENDING:
-        shop.pending = _hold(backend, shop.tenant, shop.package, shop.next_date())
+        shop.pending = _on_a_free_date(
+            lambda day: _hold(backend, shop.tenant, shop.package, day), shop
+        )
     confirmed = bookings.get(tid, shop.confirmed.id)
     refundable = confirmed.amount_paid - confirmed.amount_refunded
     if confirmed.status is not BookingStatus.CONFIRMED or refundable < 100_000:
-        shop.confirmed = _confirmed(backend, shop.tenant, shop.package, shop.next_date())
+        shop.confirmed = _on_a_free_date(
+            lambda day: _confirmed(backend, shop.tenant, shop.package, day), shop
+        )

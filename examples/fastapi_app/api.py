@@ -7,12 +7,10 @@ in an ``async`` dependency first.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.security import APIKeyHeader
 
 from booking_core import (
@@ -26,6 +24,8 @@ from booking_core import (
 from booking_core.security import parse_csp_report
 
 from .schemas import (
+    CSP_REPORT_REQUEST,
+    MAX_RANGE_DAYS,
     AddOnOut,
     BookingOut,
     CancelIn,
@@ -33,11 +33,15 @@ from .schemas import (
     CheckoutIn,
     CheckoutOut,
     DateAvailabilityOut,
+    IdempotencyKey,
+    IsoDate,
     PackageDetailsOut,
     PackageOut,
     PaymentSessionOut,
     Problem,
+    Slug,
     UnavailableDatesOut,
+    Uuid,
     WebhookReceiptOut,
 )
 
@@ -88,7 +92,12 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 }
 
 router = APIRouter(prefix="/v1", responses=_PROBLEMS)
-_RAW_JSON_BODY = {"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}}
+_RAW_JSON_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
 
 # -- catalog -------------------------------------------------------------------------------------
 
@@ -97,7 +106,9 @@ _RAW_JSON_BODY = {"requestBody": {"content": {"application/json": {"schema": {"t
 def list_packages(
     booking: Booking,
     tenant: CurrentTenant,
-    segment: Annotated[str | None, Query(max_length=100, description="a segment slug")] = None,
+    segment: Annotated[
+        Slug | None, Query(description="a segment slug", examples=["weddings"])
+    ] = None,
 ) -> list[PackageOut]:
     """The tenant's active packages in display order, optionally of one segment."""
     packages = booking.catalog.list_packages(tenant.id, segment)
@@ -105,7 +116,9 @@ def list_packages(
 
 
 @router.get("/packages/{slug}", tags=["catalog"])
-def get_package(booking: Booking, tenant: CurrentTenant, slug: str) -> PackageDetailsOut:
+def get_package(
+    booking: Booking, tenant: CurrentTenant, slug: Annotated[Slug, Path(examples=["gold"])]
+) -> PackageDetailsOut:
     """One active package with the add-ons it offers."""
     details = booking.catalog.get_package(tenant.id, slug)
     return PackageDetailsOut(
@@ -119,16 +132,24 @@ def get_package(booking: Booking, tenant: CurrentTenant, slug: str) -> PackageDe
 
 
 @router.get("/availability/{date}", tags=["availability"])
-def check_date(booking: Booking, tenant: CurrentTenant, date: dt.date) -> DateAvailabilityOut:
+def check_date(
+    booking: Booking, tenant: CurrentTenant, date: Annotated[IsoDate, Path(examples=["2031-06-21"])]
+) -> DateAvailabilityOut:
     """Whether one date (the tenant's local calendar) can be booked, and why not."""
     return DateAvailabilityOut.model_validate(booking.availability.check(tenant.id, date))
 
 
 @router.get("/availability", tags=["availability"])
 def unavailable_dates(
-    booking: Booking, tenant: CurrentTenant, start: dt.date, end: dt.date
+    booking: Booking,
+    tenant: CurrentTenant,
+    start: Annotated[IsoDate, Query(examples=["2031-06-01"])],
+    end: Annotated[
+        IsoDate,
+        Query(description=f"from start to {MAX_RANGE_DAYS} days after it", examples=["2031-06-30"]),
+    ],
 ) -> UnavailableDatesOut:
-    """The dates of ``[start, end]`` that cannot be booked (at most 1100 days)."""
+    """The dates of ``[start, end]`` that cannot be booked."""
     closed = booking.availability.unavailable_dates(tenant.id, start, end)
     return UnavailableDatesOut(
         start=start, end=end, unavailable=[DateAvailabilityOut.model_validate(d) for d in closed]
@@ -144,8 +165,8 @@ def checkout(
     tenant: CurrentTenant,
     body: CheckoutIn,
     idempotency_key: Annotated[
-        str | None,
-        Header(max_length=255, description="retrying with the same key returns the same booking"),
+        IdempotencyKey | None,
+        Header(description="retrying with the same key returns the same booking"),
     ] = None,
 ) -> CheckoutOut:
     """Hold the date and open the payment: send the customer to ``payment.redirect_url``.
@@ -173,7 +194,7 @@ def checkout(
 
 
 @router.get("/bookings/{booking_id}", tags=["bookings"])
-def get_booking_by_id(booking: Booking, tenant: CurrentTenant, booking_id: uuid.UUID) -> BookingOut:
+def get_booking_by_id(booking: Booking, tenant: CurrentTenant, booking_id: Uuid) -> BookingOut:
     """One booking of the tenant (another tenant's id is a 404, like a missing one)."""
     return BookingOut.model_validate(booking.bookings.get(tenant.id, booking_id))
 
@@ -182,7 +203,7 @@ def get_booking_by_id(booking: Booking, tenant: CurrentTenant, booking_id: uuid.
 def cancel(
     booking: Booking,
     tenant: CurrentTenant,
-    booking_id: uuid.UUID,
+    booking_id: Uuid,
     body: CancelIn | None = None,
 ) -> CancellationOut:
     """Cancel a booking; a paid one is refunded by the tenant's cancellation policy.
@@ -201,7 +222,11 @@ def cancel(
     tags=["callbacks"],
     openapi_extra=_RAW_JSON_BODY,
     responses={
-        400: {"model": Problem, "description": "signature, timestamp or body rejected"},
+        400: {
+            "model": Problem,
+            "description": "signature, timestamp or body rejected",
+            "content": {"application/problem+json": {}},
+        },
         500: {"model": WebhookReceiptOut, "description": "processing failed: redeliver"},
     },
 )
@@ -212,7 +237,7 @@ def payment_webhook(
     body: RawBody,
     request: Request,
     response: Response,
-    tenant: Annotated[str, Query(max_length=100, description="the tenant's slug")],
+    tenant: Annotated[Slug, Query(description="the tenant's slug")],
 ) -> WebhookReceiptOut:
     """Receive a payment provider webhook: verified on the raw bytes, processed exactly once.
 
@@ -237,7 +262,7 @@ def payment_webhook(
     status_code=204,
     response_class=Response,
     tags=["callbacks"],
-    openapi_extra=_RAW_JSON_BODY,
+    openapi_extra=CSP_REPORT_REQUEST,
 )
 def csp_report(body: RawBody, request: Request) -> None:
     """Accept browsers' CSP violation reports (``report-uri`` and Reporting API formats).

@@ -86,6 +86,11 @@ def request_validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = [
         {"field": _location(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()
     ]
+    return validation_problem(request, errors)
+
+
+def validation_problem(request: Request, errors: list[dict[str, str]]) -> JSONResponse:
+    """The one 422 problem shape of the framework's own checks, naming the first field."""
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}
     return problem(
         422,
@@ -104,6 +109,11 @@ def request_validation_error(request: Request, exc: Exception) -> JSONResponse:
 def http_error(request: Request, exc: Exception) -> Response:
     """Unknown routes, wrong methods: problem+json too, so clients parse one error shape."""
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's "error parsing the body" (JSON that is not UTF-8, or nested too deeply):
+        # bad JSON like any other, so the same 422 as a JSON syntax error
+        error = {"field": "body", "message": "cannot be read as JSON", "type": "json_invalid"}
+        return validation_problem(request, [error])
     if exc.status_code in {204, 304}:  # statuses without a body
         return Response(status_code=exc.status_code, headers=exc.headers)
     title = http.HTTPStatus(exc.status_code).phrase

@@ -2,14 +2,143 @@
 
 Money is in minor units (cents) as in booking_core; dates are ISO ``YYYY-MM-DD``.
 Responses are built straight from booking_core's frozen dataclasses (``from_attributes``).
+
+Every input states the limits booking_core enforces (slug shape and length, text lengths,
+quantities, the idempotency key), and Pydantic checks exactly what the schema states, no more
+leniently (no "0" read as a date, no "1" read as a quantity): a request the OpenAPI allows is
+never refused by the library, and one it forbids is refused before the library sees it.
+``tests/examples/test_fastapi_schemathesis.py`` holds the two to that.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
+from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
+from email_validator.rfc_constants import EMAIL_MAX_LENGTH
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+from booking_core.services.bookings import MAX_ADD_ON_QUANTITY, MAX_IDEMPOTENCY_KEY
+
+# -- the library's input rules, as JSON Schema ---------------------------------------------------
+# Patterns use only \xHH and \uHHHH escapes, which mean the same in ECMA-262 (the OpenAPI),
+# Rust's regex (Pydantic's checks) and Python's re (schemathesis' generators).
+
+#: booking_core.sanitize.sanitize_slug: a-z/0-9 words joined by single hyphens, ≤ 64 characters.
+SLUG_PATTERN: Final = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SLUG_MAX_LENGTH: Final = 64
+#: A display name (booking_core's limit) is plain text: markup and the characters below are
+#: stripped, so a name needs one other character, and "<" (which could start markup) is refused.
+NAME_MAX_LENGTH: Final = 200
+_BLANK = (
+    r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200b\u2028-\u202f\u205f-\u2064\u2066-\u2069"
+    r"\u3000\ufeff\ufff9-\ufffb"
+)
+NAME_PATTERN: Final = rf"^[^<]*[^<{_BLANK}][^<]*$"
+#: The longest range of dates booking_core's availability answers, in days.
+MAX_RANGE_DAYS: Final = 1100
+#: Dates in four-digit years from 2000 to 2999: every real booking, and far from the ends of the
+#: calendar, where date arithmetic (a month later, a horizon) would overflow.
+DATE_PATTERN: Final = r"^2[0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
+_UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+#: email-validator refuses special-use domains (``x.test``, ``x.local``), whatever the syntax.
+SPECIAL_USE_DOMAIN: Final = "[@.](?:{})$".format(
+    "|".join(
+        "".join(f"[{c}{c.upper()}]" if c.isalpha() else re.escape(c) for c in name)
+        for name in SPECIAL_USE_DOMAIN_NAMES
+    )
+)
+#: An idempotency key: printable ASCII (a header value), not only spaces.
+IDEMPOTENCY_KEY_PATTERN: Final = r"^[\t -~]*[!-~][\t -~]*$"
+
+
+def _iso_date(value: Any) -> Any:
+    """Only ``YYYY-MM-DD``: Pydantic alone also reads ``"0"`` or ``0`` as 1970-01-01."""
+    if isinstance(value, str) and re.fullmatch(DATE_PATTERN, value):
+        return value
+    raise ValueError("must be a date YYYY-MM-DD between 2000-01-01 and 2999-12-31")
+
+
+def _canonical_uuid(value: Any) -> Any:
+    """Only the 8-4-4-4-12 form the schema's ``format: uuid`` names (no braces, no ``urn:``)."""
+    if isinstance(value, str) and _UUID.fullmatch(value):
+        return value
+    raise ValueError("must be a UUID such as 123e4567-e89b-12d3-a456-426614174000")
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type, so ``2.0`` is the integer 2; ``true`` and ``"2"`` are not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=SLUG_MAX_LENGTH)]
+IsoDate = Annotated[
+    dt.date,
+    BeforeValidator(_iso_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+]
+Uuid = Annotated[uuid.UUID, BeforeValidator(_canonical_uuid)]
+Quantity = Annotated[StrictInt, BeforeValidator(_whole_number), Field(ge=1, le=MAX_ADD_ON_QUANTITY)]
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=NAME_MAX_LENGTH)]
+Email = Annotated[
+    str,
+    StringConstraints(max_length=EMAIL_MAX_LENGTH),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "idn-email",
+            "maxLength": EMAIL_MAX_LENGTH,
+            "not": {"pattern": SPECIAL_USE_DOMAIN},
+        }
+    ),
+]
+#: "phone" is not a JSON Schema format: it names the library's rule, which no pattern can state.
+Phone = Annotated[
+    str,
+    StringConstraints(max_length=40),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "phone",
+            "maxLength": 40,
+            "description": "an international number (+ and the country code) that libphonenumber"
+            " knows to be valid, or empty for none",
+        }
+    ),
+]
+#: add-on slug → quantity; Pydantic alone would describe the keys with ``patternProperties``,
+#: which leaves other keys allowed.
+AddOns = Annotated[
+    dict[Slug, Quantity],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"pattern": SLUG_PATTERN, "maxLength": SLUG_MAX_LENGTH},
+            "additionalProperties": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_ADD_ON_QUANTITY,
+            },
+        }
+    ),
+]
+IdempotencyKey = Annotated[
+    str,
+    StringConstraints(pattern=IDEMPOTENCY_KEY_PATTERN, max_length=MAX_IDEMPOTENCY_KEY),
+]
 
 
 class _Out(BaseModel):
@@ -69,21 +198,21 @@ class UnavailableDatesOut(_Out):
 
 
 class CustomerIn(_In):
-    name: str = Field(max_length=200, examples=["Ann O'Brien"])
-    email: str = Field(max_length=320, examples=["ann@example.com"])
-    phone: str | None = Field(default=None, max_length=40)
+    name: Name = Field(examples=["Ann O'Brien"])
+    email: Email = Field(examples=["ann@example.com"])
+    phone: Phone | None = Field(default=None, examples=["+33 1 42 68 53 00"])
 
 
 class CheckoutIn(_In):
-    package: str = Field(max_length=100, description="the package slug", examples=["gold"])
-    date: dt.date = Field(examples=["2031-06-21"])
+    package: Slug = Field(description="the package slug", examples=["gold"])
+    date: IsoDate = Field(examples=["2031-06-21"])
     customer: CustomerIn
-    add_ons: dict[str, int] = Field(
+    add_ons: AddOns = Field(
         default_factory=dict,
-        description="add-on slug → quantity (1-1000); the package must offer it",
+        description=f"add-on slug → quantity (1-{MAX_ADD_ON_QUANTITY}); the package must offer it",
         examples=[{"album": 1}],
     )
-    venue_id: uuid.UUID | None = None
+    venue_id: Uuid | None = None
 
 
 class BookingAddOnOut(_Out):
@@ -167,3 +296,108 @@ class Problem(BaseModel):
     status: int
     detail: str
     instance: str | None = None
+
+
+# -- CSP reports: raw bodies, described for the OpenAPI only -------------------------------------
+# booking_core.security.parse_csp_report reads them; this is what it accepts. Optional fields may
+# be null (read as absent); a directive or URL must keep a character once control characters are
+# stripped, as the parser strips them.
+
+_VISIBLE: Final = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]"
+_TEXT: Final = {"type": ["string", "null"]}
+_COUNT: Final = {"type": ["integer", "null"], "minimum": 0}
+_DISPOSITION: Final = {"enum": ["enforce", "report", None]}
+
+
+def _optional(texts: tuple[str, ...], counts: tuple[str, ...]) -> dict[str, Any]:
+    return {**dict.fromkeys(texts, _TEXT), **dict.fromkeys(counts, _COUNT)}
+
+
+_LEGACY_REPORT: Final = {
+    "type": "object",
+    "required": ["csp-report"],
+    "properties": {
+        "csp-report": {
+            "type": "object",
+            "required": ["document-uri"],
+            "properties": {
+                **_optional(
+                    ("blocked-uri", "original-policy", "referrer", "source-file", "script-sample"),
+                    ("line-number", "column-number", "status-code"),
+                ),
+                "document-uri": {"type": "string"},
+                "disposition": _DISPOSITION,
+            },
+            # the directive is effective-directive, else violated-directive (read only then)
+            "anyOf": [
+                {
+                    "required": ["effective-directive"],
+                    "properties": {"effective-directive": {"type": "string", "pattern": _VISIBLE}},
+                },
+                {
+                    "required": ["violated-directive"],
+                    "properties": {
+                        "effective-directive": _TEXT,
+                        "violated-directive": {"type": "string"},
+                    },
+                },
+            ],
+        }
+    },
+}
+_VIOLATION_BODY: Final = {
+    "type": "object",
+    "required": ["effectiveDirective"],
+    "properties": {
+        **_optional(
+            ("documentURL", "blockedURL", "originalPolicy", "referrer", "sourceFile", "sample"),
+            ("lineNumber", "columnNumber", "statusCode"),
+        ),
+        "effectiveDirective": {"type": "string"},
+        "disposition": _DISPOSITION,
+    },
+}
+_REPORTS: Final = {
+    "type": "array",
+    "maxItems": 100,
+    "items": {
+        "type": "object",
+        "anyOf": [
+            # other report types (deprecation, intervention, …) are skipped
+            {"properties": {"type": {"not": {"const": "csp-violation"}}}},
+            {
+                "required": ["type", "body"],
+                "properties": {
+                    "type": {"const": "csp-violation"},
+                    "body": _VIOLATION_BODY,
+                    "user_agent": _TEXT,
+                },
+                # the page is the body's documentURL, else the report's url
+                "anyOf": [
+                    {
+                        "properties": {
+                            "body": {
+                                "required": ["documentURL"],
+                                "properties": {
+                                    "documentURL": {"type": "string", "pattern": _VISIBLE}
+                                },
+                            }
+                        }
+                    },
+                    {"required": ["url"], "properties": {"url": {"type": "string"}}},
+                ],
+            },
+        ],
+    },
+}
+#: ``openapi_extra`` of ``POST /v1/csp-report``: both formats browsers send, and plain JSON.
+CSP_REPORT_REQUEST: Final = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/csp-report": {"schema": _LEGACY_REPORT},
+            "application/reports+json": {"schema": _REPORTS},
+            "application/json": {"schema": {"anyOf": [_LEGACY_REPORT, _REPORTS]}},
+        },
+    }
+}

@@ -51,6 +51,10 @@ REPORTING_BATCH = [
 class ApiContract:
     """What every example app must do over HTTP."""
 
+    #: The field a problem names, where an app checks a parameter itself rather than leaving it
+    #: to the library (which names its own argument, e.g. ``segment_slug`` for ``?segment=``).
+    FIELD_NAMES: dict[str, str] = {}
+
     # -- helpers ---------------------------------------------------------------------------------
 
     def checkout(self, api: Api, key: str, **options: Any) -> dict[str, Any]:
@@ -286,6 +290,7 @@ class ApiContract:
             ("/v1/packages/NOT%20a%20slug", 422, "validation", "slug"),
             ("/v1/availability/2030-13-01", 422, "validation", "date"),
             ("/v1/availability/tomorrow", 422, "validation", "date"),
+            ("/v1/availability/0", 422, "validation", "date"),  # not the Unix epoch
             ("/v1/availability?start=2030-06-01", 422, "validation", "end"),
             ("/v1/availability?start=june&end=2030-06-02", 422, "validation", "start"),
             ("/v1/availability?start=2030-06-02&end=2030-06-01", 422, "validation", None),
@@ -300,7 +305,7 @@ class ApiContract:
         """Malformed or unknown parameters of every GET endpoint: a 422 or 404 problem."""
         body = assert_problem(api.get(path, key=shop.api_key), status, slug)
         if field is not None:
-            assert body["field"] == field
+            assert body["field"] == self.FIELD_NAMES.get(field, field)
 
     @pytest.mark.parametrize(
         ("change", "status", "slug", "field"),
@@ -310,10 +315,12 @@ class ApiContract:
             ({"customer": {"name": "", "email": "ann@example.com"}}, 422, "validation", None),
             ({"date": "21/06/2030"}, 422, "validation", "date"),
             ({"date": None}, 422, "validation", "date"),
+            ({"date": 0}, 422, "validation", "date"),  # not the Unix epoch
             ({"package": 5}, 422, "validation", "package"),
             ({"package": "nope"}, 404, "not-found", None),
             ({"add_ons": {"unknown": 1}}, 422, "validation", "add_ons"),
             ({"add_ons": {"album": 0}}, 422, "validation", None),
+            ({"add_ons": {"album": "1"}}, 422, "validation", None),  # a string, not a number
             ({"add_ons": ["album"]}, 422, "validation", "add_ons"),
             ({"venue_id": "not-a-uuid"}, 422, "validation", "venue_id"),
             ({"surprise": True}, 422, "validation", "surprise"),
@@ -345,6 +352,7 @@ class ApiContract:
             (b'["a", "list"]', "application/json"),
             (b"", "application/json"),
             (b"\xff\xfe", "application/json"),
+            (b"\x80{", "application/json"),  # not UTF-8
         ],
     )
     def test_unparsable_checkout_bodies_are_422(
@@ -366,6 +374,7 @@ class ApiContract:
             (f"/v1/bookings/{uuid.UUID(int=7)}/cancel", None, 404, "not-found"),
             ("/v1/bookings/{id}/cancel", {"reason": 5}, 422, "validation"),
             ("/v1/bookings/{id}/cancel", {"why": "x"}, 422, "validation"),
+            ("/v1/bookings/{id}/cancel", b"\x80{", 422, "validation"),  # JSON, but not UTF-8
         ],
     )
     def test_bad_cancels_are_problems(
@@ -379,7 +388,12 @@ class ApiContract:
     ) -> None:
         """A malformed id or body is a 422, an unknown booking a 404; nothing is cancelled."""
         held = self.checkout(api, shop.api_key)["booking"]
-        reply = api.post(path.format(id=held["id"]), key=shop.api_key, json=payload)
+        url = path.format(id=held["id"])
+        if isinstance(payload, bytes):
+            headers = {"Content-Type": "application/json"}
+            reply = api.post(url, key=shop.api_key, content=payload, headers=headers)
+        else:
+            reply = api.post(url, key=shop.api_key, json=payload)
         assert_problem(reply, status, slug)
         assert api.get(f"/v1/bookings/{held['id']}", key=shop.api_key).body["status"] == "PENDING"
 

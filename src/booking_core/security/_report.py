@@ -60,6 +60,8 @@ def _number(data: dict[str, Any], key: str, field: str) -> int | None:
     value = data.get(key)
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON has one number type: 12.0 is the integer 12
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError(field, f"{key} must be a non-negative integer")
     return value

@@ -190,10 +190,12 @@ class WebhookService(Service):
     def get(self, tenant_id: uuid.UUID, provider: str, event_id: str) -> InboxEvent:
         """The stored inbox entry (raw payload byte-identical to what was received)."""
         tenant_id = v.uuid_(tenant_id, "tenant_id")
+        name = self._provider(provider).name
+        event_id = v.identifier(event_id, "event_id", max_length=255)
 
         def work(uow: UnitOfWork) -> InboxEvent:
             load_tenant(uow, tenant_id, require_active=False)
-            found = uow.inbox.lock(tenant_id, provider, event_id)
+            found = uow.inbox.lock(tenant_id, name, event_id)
             if found is None:
                 raise NotFoundError("webhook_event", event_id)
             return found

@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from booking_core.adapters.cache import NullCache
 from booking_core.adapters.memory import MemoryUnitOfWorkFactory
 from booking_core.adapters.sqlalchemy import SqlUnitOfWorkFactory, make_engine
 from booking_core.ports.repositories import UnitOfWorkFactory
 from booking_core.testing.contracts import UnitOfWorkContract
+from tests.conftest import scratch_database
 
 
 class TestMemoryUnitOfWork(UnitOfWorkContract):
@@ -47,18 +47,8 @@ class TestSqliteUnitOfWork(UnitOfWorkContract):
 @pytest.fixture(scope="module")
 def pg_contract_url(postgres_url: str) -> Iterator[str]:
     """A scratch PostgreSQL database for this module, dropped at the end."""
-    import psycopg
-
-    name = f"bc_contract_{uuid.uuid4().hex[:12]}"
-    admin = make_url(postgres_url).set(drivername="postgresql")
-    dsn = admin.render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(postgres_url, "bc_contract") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,12 @@ import datetime as dt
 import importlib
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.engine import make_url
 
 from booking_core.bootstrap import BookingApp, connect
 from booking_core.domain.model import BookingStatus, CustomerDetails
@@ -21,6 +19,7 @@ from booking_core.domain.rules import local_today
 from booking_core.sanitize import sanitize_plain_text
 from booking_core.testing import ManualClock, in_memory_app
 from booking_core.testing import strategies as bst
+from tests.conftest import scratch_database
 
 NOW = dt.datetime(2030, 3, 30, 23, 30, tzinfo=dt.UTC)  # near a DST change and a date change
 
@@ -70,19 +69,11 @@ def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BookingApp]
 
 @pytest.fixture(scope="module")
 def postgres_app(postgres_url: str) -> Iterator[BookingApp]:
-    import psycopg
-
-    name = f"bc_strategies_{uuid.uuid4().hex[:12]}"
-    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        with connect(url, clock=ManualClock(NOW), create_schema=True) as app:
-            yield app
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with (
+        scratch_database(postgres_url, "bc_strategies") as url,
+        connect(url, clock=ManualClock(NOW), create_schema=True) as app,
+    ):
+        yield app
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

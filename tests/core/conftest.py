@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from booking_core.adapters.cache import MemoryCache
 from booking_core.adapters.payments import FakePaymentProvider
 from booking_core.bootstrap import BookingApp, connect
 from booking_core.domain.model import AddOn, BookingPolicy, Package, Segment, Tenant
 from booking_core.testing import ManualClock, in_memory_app
+from tests.conftest import scratch_database
 
 #: 2030-06-15 09:00 UTC: a Saturday, far from DST changes in Europe/Paris.
 START = dt.datetime(2030, 6, 15, 9, 0, tzinfo=dt.UTC)
@@ -24,19 +24,9 @@ START = dt.datetime(2030, 6, 15, 9, 0, tzinfo=dt.UTC)
 @pytest.fixture(scope="session")
 def pg_database_url(postgres_url: str) -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped at the end."""
-    import psycopg
-
-    name = f"bc_test_{uuid.uuid4().hex[:12]}"
-    admin = make_url(postgres_url).set(drivername="postgresql")
-    dsn = admin.render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    setup = connect(url, create_schema=True)
-    setup.close()
-    yield url
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(postgres_url, "bc_test") as url:
+        connect(url, create_schema=True).close()
+        yield url
 
 
 @pytest.fixture(scope="session")

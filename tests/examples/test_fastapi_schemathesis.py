@@ -42,14 +42,13 @@ from examples.fastapi_app.schemas import MAX_RANGE_DAYS
 from hypothesis import strategies as st
 from schemathesis.engine import events, from_schema
 from schemathesis.specs.openapi.formats import unregister_string_format
-from sqlalchemy.engine import make_url
 
 import booking_core
 from booking_core import BookingApp, NotFoundError
 from booking_core.adapters.payments import FakePaymentProvider
 from booking_core.security import parse_csp_report
 from booking_core.testing import ManualClock
-from tests.conftest import ON_CI
+from tests.conftest import ON_CI, scratch_database
 
 from .conftest import SECRET, START
 
@@ -76,21 +75,8 @@ def _database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'booking.db'}"
         return
-    yield from _fresh_postgres(request.getfixturevalue("postgres_url"))
-
-
-def _fresh_postgres(server_url: str) -> Iterator[str]:
-    import psycopg
-
-    name = f"bc_schemathesis_{uuid.uuid4().hex[:12]}"
-    admin = make_url(server_url).set(drivername="postgresql").render_as_string(False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(request.getfixturevalue("postgres_url"), "bc_schemathesis") as url:
+        yield url
 
 
 @dataclass

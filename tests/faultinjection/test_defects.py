@@ -43,6 +43,7 @@ from booking_core.ports.payments import (
 )
 from booking_core.testing import ManualClock, in_memory_app
 from booking_core.testing.faults import Fault, FaultyUnitOfWorkFactory, broken_invariants
+from tests.conftest import scratch_database
 from tests.faultinjection.lossy_proxy import LossyProxy
 
 START = dt.datetime(2030, 6, 15, 9, 0, tzinfo=dt.UTC)
@@ -80,6 +81,15 @@ def _webhook(
         **extra,
     )
     return app.webhooks.receive(booking.tenant_id, provider.name, body, headers)
+
+
+def _paid_checkout(app: BookingApp, tenant_id: uuid.UUID, package_id: uuid.UUID) -> Any:
+    """A checkout of DAY whose payment succeeded (the booking is CONFIRMED)."""
+    checkout = app.bookings.checkout(tenant_id, package_id=package_id, date=DAY, customer=ANN)
+    _webhook(
+        app, PaymentEventType.PAYMENT_SUCCEEDED, checkout.booking, checkout.session.payment_ref
+    )
+    return checkout
 
 
 def _events(app: BookingApp, booking: Booking) -> list[tuple[int, str]]:
@@ -136,24 +146,16 @@ def test_late_payment_refund_is_decided_once_when_its_commit_is_retried() -> Non
 @pytest.fixture(scope="module")
 def lossy_pg(postgres_url: str) -> Iterator[tuple[str, LossyProxy]]:
     """A scratch database reached through a proxy that can lose one COMMIT reply."""
-    import psycopg
-
-    name = f"bc_lossy_{uuid.uuid4().hex[:12]}"
-    admin = make_url(postgres_url).set(drivername="postgresql")
-    dsn = admin.render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
     parts = urlsplit(postgres_url.replace("+psycopg", ""))
     proxy = LossyProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
-    url = make_url(postgres_url).set(host="127.0.0.1", port=proxy.port, database=name)
-    rendered = url.render_as_string(hide_password=False)
-    connect(rendered, create_schema=True).close()
-    try:
-        yield rendered, proxy
-    finally:
-        proxy.close()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(postgres_url, "bc_lossy") as direct:
+        url = make_url(direct).set(host="127.0.0.1", port=proxy.port)
+        rendered = url.render_as_string(hide_password=False)
+        connect(rendered, create_schema=True).close()
+        try:
+            yield rendered, proxy
+        finally:
+            proxy.close()
 
 
 @pytest.fixture
@@ -198,10 +200,7 @@ def test_lost_reply_hold_returns_its_booking(lossy_app: tuple[BookingApp, LossyP
 def test_lost_reply_refund_is_recorded_once(lossy_app: tuple[BookingApp, LossyProxy]) -> None:
     app, proxy = lossy_app
     tenant, package = _shop(app)
-    checkout = app.bookings.checkout(tenant.id, package_id=package.id, date=DAY, customer=ANN)
-    _webhook(
-        app, PaymentEventType.PAYMENT_SUCCEEDED, checkout.booking, checkout.session.payment_ref
-    )
+    checkout = _paid_checkout(app, tenant.id, package.id)
     with _cut_once(proxy):
         refund = app.bookings.refund(tenant.id, checkout.booking.id, amount=1000)
     assert refund.state is RefundState.SUCCEEDED
@@ -213,10 +212,7 @@ def test_lost_reply_refund_is_recorded_once(lossy_app: tuple[BookingApp, LossyPr
 def test_lost_reply_cancel_settles_its_refund(lossy_app: tuple[BookingApp, LossyProxy]) -> None:
     app, proxy = lossy_app
     tenant, package = _shop(app)
-    checkout = app.bookings.checkout(tenant.id, package_id=package.id, date=DAY, customer=ANN)
-    _webhook(
-        app, PaymentEventType.PAYMENT_SUCCEEDED, checkout.booking, checkout.session.payment_ref
-    )
+    checkout = _paid_checkout(app, tenant.id, package.id)
     with _cut_once(proxy):
         cancellation = app.bookings.cancel(tenant.id, checkout.booking.id)
     assert cancellation.refund_amount == 100_000
@@ -530,10 +526,7 @@ def test_a_refund_reported_before_its_answer_is_recorded_counts_once() -> None:
     app = in_memory_app(clock=clock, payments=provider)
     provider.app = app
     tenant, package = _shop(app, tiers=(RefundTier(30, 50),))
-    checkout = app.bookings.checkout(tenant.id, package_id=package.id, date=DAY, customer=ANN)
-    _webhook(
-        app, PaymentEventType.PAYMENT_SUCCEEDED, checkout.booking, checkout.session.payment_ref
-    )
+    checkout = _paid_checkout(app, tenant.id, package.id)
     cancellation = app.bookings.cancel(tenant.id, checkout.booking.id)
     assert cancellation.refund is not None
     assert cancellation.refund.state is RefundState.SUCCEEDED

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
 
 from booking_core.adapters.cache import MemoryCache, cache_from_url
 from booking_core.adapters.memory import MemoryUnitOfWorkFactory
@@ -33,6 +32,7 @@ from booking_core.testing.faults import (
     Scenario,
     run_scenario,
 )
+from tests.conftest import scratch_database
 from tests.faultinjection.conftest import FIGURES
 
 
@@ -77,22 +77,13 @@ class TestSqliteUnderFaults(_Counted):
 @pytest.fixture(scope="module")
 def pg_factory(postgres_url: str) -> Iterator[SqlUnitOfWorkFactory]:
     """A scratch PostgreSQL database for this module, dropped at the end."""
-    import psycopg
-
-    name = f"bc_faults_{uuid.uuid4().hex[:12]}"
-    admin = make_url(postgres_url).set(drivername="postgresql")
-    dsn = admin.render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    factory = SqlUnitOfWorkFactory(make_engine(url))
-    try:
-        factory.create_schema()
-        yield factory
-    finally:
-        factory.dispose()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(postgres_url, "bc_faults") as url:
+        factory = SqlUnitOfWorkFactory(make_engine(url))
+        try:
+            factory.create_schema()
+            yield factory
+        finally:
+            factory.dispose()
 
 
 @pytest.mark.postgres

@@ -8,16 +8,15 @@ printed, and ``test_every_backend_ran`` skips with it), and under ``CI=true`` th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
-from tests.conftest import require_service
+from tests.conftest import require_service, scratch_database
 
 from ._backends import Backend, build
 from ._harness import STATS, summary_lines
@@ -26,25 +25,6 @@ from ._shop import fresh, make_shop
 #: Many more examples per target, and the slower hostile values (BOOKING_CORE_LONG=1).
 LONG = os.environ.get("BOOKING_CORE_LONG", "") == "1"
 ALL_BACKENDS = ("memory", "memory+cache", "sqlite", "postgres", "postgres+redis")
-
-
-def _create_database(admin_url: str, name: str) -> str:
-    import psycopg
-
-    admin = make_url(admin_url).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-        # a throwaway database: commits need not wait for the disk
-        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    admin = make_url(admin_url).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _service(env_var: str, what: str) -> str | None:
@@ -62,19 +42,15 @@ def hostile_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'hostile.db'}"}
     postgres = _service("BOOKING_CORE_TEST_POSTGRES_URL", "PostgreSQL")
     redis = _service("BOOKING_CORE_TEST_REDIS_URL", "Redis")
-    created = []
-    if postgres is not None:
-        for backend in ("postgres", "postgres+redis"):
-            if backend.endswith("+redis") and redis is None:
-                continue
-            name = f"bc_hostile_{uuid.uuid4().hex[:10]}"
-            urls[backend] = _create_database(postgres, name)
-            created.append(name)
-    if redis is not None:
-        urls["redis"] = redis
-    yield urls
-    for name in created:
-        _drop_database(postgres or "", name)
+    with contextlib.ExitStack() as databases:
+        if postgres is not None:
+            for backend in ("postgres", "postgres+redis"):
+                if backend.endswith("+redis") and redis is None:
+                    continue
+                urls[backend] = databases.enter_context(scratch_database(postgres, "bc_hostile"))
+        if redis is not None:
+            urls["redis"] = redis
+        yield urls
 
 
 @pytest.fixture(scope="session")

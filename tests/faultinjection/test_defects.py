@@ -536,3 +536,35 @@ def test_a_refund_reported_before_its_answer_is_recorded_counts_once() -> None:
     assert [r.amount for r in provider.refunds] == [50_000]
     now = clock.now()
     assert broken_invariants(app.uow, tenant.id, capacity=1, now=now, provider=provider) == []
+
+
+@pytest.mark.postgres
+def test_one_refund_settled_by_two_workers_at_once_is_recorded_once(race_app: BookingApp) -> None:
+    """Two retry_refunds() at a barrier settle one PENDING refund: one outcome, one event."""
+    app = race_app
+    provider = app.payments
+    assert isinstance(provider, FakePaymentProvider)
+    tenant, package = _shop(app)
+    for round_ in range(15):
+        day = DAY + dt.timedelta(days=round_)
+        checkout = app.bookings.checkout(tenant.id, package_id=package.id, date=day, customer=ANN)
+        booking, ref = checkout.booking, checkout.session.payment_ref
+        _webhook(app, PaymentEventType.PAYMENT_SUCCEEDED, booking, ref)
+        provider.fail_next_refund("try again later")  # the refund stays unsettled (FAILED)
+        app.bookings.refund(tenant.id, booking.id, amount=1_000)
+        barrier = threading.Barrier(2)
+
+        def settle(barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            app.bookings.retry_refunds(tenant_id=tenant.id)
+
+        threads = [threading.Thread(target=settle) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        kinds = [kind for _, kind in _events(app, booking)]
+        assert kinds.count("refund.succeeded") == 1, kinds
+        (refund,) = app.bookings.refunds(tenant.id, booking.id)
+        assert refund.state is RefundState.SUCCEEDED
+    assert broken_invariants(app.uow, tenant.id, capacity=1, now=START, provider=provider) == []

@@ -176,7 +176,7 @@ class RefundSettler(Service):
 
         def work(uow: UnitOfWork) -> Refund:
             now = self._clock.now()
-            current = uow.refunds.get(refund.tenant_id, refund.id)
+            current = uow.refunds.lock(refund.tenant_id, refund.id)  # settlers of it queue here
             if current is None or current.state is RefundState.SUCCEEDED:
                 return current or refund
             succeeded = result is not None and result.succeeded

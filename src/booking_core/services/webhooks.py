@@ -442,9 +442,11 @@ class WebhookService(Service):
         provider_id = event.provider_refund_id
         if not provider_id:
             raise PaymentError("refund event without a refund id")
-        known = uow.refunds.find_by_provider_id(booking.tenant_id, provider_id) or _our_refund(
+        found = uow.refunds.find_by_provider_id(booking.tenant_id, provider_id) or _our_refund(
             uow, booking, event.refund_key
         )
+        # locked, then read again: a settler recording the same refund queues with us
+        known = None if found is None else uow.refunds.lock(found.tenant_id, found.id)
         if known is not None:
             if known.state is RefundState.SUCCEEDED:
                 return _Effect("refund_already_recorded")

@@ -1011,6 +1011,36 @@ class UnitOfWorkContract:
         with uow_factory(read_only=True) as uow:
             assert uow.api_keys.active(tid) == [second]
 
+    def test_refund_lock(self, uow_factory: UnitOfWorkFactory, shop: Shop) -> None:
+        """refunds.lock reads the refund (tenant-scoped) for an update in the same transaction;
+        a second transaction locking it afterwards sees the update."""
+        held = _hold(uow_factory, shop.booking(), capacity=1)
+        assert held is not None
+        pending = Refund(
+            uuid.uuid4(),
+            shop.tenant_id,
+            held.id,
+            1_000,
+            10,
+            "policy",
+            RefundState.PENDING,
+            NOW,
+            NOW,
+        )
+        with uow_factory() as uow:
+            uow.refunds.add(pending)
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.refunds.lock(uuid.uuid4(), pending.id) is None
+            locked = uow.refunds.lock(shop.tenant_id, pending.id)
+            assert locked == pending
+            uow.refunds.update(replace(locked, state=RefundState.SUCCEEDED, attempts=1))
+            uow.commit()
+        with uow_factory() as uow:
+            again = uow.refunds.lock(shop.tenant_id, pending.id)
+            assert again is not None
+            assert (again.state, again.attempts) == (RefundState.SUCCEEDED, 1)
+
     def test_refunds(self, uow_factory: UnitOfWorkFactory, shop: Shop) -> None:
         """Refunds round-trip; for_booking and unsettled are oldest first; SUCCEEDED ones are
         settled; find_by_provider_id looks up the provider's id."""

@@ -415,6 +415,8 @@ class MemoryRefundRepository:
     def get(self, tenant_id: uuid.UUID, refund_id: uuid.UUID) -> Refund | None:
         return self._table.get(tenant_id, refund_id)
 
+    lock = get  # transactions are serialised already
+
     def for_booking(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> builtins.list[Refund]:
         found = [r for r in self._table.rows(tenant_id) if r.booking_id == booking_id]
         return sorted(found, key=lambda r: (r.created_at, str(r.id)))

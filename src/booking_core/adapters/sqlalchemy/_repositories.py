@@ -737,6 +737,14 @@ class SqlRefundRepository(_Scoped):
         m["state"] = RefundState(m["state"])
         return Refund(**m)
 
+    def lock(self, tenant_id: uuid.UUID, refund_id: uuid.UUID) -> Refund | None:
+        c = self.table.c
+        stmt = select(self.table).where(c.tenant_id == tenant_id, c.id == refund_id)
+        if self._db.dialect == "postgresql":  # SQLite: BEGIN IMMEDIATE already serialises
+            stmt = stmt.with_for_update()
+        found = self._db.execute(stmt).first()
+        return None if found is None else self._from_row(found)
+
     def for_booking(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> builtins.list[Refund]:
         c = self.table.c
         return self._list(tenant_id, c.booking_id == booking_id, order_by=[c.created_at, c.id])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -19,6 +20,10 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".booking_core-installed"
+#: The distribution (what pip installs); the import package stays ``booking_core``.
+DISTRIBUTION = "booking-core-sdk"
+#: Its former name: on the package index, that name (and booking-core) is another project.
+OLD_DISTRIBUTION = "booking_core"
 
 
 def _pyproject_digest() -> str:
@@ -26,7 +31,7 @@ def _pyproject_digest() -> str:
 
 
 def ensure_environment() -> None:
-    """Create the virtualenv and install `booking_core[dev]` into it when needed."""
+    """Create the virtualenv and install `booking-core-sdk[dev]` into it when needed."""
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit("booking_core needs Python 3.11 or newer")
     if not PYTHON.exists():
@@ -35,11 +40,21 @@ def ensure_environment() -> None:
     digest = _pyproject_digest()
     if STAMP.exists() and STAMP.read_text() == digest:
         return
-    print("dev: installing booking_core[dev] into .venv (first run takes a minute)", flush=True)
+    print(f"dev: installing {DISTRIBUTION}[dev] into .venv (first run takes a minute)", flush=True)
     pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+    _drop_old_distribution(pip)
     subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)
     STAMP.write_text(digest)
+
+
+def _drop_old_distribution(pip: list[str]) -> None:
+    """Uninstall a .venv's install under the old name, so one distribution owns `booking_core`."""
+    # The editable install puts src/ on sys.path, so its stale egg-info would still be found.
+    shutil.rmtree(ROOT / "src" / f"{OLD_DISTRIBUTION}.egg-info", ignore_errors=True)
+    shown = subprocess.run([*pip, "show", OLD_DISTRIBUTION], capture_output=True, check=False)
+    if shown.returncode == 0:
+        subprocess.run([*pip, "uninstall", "-y", OLD_DISTRIBUTION], check=True)
 
 
 def run(args: list[str]) -> int:

@@ -111,8 +111,12 @@ def pytest_report_header() -> list[str]:
             versions.append(f"{name}={md.version(name)}")
         except md.PackageNotFoundError:
             versions.append(f"{name}=absent")
+    try:
+        installed = f"booking-core-sdk={md.version('booking-core-sdk')}"  # the distribution's name
+    except md.PackageNotFoundError:
+        installed = "booking-core-sdk=absent (python3 dev.py setup installs it)"
     return [
-        "booking_core deps: " + ", ".join(versions),
+        f"{installed}; booking_core deps: " + ", ".join(versions),
         f"CI={ON_CI} python={sys.version.split()[0]}",
         "postgres: " + os.environ.get("BOOKING_CORE_TEST_POSTGRES_URL", "(unset)"),
         "redis: " + os.environ.get("BOOKING_CORE_TEST_REDIS_URL", "(unset)"),

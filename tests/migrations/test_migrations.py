@@ -420,7 +420,7 @@ def test_missing_alembic_is_a_clear_error() -> None:
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
-    assert "pip install 'booking_core[migrations]'" in done.stdout
+    assert "pip install 'booking-core-sdk[migrations]'" in done.stdout
 
 
 def test_engine_session_state_is_untouched(sqlite_scratch: Callable[[], str]) -> None:

@@ -1,6 +1,7 @@
 """Alembic migrations for booking_core's ``bc_*`` tables, shipped inside the package.
 
-Run them from code (needs the ``migrations`` extra: ``pip install 'booking_core[migrations]'``)::
+Run them from code (they need the ``migrations`` extra of the ``booking-core-sdk`` distribution:
+``pip install 'booking-core-sdk[migrations]'``)::
 
     import booking_core.migrations
 
@@ -81,7 +82,7 @@ def _require_alembic() -> None:
     except ImportError as error:
         msg = (
             "booking_core.migrations needs Alembic; install the migrations extra: "
-            f"pip install 'booking_core[migrations]' ({error})"
+            f"pip install 'booking-core-sdk[migrations]' ({error})"
         )
         raise ImportError(msg, name="alembic") from error
 

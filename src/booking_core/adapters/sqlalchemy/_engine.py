@@ -92,7 +92,7 @@ def _create(url: URL, engine_options: dict[str, Any]) -> Engine:
         raise ValidationError(
             "database_url",
             f"the driver of {url.drivername} is not installed "
-            "(PostgreSQL: pip install 'booking_core[postgres]')",
+            "(PostgreSQL: pip install 'booking-core-sdk[postgres]')",
         ) from None
     except TypeError as error:  # an option create_engine does not know
         raise ValidationError("engine_options", str(error)) from None

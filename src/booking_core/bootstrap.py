@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
-from booking_core.adapters.cache import cache_from_url
+from booking_core.adapters.cache import cache_from_url, guarded
 from booking_core.adapters.sqlalchemy import SqlUnitOfWorkFactory, make_engine
 from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort, NoCalendar
@@ -40,7 +40,9 @@ class BookingApp:
     idempotency_ttl: dt.timedelta = DEFAULT_IDEMPOTENCY_TTL
 
     def __post_init__(self) -> None:
-        shared: dict[str, Any] = {"cache": self.cache, "cache_settings": self.cache_settings}
+        # one guard for all services: a raising adapter degrades to misses, never fails a call
+        cache = None if self.cache is None else guarded(self.cache)
+        shared: dict[str, Any] = {"cache": cache, "cache_settings": self.cache_settings}
         self.tenants = TenantService(self.uow, self.clock, **shared)
         self.catalog = CatalogService(self.uow, self.clock, **shared)
         self.customers = CustomerService(self.uow, self.clock, **shared)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -100,11 +101,22 @@ class Service:
 
         result = run_transaction(attempt, recoverable=landed is not None or idempotent)
         if self._cache is not None and invalidates is not None:
+            failed: Exception | None = None
             for tenant_id, namespace in invalidates(result):
-                if namespace is None:
-                    self._cache.invalidate_tenant(tenant_id)
-                else:
-                    self._cache.invalidate_namespace(tenant_id, namespace)
+                try:  # the write has committed: a cache error must not make the caller retry it
+                    if namespace is None:
+                        self._cache.invalidate_tenant(tenant_id)
+                    else:
+                        self._cache.invalidate_namespace(tenant_id, namespace)
+                except Exception as error:  # any: degrade, as docs/caching.md promises
+                    failed = failed or error
+            if failed is not None:
+                logging.getLogger("booking_core.cache").warning(
+                    "cache invalidation failed after a commit: %s: %s",
+                    type(failed).__name__,
+                    failed,
+                    extra={"cache_error": type(failed).__name__},
+                )
         return result
 
     def _read(self, work: Callable[[UnitOfWork], T]) -> T:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from booking_core.adapters.cache._guard import GuardedCache, guarded
 from booking_core.adapters.cache._keys import DEFAULT_PREFIX, KeyBuilder
 from booking_core.adapters.cache._url import cache_from_url
 from booking_core.adapters.cache.memory import MemoryCache
@@ -18,11 +19,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PREFIX",
+    "GuardedCache",
     "KeyBuilder",
     "MemoryCache",
     "NullCache",
     "RedisCache",
     "cache_from_url",
+    "guarded",
 ]
 
 

@@ -11,16 +11,23 @@ current ones. A write is one ``EVALSHA`` of a small script that checks the calle
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, cast, get_type_hints
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.cluster import RedisCluster
+from redis.cluster import KWARGS_DISABLED_KEYS, REDIS_ALLOWED_KEYS, RedisCluster
+from redis.connection import (
+    URL_QUERY_ARGUMENT_PARSERS,
+    BlockingConnectionPool,
+    Connection,
+    SSLConnection,
+)
 from redis.exceptions import RedisClusterException, RedisError
 from redis.retry import Retry
 
@@ -39,7 +46,7 @@ from booking_core.ports.cache import (
 if TYPE_CHECKING:
     from redis.commands.core import Script
 
-__all__ = ["RedisCache", "RedisClient"]
+__all__ = ["RedisCache", "RedisClient", "client_url_options", "from_url_options"]
 
 RedisClient: TypeAlias = "redis.Redis | RedisCluster"
 """What :class:`RedisCache` talks to: a plain client or a cluster client."""
@@ -50,6 +57,14 @@ logger: Final = logging.getLogger("booking_core.cache")
 
 # Everything redis-py raises for an unreachable, slow, paused, loading or misconfigured server.
 _BACKEND_ERRORS: Final = (RedisError, RedisClusterException, OSError)
+# What a call to the client may raise besides: a misconfigured client raises TypeError and the
+# like on its first connection. A cache never fails a request, so these degrade the same way.
+_CLIENT_ERRORS: Final = (Exception,)
+
+# Arguments of redis-py's connection classes that RedisCache sets itself or that are not text.
+_NOT_URL_OPTIONS: Final = frozenset(
+    {"host", "port", "retry", "decode_responses", "connection_class", "queue_class"}
+)
 
 # Generations created by the script are "<unix seconds><6-digit microseconds>" (16 digits), so a
 # generation key that expired or was evicted is recreated *above* every value it ever had and an
@@ -293,7 +308,7 @@ class RedisCache:
             if self._pending:
                 self._replay(client)
             result = operation(client)
-        except _BACKEND_ERRORS as error:
+        except _CLIENT_ERRORS as error:
             self._failed(error)
             return False, None
         if self._down:
@@ -324,7 +339,7 @@ class RedisCache:
             # execute_command, not mget(): same command, ~2 µs less client-side work
             reply = client.execute_command("MGET", *names)  # type: ignore[no-untyped-call]
             return cast("list[bytes | None]", reply)
-        except _BACKEND_ERRORS as error:
+        except _CLIENT_ERRORS as error:
             self._failed(error)
             return None
 
@@ -487,3 +502,64 @@ class RedisCache:
                 client.connection_pool.disconnect()
         except _BACKEND_ERRORS:  # pragma: no cover - closing a dead connection
             logger.debug("error while closing the cache client", exc_info=True)
+
+
+def from_url_options() -> dict[str, type]:
+    """The options of :meth:`RedisCache.from_url` and their types, read from its signature.
+
+    ``cache_from_url`` accepts exactly these in a URL's query, so the list lives in one place.
+    """
+    hints = get_type_hints(RedisCache.from_url)
+    return {
+        name: hints[name]
+        for name, parameter in inspect.signature(RedisCache.from_url).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name != "cluster"
+    }
+
+
+def client_url_options(*, tls: bool, cluster: bool, text_only: bool = True) -> frozenset[str]:
+    """The redis-py options a ``redis://`` query may carry for this kind of connection.
+
+    Read from redis-py's own connection and pool classes, so a typo is caught when the URL is
+    parsed instead of as a ``TypeError`` on the first connection (or, on a cluster, silently
+    dropped). ``text_only=False`` adds the object-valued ones (keyword arguments only).
+    """
+    connection = SSLConnection if tls else Connection
+    names = _init_parameters(connection, text_only=text_only) | _init_parameters(
+        BlockingConnectionPool, text_only=text_only
+    )
+    if cluster:
+        # RedisCluster keeps only these for its node connections and drops the rest silently
+        names &= frozenset(REDIS_ALLOWED_KEYS) - frozenset(KWARGS_DISABLED_KEYS)
+        if not text_only:
+            names |= _init_parameters(RedisCluster, text_only=False)
+    return frozenset(names - _NOT_URL_OPTIONS)
+
+
+def _init_parameters(cls: type, *, text_only: bool) -> set[str]:
+    """Named arguments of every ``__init__`` in ``cls``'s MRO (they pass ``**kwargs`` up).
+
+    ``text_only`` keeps those a URL can carry: not an event dispatcher or a parser instance.
+    """
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass is object:
+            continue
+        for name, parameter in inspect.signature(init).parameters.items():
+            if name == "self" or parameter.kind not in _NAMED:
+                continue
+            if not text_only or _textual(name, parameter):
+                names.add(name)
+    return names
+
+
+def _textual(name: str, parameter: inspect.Parameter) -> bool:
+    """Whether an argument can be given as a URL query value."""
+    if name in URL_QUERY_ARGUMENT_PARSERS:
+        return True
+    return not name.startswith("orig_") and parameter.annotation in _TEXT_ANNOTATIONS
+
+
+_NAMED: Final = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+_TEXT_ANNOTATIONS: Final = (inspect.Parameter.empty, str, str | None)

@@ -1,0 +1,179 @@
+"""``guarded``: any cache adapter, with its failures turned into misses (what the services use).
+
+A cache must never fail a request (docs/caching.md, "During and after an outage"). RedisCache
+catches its own failures; a third-party adapter, or one whose client is misconfigured, may still
+raise. :class:`~booking_core.bootstrap.BookingApp` therefore hands its services the cache behind
+one :class:`GuardedCache`, so an error raised after a commit cannot reach the caller (who would
+retry a write that landed) and a read falls back to the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Final, TypeVar
+
+from booking_core.ports.cache import (
+    JSON,
+    UNKNOWN_GENERATION,
+    CacheLookup,
+    CachePort,
+    CacheStats,
+    GenerationToken,
+)
+
+__all__ = ["GuardedCache", "guarded"]
+
+R = TypeVar("R")
+
+logger: Final = logging.getLogger("booking_core.cache")
+
+_MISS: Final = CacheLookup(False, None, UNKNOWN_GENERATION)
+
+
+def guarded(cache: CachePort) -> GuardedCache:
+    """``cache`` behind a :class:`GuardedCache` (itself when it already is one).
+
+    Give every service of an app the same guard: they then share its pending invalidations, so
+    one service's failed invalidation hides the entries from all the others.
+    """
+    return cache if isinstance(cache, GuardedCache) else GuardedCache(cache)
+
+
+class GuardedCache:
+    """A :class:`~booking_core.ports.cache.CachePort` over another one that never raises.
+
+    Any exception of the adapter makes a read a miss with an unknown token (so a read-through
+    loads from the database and does not write back), a write is skipped, and an invalidation
+    or delete is remembered and replayed before the next call that reaches the adapter, so an
+    entry it should have hidden is never served. The first failure of an outage logs one
+    ``WARNING`` on ``booking_core.cache``, the recovery one ``INFO``; nothing per call.
+
+    Args:
+        inner: the adapter to guard.
+    """
+
+    def __init__(self, inner: CachePort) -> None:
+        self.inner = inner
+        self._lock = threading.Lock()
+        self._pending: set[tuple[uuid.UUID, str | None]] = set()
+        self._down = False
+        self._failures = 0
+
+    def _call(self, operation: Callable[[CachePort], R], fallback: R) -> R:
+        """Run ``operation`` on the adapter after any pending replay; ``fallback`` if it raises."""
+        try:
+            if self._pending:
+                self._replay()
+            result = operation(self.inner)
+        except Exception as error:  # any: a cache never fails a request
+            self._failed(error)
+            return fallback
+        if self._down:
+            self._recovered()
+        return result
+
+    def _replay(self) -> None:
+        with self._lock:
+            pending = list(self._pending)
+        for tenant_id, namespace in pending:
+            if namespace is None:
+                self.inner.invalidate_tenant(tenant_id)
+            else:
+                self.inner.invalidate_namespace(tenant_id, namespace)
+            with self._lock:
+                self._pending.discard((tenant_id, namespace))
+
+    def _failed(self, error: Exception) -> None:
+        with self._lock:
+            self._failures += 1
+            was_down, self._down = self._down, True
+        if not was_down:
+            logger.warning(
+                "cache adapter %s failed, degrading to misses: %s: %s",
+                type(self.inner).__name__,
+                type(error).__name__,
+                error,
+                extra={"cache_error": type(error).__name__},
+            )
+
+    def _recovered(self) -> None:
+        with self._lock:
+            was_down, self._down = self._down, False
+            failures, self._failures = self._failures, 0
+        if was_down:
+            logger.info("cache adapter available again after %d failed calls", failures)
+
+    def _invalidate(self, tenant_id: uuid.UUID, namespace: str | None) -> None:
+        """Invalidate now, or remember it for the replay when the adapter raises."""
+
+        def invalidate(cache: CachePort) -> bool:
+            if namespace is None:
+                cache.invalidate_tenant(tenant_id)
+            else:
+                cache.invalidate_namespace(tenant_id, namespace)
+            return True
+
+        if not self._call(invalidate, False):
+            with self._lock:
+                self._pending.add((tenant_id, namespace))
+
+    @property
+    def pending_invalidations(self) -> int:
+        """Invalidations that raised and wait for the adapter to work again."""
+        return len(self._pending)
+
+    def get(self, tenant_id: uuid.UUID, namespace: str, key: str) -> CacheLookup:
+        return self._call(lambda cache: cache.get(tenant_id, namespace, key), _MISS)
+
+    def get_many(
+        self, tenant_id: uuid.UUID, namespace: str, keys: Iterable[str]
+    ) -> dict[str, CacheLookup]:
+        wanted = list(keys)
+        misses = dict.fromkeys(wanted, _MISS)
+        return self._call(lambda cache: cache.get_many(tenant_id, namespace, wanted), misses)
+
+    def set(
+        self,
+        tenant_id: uuid.UUID,
+        namespace: str,
+        key: str,
+        value: JSON,
+        *,
+        ttl: float,
+        token: GenerationToken | None = None,
+    ) -> bool:
+        return self._call(
+            lambda cache: cache.set(tenant_id, namespace, key, value, ttl=ttl, token=token), False
+        )
+
+    def delete(self, tenant_id: uuid.UUID, namespace: str, key: str) -> None:
+        """Remove one entry; if the adapter raises, its namespace is invalidated on recovery."""
+
+        def delete(cache: CachePort) -> bool:
+            cache.delete(tenant_id, namespace, key)
+            return True
+
+        if not self._call(delete, False):
+            with self._lock:
+                self._pending.add((tenant_id, namespace))
+
+    def invalidate_namespace(self, tenant_id: uuid.UUID, namespace: str) -> None:
+        self._invalidate(tenant_id, namespace)
+
+    def invalidate_tenant(self, tenant_id: uuid.UUID) -> None:
+        self._invalidate(tenant_id, None)
+
+    def ping(self) -> bool:
+        return self._call(lambda cache: cache.ping(), False)
+
+    def stats(self) -> CacheStats:
+        return self._call(lambda cache: cache.stats(), CacheStats())
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        except Exception:  # any: closing a broken adapter
+            logger.debug("error while closing the cache adapter", exc_info=True)

@@ -8,22 +8,26 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine, RootTransaction
 
-from booking_core.adapters.sqlalchemy._errors import outcome_unknown_if_disconnected, translated
-from booking_core.adapters.sqlalchemy._repositories import (
-    Db,
+from booking_core.adapters.sqlalchemy._bookings import (
+    SqlBookingRepository,
+    SqlIdempotencyRepository,
+)
+from booking_core.adapters.sqlalchemy._catalog import (
     SqlAddOnRepository,
     SqlApiKeyRepository,
     SqlBlackoutRepository,
-    SqlBookingRepository,
     SqlCustomerRepository,
-    SqlIdempotencyRepository,
-    SqlInboxRepository,
-    SqlOutboxRepository,
     SqlPackageRepository,
-    SqlRefundRepository,
     SqlSegmentRepository,
     SqlTenantRepository,
     SqlVenueRepository,
+)
+from booking_core.adapters.sqlalchemy._db import Db
+from booking_core.adapters.sqlalchemy._errors import outcome_unknown_if_disconnected, translated
+from booking_core.adapters.sqlalchemy._payments import (
+    SqlInboxRepository,
+    SqlOutboxRepository,
+    SqlRefundRepository,
 )
 from booking_core.adapters.sqlalchemy.tables import metadata
 from booking_core.errors import LockTimeoutError

@@ -1,0 +1,435 @@
+"""The booking repository: holds, seat claims, transitions, moves, refunds' totals, expiry;
+and the idempotency keys of holds. Every statement filters by ``tenant_id`` first."""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    delete,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+
+from booking_core.adapters.sqlalchemy import _statements as q
+from booking_core.adapters.sqlalchemy import tables as t
+from booking_core.adapters.sqlalchemy._db import Db, _now_param, asdict
+from booking_core.adapters.sqlalchemy._rows import _booking, _booking_row, _tenant
+from booking_core.domain.ids import TENANT_WIDE
+from booking_core.domain.model import (
+    Booking,
+    BookingAddOn,
+    BookingStatus,
+    Customer,
+    HeldSeat,
+    HoldContext,
+    IdempotencyRecord,
+    OutboxEvent,
+    Package,
+    Venue,
+)
+from booking_core.errors import TransientStorageError
+from booking_core.ports.repositories import BOOKING_TOTAL
+
+
+class SqlBookingRepository:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, booking: Booking) -> None:
+        self._insert(booking)
+
+    def _insert(self, booking: Booking) -> None:
+        row = _booking_row(booking)
+        self._db.execute(q.INSERT_BOOKING, row, row=row)
+        if booking.add_ons:
+            self._insert_lines(booking)
+
+    def _insert_lines(self, booking: Booking) -> None:
+        lines = [
+            {"tenant_id": booking.tenant_id, "booking_id": booking.id, **asdict(line)}
+            for line in booking.add_ons
+        ]
+        self._db.execute(q.INSERT_BOOKING_LINES, lines)
+
+    def _lines(self, keys: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> dict[Any, list[BookingAddOn]]:
+        keys = list(keys)
+        found: dict[Any, list[BookingAddOn]] = {key: [] for key in keys}
+        if not keys:
+            return found
+        c = t.booking_add_ons.c
+        stmt = (
+            select(t.booking_add_ons)
+            .where(tuple_(c.tenant_id, c.booking_id).in_(keys))
+            .order_by(c.name, c.add_on_id)
+        )
+        for row in self._db.execute(stmt):
+            m = row._mapping
+            found[(m["tenant_id"], m["booking_id"])].append(
+                BookingAddOn(m["add_on_id"], m["name"], m["unit_price"], m["quantity"])
+            )
+        return found
+
+    def _with_lines(self, rows: Sequence[Row[Any]]) -> builtins.list[Booking]:
+        lines = self._lines((row.tenant_id, row.id) for row in rows)
+        return [_booking(row, lines[(row.tenant_id, row.id)]) for row in rows]
+
+    def get(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking | None:
+        c = t.bookings.c
+        stmt = select(t.bookings).where(c.tenant_id == tenant_id, c.id == booking_id)
+        found = self._db.execute(stmt).first()
+        return None if found is None else self._with_lines([found])[0]
+
+    def list_for_dates(
+        self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
+    ) -> builtins.list[Booking]:
+        c = t.bookings.c
+        stmt = (
+            select(t.bookings)
+            .where(c.tenant_id == tenant_id, c.event_date.between(start, end))
+            .order_by(c.event_date, c.created_at, c.id)
+        )
+        return self._with_lines(list(self._db.execute(stmt)))
+
+    def hold_context(
+        self,
+        tenant_id: uuid.UUID,
+        package_id: uuid.UUID,
+        venue_id: uuid.UUID | None,
+        date: dt.date,
+        now: dt.datetime,
+    ) -> HoldContext | None:
+        params = {
+            "tenant_id": tenant_id,
+            "package_id": package_id,
+            "venue_id": venue_id,
+            "resource_id": venue_id or TENANT_WIDE,
+            "date": date,
+            "now": now,
+        }
+        row = self._db.execute(q.HOLD_CONTEXT, params).first()
+        if row is None:
+            return None
+        m = row._mapping
+        package = None
+        if m["p_id"] is not None:
+            fields = {name: m[f"p_{name}"] for name in Package.__dataclass_fields__}
+            fields["photo_urls"] = tuple(fields["photo_urls"])
+            package = Package(**fields)
+        venue = None
+        if m["v_id"] is not None:
+            venue = Venue(**{name: m[f"v_{name}"] for name in Venue.__dataclass_fields__})
+        return HoldContext(_tenant(row), package, venue, bool(m["blackout"]), m["held"])
+
+    def place_hold(
+        self,
+        booking: Booking,
+        customer: Customer,
+        *,
+        capacity: int,
+        now: dt.datetime,
+        event: OutboxEvent | None = None,
+    ) -> Booking | None:
+        seats = self._free_seats(booking, booking.event_date, capacity, now)
+        if not seats:
+            return None
+        if self._db.dialect == "postgresql":
+            placed, won = self._place_in_one_statement(booking, customer, seats[0], now, event)
+            event = None  # written by the statement
+        else:
+            customer_row = asdict(customer)
+            stored = self._db.execute(
+                q.upsert_customer(self._db.dialect), customer_row, row=customer_row
+            ).one()
+            placed = replace(booking, customer_id=stored.id)
+            self._insert(placed)
+            won = self._claim(placed, seats[0], now)
+        for seat in seats[1:]:
+            if won:
+                break
+            won = self._claim(placed, seat, now)
+        if not won:
+            return None
+        if event is not None:
+            row = asdict(event.with_payload(customer_id=str(placed.customer_id)))
+            self._db.execute(q.INSERT_OUTBOX, row, row=row)
+        return placed
+
+    def _free_seats(
+        self, booking: Booking, date: dt.date, capacity: int, now: dt.datetime
+    ) -> builtins.list[int]:
+        """Seats of the booking's pool on ``date`` worth trying, lowest first.
+
+        With capacity 1 there is nothing to learn; above it, one read skips the seats already
+        visibly held instead of probing each. Ascending order keeps lock acquisition ordered.
+        """
+        if capacity <= 1:
+            return list(range(capacity))
+        params = {
+            "tenant_id": booking.tenant_id,
+            "resource_id": booking.resource_id,
+            "date": date,
+            "now": now,
+        }
+        taken = {row.seat for row in self._db.execute(q.HELD_SEATS, params)}
+        return [seat for seat in range(capacity) if seat not in taken]
+
+    def _place_in_one_statement(
+        self,
+        booking: Booking,
+        customer: Customer,
+        seat: int,
+        now: dt.datetime,
+        event: OutboxEvent | None,
+    ) -> tuple[Booking, bool]:
+        """PostgreSQL: customer upsert, booking insert, seat claim (and the booking's event)
+        in one round trip."""
+        params = _booking_row(booking)
+        params.update(
+            customer_name=customer.name,
+            customer_email=customer.email,
+            customer_phone=customer.phone,
+            provisional_customer_id=customer.id,
+            resource_id=booking.resource_id,
+            seat=seat,
+            now=now,
+        )
+        statement = q.PG_PLACE_HOLD
+        if event is not None:
+            statement = q.PG_PLACE_HOLD_WITH_EVENT
+            params.update(
+                event_id=event.id,
+                event_sequence=event.sequence,
+                event_type=event.type,
+                event_payload=json.dumps(event.payload),
+            )
+        row = self._db.execute(statement, params, row={"email": customer.email}).one()
+        placed = replace(booking, customer_id=row.customer_id)
+        if booking.add_ons:
+            self._insert_lines(placed)
+        return placed, row.seat is not None
+
+    def _claim(self, booking: Booking, seat: int, now: dt.datetime) -> bool:
+        params = {
+            "tenant_id": booking.tenant_id,
+            "resource_id": booking.resource_id,
+            "claim_date": booking.event_date,
+            "seat": seat,
+            "booking_id": booking.id,
+            "expires_at": booking.expires_at,
+            "now": now,
+        }
+        return self._db.execute(q.claim_seat(self._db.dialect), params).first() is not None
+
+    def release_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
+        c = t.booking_claims.c
+        stmt = delete(t.booking_claims).where(c.tenant_id == tenant_id, c.booking_id == booking_id)
+        return self._db.execute(stmt).rowcount
+
+    def settle_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
+        c = t.booking_claims.c
+        stmt = (
+            update(t.booking_claims)
+            .where(c.tenant_id == tenant_id, c.booking_id == booking_id)
+            .values(expires_at=None)
+        )
+        return self._db.execute(stmt).rowcount
+
+    def transition(
+        self,
+        tenant_id: uuid.UUID,
+        booking_id: uuid.UUID,
+        *,
+        from_statuses: Iterable[BookingStatus],
+        to: BookingStatus,
+        unexpired_at: dt.datetime | None = None,
+        changes: dict[str, Any] | None = None,
+    ) -> Booking | None:
+        c = t.bookings.c
+        conditions: builtins.list[ColumnElement[bool]] = [
+            c.tenant_id == tenant_id,
+            c.id == booking_id,
+            c.status.in_([s.value for s in from_statuses]),
+        ]
+        if unexpired_at is not None:
+            conditions.append(
+                or_(
+                    c.status != BookingStatus.PENDING.value,
+                    c.expires_at.is_(None),
+                    c.expires_at > _now_param(unexpired_at),
+                )
+            )
+        values = {
+            name: c.total if value is BOOKING_TOTAL else value
+            for name, value in {
+                "status": to.value,
+                "version": c.version + 1,
+                **(changes or {}),
+            }.items()
+        }
+        stmt = update(t.bookings).where(*conditions).values(values).returning(*t.bookings.c)
+        found = self._db.execute(stmt).first()
+        return None if found is None else self._with_lines([found])[0]
+
+    def move(
+        self, booking: Booking, new_date: dt.date, *, capacity: int, now: dt.datetime
+    ) -> Booking | None:
+        # The booking row first: the compare-and-swap on its version locks it, so a racing
+        # cancel either committed before (no row: retry on fresh data) or waits for us.
+        c = t.bookings.c
+        row = self._db.execute(
+            update(t.bookings)
+            .where(
+                c.tenant_id == booking.tenant_id,
+                c.id == booking.id,
+                c.version == booking.version,
+                c.status.in_([BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value]),
+            )
+            .values(event_date=new_date, version=c.version + 1)
+            .returning(*t.bookings.c)
+        ).first()
+        if row is None:
+            raise TransientStorageError("the booking changed while moving it")
+        cc = t.booking_claims.c
+        mine = (cc.tenant_id == booking.tenant_id, cc.booking_id == booking.id)
+        expiry = self._db.execute(select(cc.expires_at).where(*mine).limit(1)).scalar()
+        moved = self._with_lines([row])[0]
+        if not self.claim_seat(replace(moved, expires_at=expiry), capacity=capacity, now=now):
+            return None
+        self._db.execute(delete(t.booking_claims).where(*mine, cc.claim_date != new_date))
+        return moved
+
+    def claim_seat(self, booking: Booking, *, capacity: int, now: dt.datetime) -> bool:
+        seats = self._free_seats(booking, booking.event_date, capacity, now)
+        return any(self._claim(booking, seat, now) for seat in seats)
+
+    def add_refund(
+        self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, amount: int, commission: int
+    ) -> Booking | None:
+        c = t.bookings.c
+        stmt = (
+            update(t.bookings)
+            .where(
+                c.tenant_id == tenant_id,
+                c.id == booking_id,
+                c.amount_refunded + amount <= c.amount_paid,
+                c.commission_refunded + commission <= c.commission,
+            )
+            .values(
+                amount_refunded=c.amount_refunded + amount,
+                commission_refunded=c.commission_refunded + commission,
+                version=c.version + 1,
+            )
+            .returning(*t.bookings.c)
+        )
+        row = self._db.execute(stmt).first()
+        return None if row is None else self._with_lines([row])[0]
+
+    def touch(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int | None:
+        c = t.bookings.c
+        stmt = (
+            update(t.bookings)
+            .where(c.tenant_id == tenant_id, c.id == booking_id)
+            .values(version=c.version + 1)
+            .returning(c.version)
+        )
+        version: int | None = self._db.execute(stmt).scalar()
+        return version
+
+    def expire_lapsed(
+        self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int
+    ) -> builtins.list[Booking]:
+        c = t.bookings.c
+        due = [c.status == BookingStatus.PENDING.value, c.expires_at <= _now_param(now)]
+        if tenant_id is not None:
+            due.insert(0, c.tenant_id == tenant_id)
+        pick = select(c.tenant_id, c.id).where(*due).order_by(c.expires_at, c.id).limit(limit)
+        if self._db.dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        # Pick first, then update exactly those: a LIMIT subquery inside the UPDATE may be
+        # re-evaluated by the planner and then no longer bounds the update.
+        keys = [(row.tenant_id, row.id) for row in self._db.execute(pick)]
+        if not keys:
+            return []
+        stmt = (
+            update(t.bookings)
+            .where(tuple_(c.tenant_id, c.id).in_(keys), *due)
+            .values(status=BookingStatus.EXPIRED.value, version=c.version + 1)
+            .returning(*t.bookings.c)
+        )
+        rows = list(self._db.execute(stmt))
+        if rows:
+            cc = t.booking_claims.c
+            self._db.execute(
+                delete(t.booking_claims).where(
+                    tuple_(cc.tenant_id, cc.booking_id).in_([(r.tenant_id, r.id) for r in rows])
+                )
+            )
+        return self._with_lines(rows)
+
+    def held_seats(
+        self, tenant_id: uuid.UUID, resource_id: uuid.UUID, start: dt.date, end: dt.date
+    ) -> builtins.list[HeldSeat]:
+        params = {"tenant_id": tenant_id, "resource_id": resource_id, "start": start, "end": end}
+        return [
+            HeldSeat(row.claim_date, row.expires_at)
+            for row in self._db.execute(q.SEATS_BETWEEN, params)
+        ]
+
+
+class SqlIdempotencyRepository:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def claim(self, record: IdempotencyRecord, *, now: dt.datetime) -> IdempotencyRecord | None:
+        row = asdict(record)
+        params = {**row, "now": now}
+        if self._db.execute(q.claim_idempotency_key(self._db.dialect), params).first():
+            return None
+        c = t.idempotency_keys.c
+        existing = self._db.execute(
+            select(t.idempotency_keys).where(c.tenant_id == record.tenant_id, c.key == record.key)
+        ).one()
+        return IdempotencyRecord(**existing._mapping)
+
+    def attach(self, tenant_id: uuid.UUID, key: str, booking_id: uuid.UUID) -> None:
+        c = t.idempotency_keys.c
+        self._db.execute(
+            update(t.idempotency_keys)
+            .where(c.tenant_id == tenant_id, c.key == key)
+            .values(booking_id=booking_id)
+        )
+
+    def purge(self, *, now: dt.datetime, limit: int) -> int:
+        c = t.idempotency_keys.c
+        expired = [
+            (row.tenant_id, row.key)
+            for row in self._db.execute(
+                select(c.tenant_id, c.key).where(c.expires_at <= _now_param(now)).limit(limit)
+            )
+        ]
+        if not expired:
+            return 0
+        self._db.execute(
+            delete(t.idempotency_keys).where(
+                tuple_(c.tenant_id, c.key).in_(expired), c.expires_at <= _now_param(now)
+            )
+        )
+        return len(expired)
+
+    def release(self, tenant_id: uuid.UUID, key: str, booking_id: uuid.UUID) -> bool:
+        c = t.idempotency_keys.c
+        stmt = delete(t.idempotency_keys).where(
+            c.tenant_id == tenant_id, c.key == key, c.booking_id == booking_id
+        )
+        return bool(self._db.execute(stmt).rowcount)

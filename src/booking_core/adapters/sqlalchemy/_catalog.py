@@ -1,0 +1,209 @@
+"""Repositories of the tenant and its catalog: tenants, API keys, segments, packages, add-ons,
+venues, customers, blackout dates. Every statement filters by ``tenant_id`` first."""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    delete,
+    select,
+    update,
+)
+
+from booking_core.adapters.sqlalchemy import _statements as q
+from booking_core.adapters.sqlalchemy import tables as t
+from booking_core.adapters.sqlalchemy._db import Db, _Scoped, asdict
+from booking_core.adapters.sqlalchemy._rows import _package, _package_row, _tenant, _tenant_row
+from booking_core.domain.model import (
+    AddOn,
+    ApiKey,
+    BlackoutDate,
+    Customer,
+    Package,
+    Segment,
+    Tenant,
+    Venue,
+)
+
+
+class SqlTenantRepository:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, tenant: Tenant) -> None:
+        row = _tenant_row(tenant)
+        self._db.execute(t.tenants.insert(), row, row=row)
+
+    def update(self, tenant: Tenant) -> None:
+        row = _tenant_row(tenant)
+        stmt = update(t.tenants).where(t.tenants.c.id == tenant.id).values(row)
+        self._db.execute(stmt, row=row)
+
+    def get(self, tenant_id: uuid.UUID) -> Tenant | None:
+        found = self._db.execute(select(t.tenants).where(t.tenants.c.id == tenant_id)).first()
+        return None if found is None else _tenant(found)
+
+    def get_by_slug(self, slug: str) -> Tenant | None:
+        found = self._db.execute(select(t.tenants).where(t.tenants.c.slug == slug)).first()
+        return None if found is None else _tenant(found)
+
+
+class SqlSegmentRepository(_Scoped):
+    table = t.segments
+    entity = Segment
+
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[Segment]:
+        c = self.table.c
+        conditions = [c.active.is_(True)] if active_only else []
+        return self._list(tenant_id, *conditions, order_by=[c.sort_order, c.slug])
+
+
+class SqlPackageRepository(_Scoped):
+    table = t.packages
+    entity = Package
+
+    def _to_row(self, obj: Any) -> dict[str, Any]:
+        return _package_row(obj)
+
+    def _from_row(self, row: Row[Any]) -> Any:
+        return _package(row)
+
+    def list(
+        self, tenant_id: uuid.UUID, *, segment_id: uuid.UUID | None, active_only: bool
+    ) -> builtins.list[Package]:
+        c = self.table.c
+        conditions: builtins.list[ColumnElement[bool]] = [c.active.is_(True)] if active_only else []
+        if segment_id is not None:
+            conditions.append(c.segment_id == segment_id)
+        return self._list(tenant_id, *conditions, order_by=[c.grouping, c.group_order, c.slug])
+
+    def offer_add_on(
+        self, tenant_id: uuid.UUID, package_id: uuid.UUID, add_on_id: uuid.UUID
+    ) -> None:
+        row = {"tenant_id": tenant_id, "package_id": package_id, "add_on_id": add_on_id}
+        stmt = self._db.insert(t.package_add_ons).values(row).on_conflict_do_nothing()
+        self._db.execute(stmt, row=row)
+
+    def withdraw_add_on(
+        self, tenant_id: uuid.UUID, package_id: uuid.UUID, add_on_id: uuid.UUID
+    ) -> None:
+        c = t.package_add_ons.c
+        stmt = delete(t.package_add_ons).where(
+            c.tenant_id == tenant_id, c.package_id == package_id, c.add_on_id == add_on_id
+        )
+        self._db.execute(stmt)
+
+    def offered_add_ons(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> builtins.list[AddOn]:
+        pa, a = t.package_add_ons.c, t.add_ons.c
+        stmt = (
+            select(t.add_ons)
+            .join(
+                t.package_add_ons,
+                and_(pa.tenant_id == a.tenant_id, pa.add_on_id == a.id),
+            )
+            .where(pa.tenant_id == tenant_id, pa.package_id == package_id)
+            .order_by(a.slug)
+        )
+        return [AddOn(**row._mapping) for row in self._db.execute(stmt)]
+
+
+class SqlAddOnRepository(_Scoped):
+    table = t.add_ons
+    entity = AddOn
+
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[AddOn]:
+        c = self.table.c
+        conditions = [c.active.is_(True)] if active_only else []
+        return self._list(tenant_id, *conditions, order_by=[c.slug])
+
+
+class SqlVenueRepository(_Scoped):
+    table = t.venues
+    entity = Venue
+
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[Venue]:
+        c = self.table.c
+        conditions = [c.active.is_(True)] if active_only else []
+        return self._list(tenant_id, *conditions, order_by=[c.name])
+
+
+class SqlCustomerRepository(_Scoped):
+    table = t.customers
+    entity = Customer
+
+    def find_by_email(self, tenant_id: uuid.UUID, email: str) -> Customer | None:
+        c = self.table.c
+        stmt = select(self.table).where(c.tenant_id == tenant_id, c.email == email)
+        found = self._db.execute(stmt).first()
+        return None if found is None else Customer(**found._mapping)
+
+    def list(self, tenant_id: uuid.UUID, *, limit: int, offset: int) -> builtins.list[Customer]:
+        c = self.table.c
+        stmt = (
+            select(self.table)
+            .where(c.tenant_id == tenant_id)
+            .order_by(c.created_at, c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [Customer(**row._mapping) for row in self._db.execute(stmt)]
+
+    def upsert_by_email(self, customer: Customer) -> Customer:
+        row = asdict(customer)
+        stored = self._db.execute(q.upsert_customer(self._db.dialect), row, row=row).one()
+        return Customer(**stored._mapping)
+
+
+class SqlBlackoutRepository:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, blackout: BlackoutDate) -> None:
+        row = asdict(blackout)
+        stmt = self._db.insert(t.blackout_dates).values(row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.blackout_dates.c.tenant_id, t.blackout_dates.c.date],
+            set_={"reason": stmt.excluded.reason},
+        )
+        self._db.execute(stmt, row=row)
+
+    def remove(self, tenant_id: uuid.UUID, date: dt.date) -> bool:
+        c = t.blackout_dates.c
+        stmt = delete(t.blackout_dates).where(c.tenant_id == tenant_id, c.date == date)
+        return self._db.execute(stmt).rowcount > 0
+
+    def list_between(
+        self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
+    ) -> builtins.list[BlackoutDate]:
+        c = t.blackout_dates.c
+        stmt = (
+            select(t.blackout_dates)
+            .where(c.tenant_id == tenant_id, c.date.between(start, end))
+            .order_by(c.date)
+        )
+        return [BlackoutDate(**row._mapping) for row in self._db.execute(stmt)]
+
+
+class SqlApiKeyRepository(_Scoped):
+    table = t.tenant_api_keys
+    entity = ApiKey
+
+    def active(self, tenant_id: uuid.UUID) -> builtins.list[ApiKey]:
+        c = self.table.c
+        return self._list(tenant_id, c.revoked_at.is_(None), order_by=[c.created_at, c.id])
+
+    def revoke(self, tenant_id: uuid.UUID, key_id: uuid.UUID, *, now: dt.datetime) -> bool:
+        c = self.table.c
+        stmt = (
+            update(self.table)
+            .where(c.tenant_id == tenant_id, c.id == key_id, c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return self._db.execute(stmt).rowcount == 1

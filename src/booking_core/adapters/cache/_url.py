@@ -72,7 +72,7 @@ def _redis_cache(scheme: str, parts: SplitResult, options: dict[str, Any]) -> Ca
     try:
         from booking_core.adapters.cache import redis as adapter  # noqa: PLC0415 - optional
     except ImportError as error:
-        msg = f"{scheme}:// needs the redis extra (pip install 'booking_core[redis]'): {error}"
+        msg = f"{scheme}:// needs the redis extra (pip install 'booking-core-sdk[redis]'): {error}"
         raise ValidationError("cache_url", msg) from None
     known = adapter.from_url_options()
     passthrough = adapter.client_url_options(tls=redis_scheme == "rediss", cluster=cluster) - set(

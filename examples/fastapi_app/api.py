@@ -12,18 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.security import APIKeyHeader
-
-from booking_core import (
-    AuthenticationError,
-    BookingApp,
-    CustomerDetails,
-    InboxState,
-    Tenant,
-    ValidationError,
-)
-from booking_core.security import parse_csp_report
-
-from .schemas import (
+from schemas import (
     CSP_REPORT_REQUEST,
     MAX_RANGE_DAYS,
     AddOnOut,
@@ -45,6 +34,16 @@ from .schemas import (
     WebhookReceiptOut,
 )
 
+from booking_core import (
+    AuthenticationError,
+    BookingApp,
+    CustomerDetails,
+    InboxState,
+    Tenant,
+    ValidationError,
+)
+from booking_core.security import parse_csp_report
+
 logger = logging.getLogger("booking_core.examples.fastapi")
 
 # -- dependencies --------------------------------------------------------------------------------
@@ -61,7 +60,7 @@ Booking = Annotated[BookingApp, Depends(get_booking)]
 _api_key = APIKeyHeader(
     name="X-Tenant-Key",
     auto_error=False,  # a missing key gets the same 401 problem as a wrong one
-    description="The tenant's public API key (`python -m examples.fastapi_app.seed` prints one).",
+    description="The tenant's public API key (`python seed.py` prints one).",
 )
 
 

@@ -1,6 +1,6 @@
 """The FastAPI app: lifespan wiring, security headers and problem-details errors.
 
-    .venv/bin/uvicorn examples.fastapi_app.main:app --reload      # docs at /docs
+    uvicorn main:app --reload      # in this folder; docs at /docs
 
 :func:`create_app` builds a fresh app; tests pass their own BookingApp (tmp SQLite, a manual
 clock). Without one, the lifespan connects from the environment (see ``settings.py``) on startup
@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import settings as config
+from api import router
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -23,9 +25,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from booking_core import BookingApp, BookingCoreError
 from booking_core.http import PROBLEM_JSON, problem_details
 from booking_core.security import ContentSecurityPolicy, security_headers
-
-from . import settings as config
-from .api import router
 
 logger = logging.getLogger("booking_core.examples.fastapi")
 
@@ -188,5 +187,5 @@ def create_app(booking: BookingApp | None = None) -> FastAPI:
     return app
 
 
-#: For ``uvicorn examples.fastapi_app.main:app``.
+#: For ``uvicorn main:app``.
 app = create_app()

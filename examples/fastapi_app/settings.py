@@ -43,7 +43,7 @@ def connect(settings: Settings, *, clock: Clock | None = None) -> BookingApp:
     """Build the BookingApp: database, cache and payment provider, tables created if missing.
 
     ``postgresql+psycopg://…`` and ``redis://…`` URLs work as they are (install
-    ``booking_core[postgres,redis]``).
+    ``booking-core-sdk[postgres,redis]``).
     """
     # The payment adapter goes here. FakePaymentProvider is the library's deterministic stand-in;
     # a real one (Stripe, Adyen, …) implements booking_core.ports.payments.PaymentProvider and is

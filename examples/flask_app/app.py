@@ -1,7 +1,7 @@
 """The Flask app factory: the BookingApp, the /v1 blueprint, problem errors, security headers.
 
-    .venv/bin/flask --app examples.flask_app.app run            # create_app() from the env
-    .venv/bin/flask --app examples.flask_app.app seed           # demo tenant + API key
+    flask --app app run            # in this folder: create_app() from the env
+    flask --app app seed           # demo tenant + API key
 
 Tests call ``create_app(booking)`` with their own BookingApp (tmp SQLite, a manual clock).
 """
@@ -12,16 +12,15 @@ import atexit
 import logging
 from typing import Any
 
+import settings as config
+from api import api
 from flask import Flask, Response, json, request
+from seed import seed_command
 from werkzeug.exceptions import HTTPException
 
 from booking_core import BookingApp, BookingCoreError
 from booking_core.http import PROBLEM_JSON, problem_details
 from booking_core.security import ContentSecurityPolicy, security_headers
-
-from . import settings as config
-from .api import api
-from .seed import seed_command
 
 logger = logging.getLogger("booking_core.examples.flask")
 

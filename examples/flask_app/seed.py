@@ -1,8 +1,9 @@
 """Create a demo tenant with a small catalog and print an API key for it.
 
-    flask --app examples.flask_app.app seed      # or: python -m examples.flask_app.seed
+    flask --app app seed      # in this folder; or: python seed.py (no Flask app needed)
 
-Running it again reuses the tenant and catalog and issues one more key.
+The demo tenant is ``lumiere-demo`` (not the quickstart's ``lumiere``, so the two can share a
+database). Running it again reuses the tenant as it is, says so, and issues one more key.
 """
 
 from __future__ import annotations
@@ -13,36 +14,58 @@ from dataclasses import dataclass
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from settings import Settings, connect
 
 from booking_core import BookingApp, NotFoundError, Package, Tenant
 
-from .settings import Settings, connect
+#: The demo tenant's slug: distinct from the quickstart's ``lumiere``, so that on a shared
+#: database the seed does not take over the quickstart's tenant (and skip its own catalog).
+DEMO_SLUG = "lumiere-demo"
 
 
 @dataclass(frozen=True, slots=True)
 class Demo:
-    """What :func:`seed_demo` made: the tenant, a fresh API key and the packages by slug."""
+    """What :func:`seed_demo` made: the tenant, a fresh API key and the packages by slug.
+
+    ``created`` is False when the tenant already existed: it was reused as it is, and its
+    catalog (whatever it holds) was not touched.
+    """
 
     tenant: Tenant
     api_key: str
     packages: dict[str, Package]
+    created: bool = True
+
+    def describe(self) -> str:
+        """Two lines for the console: the tenant (created or reused) and the new API key."""
+        slugs = ", ".join(sorted(self.packages)) or "none"
+        if self.created:
+            state = f"created with packages {slugs}"
+        else:
+            state = f"already existed: reused as it is, catalog not recreated (packages: {slugs})"
+        return f"tenant {self.tenant.slug} ({self.tenant.id}) {state}\nX-Tenant-Key: {self.api_key}"
 
 
 def seed_demo(
     booking: BookingApp,
     *,
-    slug: str = "lumiere",
+    slug: str = DEMO_SLUG,
     name: str = "Atelier Lumière",
     commission_percent: int = 12,
 ) -> Demo:
     """Create (or reuse) tenant ``slug`` with two segments, three packages and an add-on.
 
+    An existing tenant ``slug`` is reused as it is (``Demo.created`` is False): its catalog is
+    neither checked nor completed.
+
     Catalog: segment ``weddings`` with ``gold`` (2 500.00 €, offers ``album``) and ``silver``
     (1 200.00 €); segment ``portraits`` with ``studio`` (300.00 €). Prices are in cents.
     """
+    created = False
     try:
         tenant = booking.tenants.get_by_slug(slug)
     except NotFoundError:
+        created = True
         tenant = booking.tenants.create(
             slug=slug,
             name=name,
@@ -53,7 +76,7 @@ def seed_demo(
         _catalog(booking, tenant.id)
     _, key = booking.tenants.create_api_key(tenant.id, label="demo")
     packages = {p.slug: p for p in booking.catalog.list_packages(tenant.id)}
-    return Demo(tenant, key, packages)
+    return Demo(tenant, key, packages, created)
 
 
 def _catalog(booking: BookingApp, tenant_id: uuid.UUID) -> None:
@@ -87,22 +110,17 @@ def _catalog(booking: BookingApp, tenant_id: uuid.UUID) -> None:
     catalog.offer_add_on(tenant_id, gold.id, album.id)
 
 
-def _echo(demo: Demo) -> None:
-    click.echo(f"tenant {demo.tenant.slug} ({demo.tenant.id})")
-    click.echo(f"X-Tenant-Key: {demo.api_key}")
-
-
 @click.command("seed")
 @with_appcontext
 def seed_command() -> None:
-    """Create the demo tenant and catalog (or reuse them) and print a new API key."""
-    _echo(seed_demo(current_app.extensions["booking_core"]))
+    """Create the demo tenant and catalog (or reuse the tenant) and print a new API key."""
+    click.echo(seed_demo(current_app.extensions["booking_core"]).describe())
 
 
 def main() -> None:
     """Seed the database named by the environment and print the key."""
     with connect(Settings.from_env()) as booking:
-        _echo(seed_demo(booking))
+        click.echo(seed_demo(booking).describe())
 
 
 if __name__ == "__main__":

@@ -54,6 +54,8 @@ class ApiContract:
     #: The field a problem names, where an app checks a parameter itself rather than leaving it
     #: to the library (which names its own argument, e.g. ``segment_slug`` for ``?segment=``).
     FIELD_NAMES: dict[str, str] = {}
+    #: The example's ``pay.py`` module (the subclass sets it).
+    pay_helper: Any = None
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -182,6 +184,28 @@ class ApiContract:
         body = assert_problem(reply, 409, "date-unavailable")
         assert body["date"] == "2030-02-01"
         assert body["reason"] == "past"
+
+    def test_pay_helper_confirms_a_checkout(
+        self, api: Api, shop: Any, provider: FakePaymentProvider, booking: BookingApp
+    ) -> None:
+        """pay.py finds the checkout's payment from the booking alone; its webhook confirms it."""
+        done = self.checkout(api, shop.api_key)
+        held = booking.bookings.get(shop.tenant.id, uuid.UUID(done["booking"]["id"]))
+        ref = self.pay_helper.checkout_payment_ref(held)
+        assert ref == done["payment"]["payment_ref"]
+        raw, headers = self.pay_helper.signed_webhook(provider, held, payment_ref=ref)
+        reply = api.post(
+            f"/v1/webhooks/fake?tenant={shop.tenant.slug}", content=raw, headers=headers
+        )
+        assert reply.status == 200, reply.raw
+        assert reply.body["outcome"] == "confirmed"
+        paid = api.get(f"/v1/bookings/{held.id}", key=shop.api_key).body
+        assert paid["status"] == "CONFIRMED"
+        assert paid["payment_ref"] == ref
+        assert (
+            self.pay_helper.checkout_payment_ref(booking.bookings.get(shop.tenant.id, held.id))
+            == ref
+        )
 
     # -- webhooks --------------------------------------------------------------------------------
 

@@ -9,10 +9,14 @@ helpers that read responses the same way for both frameworks.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import importlib
 import json
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -32,6 +36,34 @@ PROBLEM_JSON = "application/problem+json"
 
 #: Request headers: a mapping, or header lines (a name may repeat, as on the wire).
 Headers = Mapping[str, str] | Sequence[tuple[str, str]]
+
+#: The examples: plain folders (no packages), so that a copied folder runs as it is.
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@functools.cache
+def load_example(folder: str) -> SimpleNamespace:
+    """Every module of ``examples/<folder>``, imported as its README runs them.
+
+    An example is a plain folder whose modules import each other by bare name (``import
+    settings``), with the folder first on ``sys.path``. Both examples have a ``settings``,
+    ``seed``, ``api`` and ``pay``, so each is imported on its own: its modules are taken out of
+    ``sys.modules`` again (they keep working: each holds its own imports) and returned by name.
+    """
+    root = EXAMPLES / folder
+    names = sorted(path.stem for path in root.glob("*.py"))
+    shadowed = {name: sys.modules.pop(name) for name in names if name in sys.modules}
+    sys.path.insert(0, str(root))
+    try:
+        modules: dict[str, ModuleType] = {name: importlib.import_module(name) for name in names}
+    finally:
+        sys.path.remove(str(root))
+        for name in names:
+            sys.modules.pop(name, None)
+        sys.modules.update(shadowed)
+    for name, module in modules.items():
+        assert Path(module.__file__ or "").parent == root, (name, module.__file__)
+    return SimpleNamespace(**modules)
 
 
 @dataclass(frozen=True)

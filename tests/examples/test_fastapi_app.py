@@ -21,7 +21,10 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")
     from fastapi.testclient import TestClient
 
-from examples.fastapi_app import main, seed, settings
+from .conftest import load_example
+
+example = load_example("fastapi_app")
+main, seed, settings = example.main, example.seed, example.settings
 
 
 class FastApiClient(Api):
@@ -61,6 +64,7 @@ class TestFastApiContract(ApiContract):
 
     # the OpenAPI states the slug rule, so FastAPI checks ?segment= itself and names it
     FIELD_NAMES = {"segment_slug": "segment"}
+    pay_helper = example.pay
 
 
 def test_openapi_documents_the_api(api: FastApiClient) -> None:
@@ -137,7 +141,7 @@ def test_settings_from_env(tmp_path: Path) -> None:
 def test_seed_cli_and_app_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`python -m examples.fastapi_app.seed` prints a key that the env-built app accepts."""
+    """`python seed.py` prints a key that the env-built app accepts; a rerun says it reused."""
     monkeypatch.setenv("BOOKING_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
     monkeypatch.setenv("BOOKING_FAKE_PAYMENT_SECRET", "env-secret")
     seed.main()
@@ -145,7 +149,13 @@ def test_seed_cli_and_app_from_the_environment(
     lines = capsys.readouterr().out.splitlines()
     keys = [line.removeprefix("X-Tenant-Key: ") for line in lines if line.startswith("X-Tenant")]
     assert len(keys) == 2
-    assert lines[0] == lines[2]  # "tenant lumiere (<id>)" both times
+    tenant = lines[0].split(")")[0] + ")"
+    assert tenant.startswith("tenant lumiere-demo (")
+    assert lines[0].endswith("created with packages gold, silver, studio")
+    assert lines[2] == (  # the same tenant, and the rerun says so
+        f"{tenant} already existed: reused as it is, catalog not recreated "
+        "(packages: gold, silver, studio)"
+    )
     with TestClient(main.create_app()) as client:
         for key in keys:
             reply = client.get("/v1/packages", headers={"X-Tenant-Key": key})

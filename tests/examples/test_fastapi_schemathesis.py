@@ -37,8 +37,6 @@ from typing import Any
 import phonenumbers
 import pytest
 import schemathesis
-from examples.fastapi_app import main, seed
-from examples.fastapi_app.schemas import MAX_RANGE_DAYS
 from hypothesis import strategies as st
 from schemathesis.engine import events, from_schema
 from schemathesis.specs.openapi.formats import unregister_string_format
@@ -50,7 +48,11 @@ from booking_core.security import parse_csp_report
 from booking_core.testing import ManualClock
 from tests.conftest import ON_CI, scratch_database
 
-from .conftest import SECRET, START
+from .conftest import SECRET, START, load_example
+
+example = load_example("fastapi_app")
+main, seed = example.main, example.seed
+MAX_RANGE_DAYS = example.schemas.MAX_RANGE_DAYS
 
 LONG = os.environ.get("BOOKING_CORE_LONG", "") == "1"
 EXAMPLES = 1000 if LONG else 50

@@ -6,14 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from examples.flask_app import app as flask_app
-from examples.flask_app import seed, settings
 from flask.testing import FlaskClient
 
 from booking_core import BookingApp
 
 from .api_contract import ApiContract
-from .conftest import Api, Headers, Reply, assert_problem
+from .conftest import Api, Headers, Reply, assert_problem, load_example
+
+example = load_example("flask_app")
+flask_app, seed, settings = example.app, example.seed, example.settings
 
 
 class FlaskApi(Api):
@@ -55,6 +56,8 @@ def _api(booking: BookingApp) -> FlaskApi:
 class TestFlaskContract(ApiContract):
     """The shared behaviour, on Flask."""
 
+    pay_helper = example.pay
+
 
 def test_wrong_method_is_a_405_problem_with_allow(api: FlaskApi, shop: Any) -> None:
     """werkzeug's HTTP errors become problems and keep their headers."""
@@ -88,14 +91,14 @@ def test_settings_from_env(tmp_path: Path) -> None:
 def test_seed_command_and_app_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`flask --app examples.flask_app.app seed` prints a key the same app accepts."""
+    """`flask --app app seed` prints a key the same app accepts."""
     monkeypatch.setenv("BOOKING_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
     app = flask_app.create_app()
     try:
         result = app.test_cli_runner().invoke(args=["seed"])
         assert result.exit_code == 0, result.output
         lines = result.output.splitlines()
-        assert lines[0].startswith("tenant lumiere (")
+        assert lines[0].startswith("tenant lumiere-demo (")
         key = lines[1].removeprefix("X-Tenant-Key: ")
         assert key.startswith("bck_")
         reply = app.test_client().get("/v1/packages/gold", headers={"X-Tenant-Key": key})
@@ -108,9 +111,9 @@ def test_seed_command_and_app_from_the_environment(
 def test_seed_module_main(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`python -m examples.flask_app.seed` works without a Flask app."""
+    """`python seed.py` works without a Flask app."""
     monkeypatch.setenv("BOOKING_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     seed.main()
     out = capsys.readouterr().out
-    assert "tenant lumiere (" in out
+    assert "tenant lumiere-demo (" in out
     assert "X-Tenant-Key: bck_" in out

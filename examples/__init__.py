@@ -1,1 +1,0 @@
-"""Example host apps for booking_core (not part of the installed package)."""

@@ -1,1 +1,0 @@
-"""booking_core behind FastAPI: see README.md in this folder."""

@@ -1,1 +1,0 @@
-"""booking_core behind Flask: see README.md in this folder."""

@@ -7,34 +7,10 @@ Documented submodules: ``booking_core.sanitize``, ``booking_core.security``,
 ``booking_core.adapters.payments`` (``FakePaymentProvider``), ``booking_core.ports``.
 """
 
-from booking_core.bootstrap import BookingApp, connect
-from booking_core.domain.model import (
-    AddOn,
-    ApiKey,
-    BlackoutDate,
-    Booking,
-    BookingAddOn,
-    BookingPolicy,
-    BookingStatus,
-    Cancellation,
-    CancellationPolicy,
-    Customer,
-    CustomerDetails,
-    DateAvailability,
-    EventType,
-    InboxEvent,
-    InboxState,
-    OutboxEvent,
-    Package,
-    PackageDetails,
-    Refund,
-    RefundState,
-    RefundTier,
-    Segment,
-    Tenant,
-    UnavailableReason,
-    Venue,
-)
+import importlib
+from typing import TYPE_CHECKING
+
+# Errors are light (no third-party imports) and are what callers catch: loaded eagerly.
 from booking_core.errors import (
     AlreadyExistsError,
     AuthenticationError,
@@ -55,12 +31,47 @@ from booking_core.errors import (
     ValidationError,
     WebhookVerificationError,
 )
-from booking_core.ports.calendar import CalendarPort, NoCalendar
-from booking_core.ports.clock import Clock, SystemClock
-from booking_core.ports.payments import PaymentProvider
-from booking_core.services._base import CacheSettings
-from booking_core.services.bookings import Checkout
-from booking_core.services.webhooks import WebhookReceipt
+
+# Everything else is loaded on first use (PEP 562): ``import booking_core`` must stay cheap,
+# because pytest imports it at start-up in every project where booking_core is installed (the
+# ``pytest11`` plugin), and ``booking_core.bootstrap`` pulls in SQLAlchemy. Type checkers see
+# the real imports below; ``__getattr__`` is hidden from them so a misspelt name is still an
+# error for mypy.
+if TYPE_CHECKING:
+    from booking_core.bootstrap import BookingApp, connect
+    from booking_core.domain.model import (
+        AddOn,
+        ApiKey,
+        BlackoutDate,
+        Booking,
+        BookingAddOn,
+        BookingPolicy,
+        BookingStatus,
+        Cancellation,
+        CancellationPolicy,
+        Customer,
+        CustomerDetails,
+        DateAvailability,
+        EventType,
+        InboxEvent,
+        InboxState,
+        OutboxEvent,
+        Package,
+        PackageDetails,
+        Refund,
+        RefundState,
+        RefundTier,
+        Segment,
+        Tenant,
+        UnavailableReason,
+        Venue,
+    )
+    from booking_core.ports.calendar import CalendarPort, NoCalendar
+    from booking_core.ports.clock import Clock, SystemClock
+    from booking_core.ports.payments import PaymentProvider
+    from booking_core.services._base import CacheSettings
+    from booking_core.services.bookings import Checkout
+    from booking_core.services.webhooks import WebhookReceipt
 
 __version__ = "0.1.0"
 
@@ -120,3 +131,77 @@ __all__ = [
     "__version__",
     "connect",
 ]
+
+
+#: Public name -> the module that defines it (imported on first access).
+_LAZY: dict[str, str] = {
+    "AddOn": "booking_core.domain.model",
+    "ApiKey": "booking_core.domain.model",
+    "BlackoutDate": "booking_core.domain.model",
+    "Booking": "booking_core.domain.model",
+    "BookingAddOn": "booking_core.domain.model",
+    "BookingApp": "booking_core.bootstrap",
+    "BookingPolicy": "booking_core.domain.model",
+    "BookingStatus": "booking_core.domain.model",
+    "CacheSettings": "booking_core.services._base",
+    "CalendarPort": "booking_core.ports.calendar",
+    "Cancellation": "booking_core.domain.model",
+    "CancellationPolicy": "booking_core.domain.model",
+    "Checkout": "booking_core.services.bookings",
+    "Clock": "booking_core.ports.clock",
+    "Customer": "booking_core.domain.model",
+    "CustomerDetails": "booking_core.domain.model",
+    "DateAvailability": "booking_core.domain.model",
+    "EventType": "booking_core.domain.model",
+    "InboxEvent": "booking_core.domain.model",
+    "InboxState": "booking_core.domain.model",
+    "NoCalendar": "booking_core.ports.calendar",
+    "OutboxEvent": "booking_core.domain.model",
+    "Package": "booking_core.domain.model",
+    "PackageDetails": "booking_core.domain.model",
+    "PaymentProvider": "booking_core.ports.payments",
+    "Refund": "booking_core.domain.model",
+    "RefundState": "booking_core.domain.model",
+    "RefundTier": "booking_core.domain.model",
+    "Segment": "booking_core.domain.model",
+    "SystemClock": "booking_core.ports.clock",
+    "Tenant": "booking_core.domain.model",
+    "UnavailableReason": "booking_core.domain.model",
+    "Venue": "booking_core.domain.model",
+    "WebhookReceipt": "booking_core.services.webhooks",
+    "connect": "booking_core.bootstrap",
+}
+
+#: Submodules reachable as attributes of the package without an explicit import, as before
+#: (the eager imports used to load them as a side effect).
+_SUBMODULES = frozenset(
+    {
+        "adapters",
+        "bootstrap",
+        "domain",
+        "http",
+        "notifications",
+        "ports",
+        "sanitize",
+        "security",
+        "services",
+        "signing",
+        "testing",
+    }
+)
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is not None:
+            value = getattr(importlib.import_module(module), name)
+        elif name in _SUBMODULES:
+            value = importlib.import_module(f"{__name__}.{name}")
+        else:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        globals()[name] = value  # later accesses skip __getattr__
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import TYPE_CHECKING
 
-from booking_core.adapters.memory import MemoryUnitOfWorkFactory
-from booking_core.bootstrap import BookingApp
 from booking_core.errors import ValidationError
-from booking_core.ports.cache import CachePort
-from booking_core.ports.calendar import CalendarPort, NoCalendar
-from booking_core.ports.clock import Clock, SystemClock
-from booking_core.ports.payments import PaymentProvider
+
+if TYPE_CHECKING:
+    # Only for annotations: importing this module (as the pytest plugin does at start-up) must
+    # not load the library; in_memory_app imports what it needs when called.
+    from booking_core.bootstrap import BookingApp
+    from booking_core.ports.cache import CachePort
+    from booking_core.ports.calendar import CalendarPort
+    from booking_core.ports.clock import Clock
+    from booking_core.ports.payments import PaymentProvider
 
 __all__ = ["ManualClock", "in_memory_app"]
 
@@ -56,6 +60,11 @@ def in_memory_app(
 
     Pass ``cache=MemoryCache()`` to exercise the cached read paths too.
     """
+    from booking_core.adapters.memory import MemoryUnitOfWorkFactory  # noqa: PLC0415 - lazy
+    from booking_core.bootstrap import BookingApp  # noqa: PLC0415 - lazy
+    from booking_core.ports.calendar import NoCalendar  # noqa: PLC0415 - lazy
+    from booking_core.ports.clock import SystemClock  # noqa: PLC0415 - lazy
+
     return BookingApp(
         uow=MemoryUnitOfWorkFactory(),
         clock=clock or SystemClock(),

@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from booking_core.adapters.cache import MemoryCache
-from booking_core.adapters.payments import FakePaymentProvider
-from booking_core.bootstrap import BookingApp, connect
-from booking_core.domain.model import AddOn, Package, Segment, Tenant, Venue
-from booking_core.testing import ManualClock, in_memory_app
+from booking_core.testing import ManualClock
+
+if TYPE_CHECKING:
+    # pytest imports this module at start-up in every project where booking_core is installed,
+    # so it loads nothing heavy (no SQLAlchemy, no services): each fixture imports what it uses.
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from booking_core.bootstrap import BookingApp
+    from booking_core.domain.model import AddOn, Package, Segment, Tenant, Venue
 
 #: Where ``booking_clock`` starts: a fixed, unremarkable instant.
 CLOCK_START = dt.datetime(2030, 1, 15, 9, 0, tzinfo=dt.UTC)
@@ -49,6 +53,10 @@ def booking_clock() -> ManualClock:
 @pytest.fixture
 def booking_app(booking_clock: ManualClock) -> Iterator[BookingApp]:
     """booking_core on in-memory storage, cache and payments: fast, isolated per test."""
+    from booking_core.adapters.cache import MemoryCache  # noqa: PLC0415 - lazy
+    from booking_core.adapters.payments import FakePaymentProvider  # noqa: PLC0415 - lazy
+    from booking_core.testing import in_memory_app  # noqa: PLC0415 - lazy
+
     with in_memory_app(
         clock=booking_clock,
         cache=MemoryCache(),
@@ -60,6 +68,9 @@ def booking_app(booking_clock: ManualClock) -> Iterator[BookingApp]:
 @pytest.fixture
 def booking_app_sqlite(tmp_path: Path, booking_clock: ManualClock) -> Iterator[BookingApp]:
     """booking_core on a fresh SQLite file (real SQL, real transactions)."""
+    from booking_core.adapters.payments import FakePaymentProvider  # noqa: PLC0415 - lazy
+    from booking_core.bootstrap import connect  # noqa: PLC0415 - lazy
+
     with connect(
         f"sqlite:///{tmp_path / 'booking_core.db'}",
         clock=booking_clock,

@@ -160,10 +160,59 @@ class AddOn:
 
 @dataclass(frozen=True, slots=True)
 class PackageDetails:
-    """A package with the active add-ons it offers (what a booking page shows)."""
+    """A package with the active add-ons it offers (what a booking page shows).
+
+    ``catalog.get_package`` returns it. The package itself is ``details.package``; its fields
+    can also be read here (``details.id``, ``details.slug``, ``details.base_price``, …), so a
+    ``PackageDetails`` reads like the package it describes.
+    """
 
     package: Package
     add_ons: tuple[AddOn, ...]
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.package.id
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return self.package.tenant_id
+
+    @property
+    def slug(self) -> str:
+        return self.package.slug
+
+    @property
+    def name(self) -> str:
+        return self.package.name
+
+    @property
+    def base_price(self) -> int:
+        return self.package.base_price
+
+    @property
+    def description(self) -> str:
+        return self.package.description
+
+    @property
+    def segment_id(self) -> uuid.UUID | None:
+        return self.package.segment_id
+
+    @property
+    def grouping(self) -> str:
+        return self.package.grouping
+
+    @property
+    def group_order(self) -> int:
+        return self.package.group_order
+
+    @property
+    def photo_urls(self) -> tuple[str, ...]:
+        return self.package.photo_urls
+
+    @property
+    def active(self) -> bool:
+        return self.package.active
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +263,16 @@ class BookingAddOn:
 
 @dataclass(frozen=True, slots=True)
 class Booking:
+    """A booking of one date; ``as_of(now)`` is how callers see it (a lapsed hold: EXPIRED).
+
+    ``expires_at`` is when the hold lapses while the booking is PENDING. It is the hold's
+    expiry, kept for the record once the booking is confirmed, cancelled or expired: it no
+    longer applies then (only a PENDING booking lapses; see :meth:`is_lapsed`), and
+    ``confirmed_at`` says when the hold became a booking. ``payment_ref`` is the provider's
+    reference of the payment that paid it: None until a payment is recorded (by ``confirm`` or
+    a payment webhook), even while a checkout's payment is under way.
+    """
+
     id: uuid.UUID
     tenant_id: uuid.UUID
     package_id: uuid.UUID

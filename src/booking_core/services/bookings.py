@@ -390,9 +390,11 @@ class BookingService(Service):
         after: _After | None = None,
         recover: _Recover | None = None,
         frees_or_settles: bool = True,
+        refusal: Callable[[Booking], InvalidTransitionError | None] | None = None,
     ) -> _Transitioned:
         """CAS ``to`` from every status that may reach it; decide errors from the current state.
 
+        ``refusal`` may explain a refused transition better than "is X; cannot become Y".
         The event's id is chosen before the first attempt: after a lost COMMIT reply, finding
         it in the outbox means the transition landed (``recover`` rebuilds its result).
         """
@@ -423,6 +425,9 @@ class BookingService(Service):
                     return _Transitioned(seen)
                 if seen.status is BookingStatus.EXPIRED and to is BookingStatus.CONFIRMED:
                     raise HoldExpiredError(booking_id, seen.status.value, to.value)
+                explained = None if refusal is None else refusal(seen)
+                if explained is not None:
+                    raise explained
                 raise InvalidTransitionError(booking_id, seen.status.value, to.value)
             _events.emit(uow, updated, event, now, event_id=event_id)
             if guard is not None:
@@ -461,7 +466,8 @@ class BookingService(Service):
 
         Raises:
             HoldExpiredError: the hold lapsed first (its date may already be someone else's).
-            InvalidTransitionError: the booking is not PENDING.
+            InvalidTransitionError: the booking is not PENDING, or is already CONFIRMED by
+                another ``payment_ref`` (the message says so).
         """
         ref = v.name(payment_ref, "payment_ref")
         paid = None if amount_paid is None else v.money(amount_paid, "amount_paid")
@@ -485,6 +491,7 @@ class BookingService(Service):
             event=_events.CONFIRMED,
             noop_if=lambda b: b.status is BookingStatus.CONFIRMED and b.payment_ref == ref,
             after=settle,
+            refusal=lambda b: _paid_by_another(b, ref),
         ).booking
 
     def cancel(
@@ -772,6 +779,21 @@ class _Moved:
 _After = Callable[[UnitOfWork, Tenant, Booking, dt.datetime], _Transitioned]
 #: Rebuilds a transition's result once its earlier attempt is known to have landed.
 _Recover = Callable[[UnitOfWork, Tenant, Booking], _Transitioned]
+
+
+def _paid_by_another(booking: Booking, payment_ref: str) -> InvalidTransitionError | None:
+    """The refusal of confirming a booking already CONFIRMED by another payment, or None."""
+    if booking.status is not BookingStatus.CONFIRMED or booking.payment_ref in (None, payment_ref):
+        return None
+    status = booking.status.value
+    error = InvalidTransitionError(booking.id, status, status)
+    # same attributes (and HTTP body) as every refused transition; a message that says why
+    error.args = (
+        f"booking {booking.id} is already CONFIRMED with payment_ref "
+        f"{v.short_repr(booking.payment_ref)}; the payment_ref differs "
+        f"({v.short_repr(payment_ref)}): confirming again is a no-op only with the same one",
+    )
+    return error
 
 
 def _refund_terms(tenant: Tenant, booking: Booking, at: dt.datetime) -> tuple[int, int]:

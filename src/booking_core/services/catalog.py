@@ -397,7 +397,14 @@ class CatalogService(Service):
         return list(self._catalog_read(tenant_id, key, tuple[Package, ...], work))
 
     def get_package(self, tenant_id: uuid.UUID, slug: str) -> PackageDetails:
-        """An active package by slug, with the active add-ons it offers."""
+        """An active package by slug, with the active add-ons it offers.
+
+        Returns a :class:`PackageDetails`: the package is ``details.package`` and its fields read
+        through (``details.id``, ``details.slug``, …); ``details.add_ons`` are the add-ons.
+
+        Raises:
+            NotFoundError: no active package of this tenant has that slug.
+        """
         tenant_id = v.uuid_(tenant_id, "tenant_id")
         clean_slug = v.slug(slug)
 

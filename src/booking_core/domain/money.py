@@ -33,3 +33,15 @@ def commission_refund(commission: int, refund: int, total: int) -> int:
     if refund <= 0 or total <= 0:
         return 0
     return min(commission, ceil_div(commission * refund, total))
+
+
+def plain_decimal(number: Decimal) -> Decimal:
+    """``number`` without trailing zeros and without an exponent: 10, 7.5, 0.25 (never 1E+1).
+
+    One form wherever a percent comes from (validated input, a database row), so it prints as
+    a reader expects and compares equal as it always did.
+    """
+    if number.is_zero():
+        return Decimal(0)  # not "0E-2", nor "-0"
+    number = number.normalize()
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number

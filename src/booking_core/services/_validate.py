@@ -11,6 +11,7 @@ import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from booking_core.domain.money import plain_decimal
 from booking_core.errors import ValidationError
 from booking_core.sanitize import sanitize_email, sanitize_plain_text, sanitize_slug
 
@@ -234,14 +235,6 @@ def flag(value: Any, field: str) -> bool:
     return value
 
 
-def plain(number: Decimal) -> Decimal:
-    """``number`` without trailing zeros and without an exponent: 10, 7.5, 0.25 (never 1E+1)."""
-    if number.is_zero():
-        return Decimal(0)  # not "0E-2", nor "-0"
-    number = number.normalize()
-    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
-
-
 def percent(value: Any, field: str = "commission_percent") -> Decimal:
     """A percent 0-50 with at most two decimals, as a plain Decimal (``Decimal("10")``)."""
     if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
@@ -255,7 +248,7 @@ def percent(value: Any, field: str = "commission_percent") -> Decimal:
         raise ValidationError(field, f"must be between 0 and 50, got {describe(value)}")
     if number != number.quantize(Decimal("0.01")):
         raise ValidationError(field, f"at most two decimal places, got {describe(value)}")
-    return plain(number)
+    return plain_decimal(number)
 
 
 def timezone(value: Any, field: str = "timezone") -> str:

@@ -22,6 +22,7 @@ from booking_core.domain.model import (
     RefundTier,
     Tenant,
 )
+from booking_core.domain.money import plain_decimal
 
 
 def _tenant_row(tenant: Tenant) -> dict[str, Any]:
@@ -53,7 +54,7 @@ def _tenant(row: Row[Any]) -> Tenant:
         name=m["name"],
         timezone=m["timezone"],
         currency=m["currency"],
-        commission_percent=Decimal(m["commission_percent"]).normalize(),
+        commission_percent=plain_decimal(Decimal(m["commission_percent"])),
         active=bool(m["active"]),
         policy=BookingPolicy(
             capacity_per_date=m["capacity_per_date"],

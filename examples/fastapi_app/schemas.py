@@ -234,8 +234,13 @@ class BookingOut(_Out):
     commission: int
     currency: str
     created_at: dt.datetime
-    expires_at: dt.datetime | None = Field(description="when an unpaid hold lapses")
-    payment_ref: str | None
+    expires_at: dt.datetime | None = Field(
+        description="when an unpaid hold lapses; kept for the record once it is confirmed"
+    )
+    payment_ref: str | None = Field(
+        description="the payment that paid this booking; null until it succeeds (a checkout's "
+        "pending payment is payment.payment_ref)"
+    )
     amount_paid: int
     amount_refunded: int
 

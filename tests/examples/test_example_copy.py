@@ -1,12 +1,14 @@
 """Each example runs from a copy of its folder, with the commands its README gives (slow).
 
-The folder is copied into a temporary directory and run with this repository's virtualenv (it has
-booking_core and the frameworks, as ``pip install -r requirements.txt`` would give) in a clean
-environment: no ``PYTHONPATH``, no ``BOOKING_*`` variables, nothing of this repository on
-``sys.path``. The documented commands seed the SQLite database next to the copy's ``settings.py``,
-start the real server on a free port, and the test checks out over HTTP, pays with ``pay.py`` and
-reads the booking CONFIRMED. Each example runs one command from the folder's parent (as from the
-repository root) and the others from inside the folder. About 10 s for both.
+The folder is copied into a temporary directory, and a fresh virtualenv gets what its README says
+to install there: ``pip install /path/to/booking_core -r requirements.txt`` (the checkout is copied
+as a clone would be; dependencies come from the package index). The commands then run with that
+virtualenv in a clean environment: no ``PYTHONPATH``, no ``BOOKING_*`` variables, nothing of this
+repository on ``sys.path``. The documented commands seed the SQLite database next to the copy's
+``settings.py``, start the real server on a free port, and the test checks out over HTTP, pays
+with ``pay.py`` and reads the booking CONFIRMED. Each example runs one command from the folder's
+parent (as from the repository root) and the others from inside the folder. About 50 s for both,
+most of it the install.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ from .conftest import EXAMPLES
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 ROOT = EXAMPLES.parent
-#: The virtualenv running this test: ``python``, ``uvicorn`` and ``flask`` are found here first.
-VENV_BIN = Path(sys.executable).parent
+#: What a clone holds: the working tree less its ignored build and tool output.
+NOT_IN_A_CLONE = shutil.ignore_patterns(
+    ".git", ".venv", "__pycache__", "*.egg-info", "build", "dist", ".*_cache", ".hypothesis",
+    ".import_linter_cache", "*.db", "*.db-wal", "*.db-shm",
+)  # fmt: skip
 #: How long a server may take to answer its first request.
 STARTUP_SECONDS = 30.0
 
@@ -93,10 +98,35 @@ def free_port() -> int:
         return port
 
 
-def clean_environment(home: Path) -> dict[str, str]:
-    """PATH with the virtualenv first; nothing else of this process's environment."""
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv holding what the examples' READMEs install into one (its bin folder).
+
+    One virtualenv serves both examples: each README's command, with both requirement files.
+    """
+    place = tmp_path_factory.mktemp("installed")
+    checkout = place / "booking_core"
+    shutil.copytree(ROOT, checkout, ignore=NOT_IN_A_CLONE)
+    venv = place / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120)
+    requirements: list[str] = []
+    for example in (FASTAPI, FLASK):
+        requirements += ["-r", str(EXAMPLES / example.folder / "requirements.txt")]
+    done = subprocess.run(
+        [venv / "bin" / "python", "-m", "pip", "install", "-q", checkout, *requirements],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    return venv / "bin"
+
+
+def clean_environment(home: Path, bin_dir: Path) -> dict[str, str]:
+    """PATH with the fresh virtualenv first; nothing else of this process's environment."""
     return {
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": str(home),
         "LANG": "C.UTF-8",
     }
@@ -175,7 +205,7 @@ def wait_until_up(client: httpx.Client, key: str) -> None:
 
 
 @pytest.fixture(name="example_copy")
-def _example_copy(request: pytest.FixtureRequest, tmp_path: Path) -> Copy:
+def _example_copy(request: pytest.FixtureRequest, tmp_path: Path, installed: Path) -> Copy:
     example: Example = request.param
     target = tmp_path / "host" / example.folder
     shutil.copytree(
@@ -183,7 +213,7 @@ def _example_copy(request: pytest.FixtureRequest, tmp_path: Path) -> Copy:
         target,
         ignore=shutil.ignore_patterns("__pycache__", "*.db", "*.db-*"),
     )
-    return Copy(target, clean_environment(tmp_path))
+    return Copy(target, clean_environment(tmp_path, installed))
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,10 @@ def check(app: BookingApp, tenant_id: uuid.UUID, package_id: uuid.UUID) -> None:
     assert_type(app.bookings.cancel(tenant_id, hold.id), Cancellation)
     assert_type(app.bookings.refund(tenant_id, hold.id, amount=100), Refund)
     assert_type(app.webhooks.receive(None, "fake", b"{}", {}), WebhookReceipt)
-    assert_type(app.tenants.create_api_key(tenant_id), tuple[booking_core.ApiKey, str])
+    assert_type(app.tenants.create_api_key(tenant_id), booking_core.IssuedApiKey)
+    record, key = app.tenants.create_api_key(tenant_id)
+    assert_type(record, booking_core.ApiKey)
+    assert_type(key, str)
     status, _body = problem_details(booking_core.NotFoundError("booking", hold.id))
     assert_type(status, int)
 

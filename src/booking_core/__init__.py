@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         EventType,
         InboxEvent,
         InboxState,
+        IssuedApiKey,
         OutboxEvent,
         Package,
         PackageDetails,
@@ -68,7 +69,15 @@ if TYPE_CHECKING:
     )
     from booking_core.ports.calendar import CalendarPort, NoCalendar
     from booking_core.ports.clock import Clock, SystemClock
-    from booking_core.ports.payments import PaymentProvider
+    from booking_core.ports.payments import (
+        PaymentEvent,
+        PaymentEventType,
+        PaymentProvider,
+        PaymentRequest,
+        PaymentSession,
+        RefundRequest,
+        RefundResult,
+    )
     from booking_core.services._base import CacheSettings
     from booking_core.services.bookings import Checkout
     from booking_core.services.webhooks import WebhookReceipt
@@ -106,6 +115,7 @@ __all__ = [
     "InboxEvent",
     "InboxState",
     "InvalidTransitionError",
+    "IssuedApiKey",
     "LockTimeoutError",
     "NoCalendar",
     "NotFoundError",
@@ -113,8 +123,14 @@ __all__ = [
     "Package",
     "PackageDetails",
     "PaymentError",
+    "PaymentEvent",
+    "PaymentEventType",
     "PaymentProvider",
+    "PaymentRequest",
+    "PaymentSession",
     "Refund",
+    "RefundRequest",
+    "RefundResult",
     "RefundState",
     "RefundTier",
     "Segment",
@@ -155,11 +171,18 @@ _LAZY: dict[str, str] = {
     "EventType": "booking_core.domain.model",
     "InboxEvent": "booking_core.domain.model",
     "InboxState": "booking_core.domain.model",
+    "IssuedApiKey": "booking_core.domain.model",
     "NoCalendar": "booking_core.ports.calendar",
     "OutboxEvent": "booking_core.domain.model",
     "Package": "booking_core.domain.model",
     "PackageDetails": "booking_core.domain.model",
+    "PaymentEvent": "booking_core.ports.payments",
+    "PaymentEventType": "booking_core.ports.payments",
     "PaymentProvider": "booking_core.ports.payments",
+    "PaymentRequest": "booking_core.ports.payments",
+    "PaymentSession": "booking_core.ports.payments",
+    "RefundRequest": "booking_core.ports.payments",
+    "RefundResult": "booking_core.ports.payments",
     "Refund": "booking_core.domain.model",
     "RefundState": "booking_core.domain.model",
     "RefundTier": "booking_core.domain.model",

@@ -55,3 +55,14 @@ def test_a_key_of_one_tenant_does_not_open_another(app: BookingApp, shop: Shop) 
     app.tenants.deactivate(shop.tenant.id)
     with pytest.raises(TenantInactiveError):
         app.tenants.resolve_api_key(key)
+
+
+def test_a_new_key_is_a_named_result(app: BookingApp, shop: Shop) -> None:
+    """create_api_key names its parts (record, key) and still unpacks as a pair."""
+    issued = app.tenants.create_api_key(shop.tenant.id, label="pos")
+    record, key = issued
+    assert (issued.record, issued.key) == (record, key)
+    assert record.label == "pos"
+    assert record.tenant_id == shop.tenant.id
+    assert key.startswith(f"bck_{shop.tenant.id.hex}_")
+    assert app.tenants.resolve_api_key(issued.key).id == shop.tenant.id

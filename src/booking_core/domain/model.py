@@ -12,6 +12,7 @@ import enum
 import uuid
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import NamedTuple
 
 from booking_core.domain.ids import TENANT_WIDE
 
@@ -117,6 +118,16 @@ class ApiKey:
     label: str
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
+
+
+class IssuedApiKey(NamedTuple):
+    """A new API key: its stored record and the key itself, which is shown only this once.
+
+    A named tuple, so ``record, key = tenants.create_api_key(…)`` reads as before.
+    """
+
+    record: ApiKey
+    key: str
 
 
 @dataclass(frozen=True, slots=True)

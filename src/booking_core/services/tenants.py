@@ -17,6 +17,7 @@ from booking_core.domain.model import (
     ApiKey,
     BookingPolicy,
     CancellationPolicy,
+    IssuedApiKey,
     RefundTier,
     Tenant,
 )
@@ -180,8 +181,9 @@ class TenantService(Service):
         """Replace the refund tiers and fee applied to future cancellations."""
         return self._change(tenant_id, cancellation=_cancellation(cancellation))
 
-    def create_api_key(self, tenant_id: uuid.UUID, *, label: str = "") -> tuple[ApiKey, str]:
-        """Issue a public API key for the tenant; returns (record, key). The key is shown once.
+    def create_api_key(self, tenant_id: uuid.UUID, *, label: str = "") -> IssuedApiKey:
+        """Issue a public API key for the tenant; returns its ``record`` and the ``key``, which
+        is shown only this once.
 
         The key names its tenant (``bck_<tenant hex>_<secret>``), so resolving it stays a
         tenant-scoped lookup; only its SHA-256 digest is stored.
@@ -196,7 +198,7 @@ class TenantService(Service):
             uow.api_keys.add(record)
             return record
 
-        return self._write(work), key
+        return IssuedApiKey(self._write(work), key)
 
     def resolve_api_key(self, key: str) -> Tenant:
         """The active tenant an API key belongs to.

@@ -121,8 +121,10 @@ class IdempotencyKeyReusedError(ConflictError):
 class InvalidTransitionError(BookingCoreError):
     """A booking cannot go from its current status to the requested one."""
 
-    def __init__(self, booking_id: UUID, current: str, requested: str) -> None:
-        super().__init__(f"booking {booking_id} is {current}; cannot become {requested}")
+    def __init__(
+        self, booking_id: UUID, current: str, requested: str, *, message: str | None = None
+    ) -> None:
+        super().__init__(message or f"booking {booking_id} is {current}; cannot become {requested}")
         self.booking_id = booking_id
         self.current = current
         self.requested = requested

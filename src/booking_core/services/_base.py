@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from booking_core._retry import assert_rerunnable, run_transaction
 from booking_core.domain.model import Booking, Tenant
 from booking_core.errors import NotFoundError, TenantInactiveError
 from booking_core.ports.cache import JSON, CachePort, read_through
+from booking_core.ports.cache_guard import guarded
 from booking_core.ports.clock import Clock
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.services import _codec
@@ -62,7 +62,8 @@ class Service:
     ) -> None:
         self._uow = uow
         self._clock = clock
-        self._cache = cache
+        # guarded: a raising adapter degrades to misses and never fails a committed write
+        self._cache = None if cache is None else guarded(cache)
         self._cache_settings = cache_settings or CacheSettings()
 
     def _write(
@@ -101,22 +102,11 @@ class Service:
 
         result = run_transaction(attempt, recoverable=landed is not None or idempotent)
         if self._cache is not None and invalidates is not None:
-            failed: Exception | None = None
-            for tenant_id, namespace in invalidates(result):
-                try:  # the write has committed: a cache error must not make the caller retry it
-                    if namespace is None:
-                        self._cache.invalidate_tenant(tenant_id)
-                    else:
-                        self._cache.invalidate_namespace(tenant_id, namespace)
-                except Exception as error:  # any: degrade, as docs/caching.md promises
-                    failed = failed or error
-            if failed is not None:
-                logging.getLogger("booking_core.cache").warning(
-                    "cache invalidation failed after a commit: %s: %s",
-                    type(failed).__name__,
-                    failed,
-                    extra={"cache_error": type(failed).__name__},
-                )
+            for tenant_id, namespace in invalidates(result):  # guarded: never raises
+                if namespace is None:
+                    self._cache.invalidate_tenant(tenant_id)
+                else:
+                    self._cache.invalidate_namespace(tenant_id, namespace)
         return result
 
     def _read(self, work: Callable[[UnitOfWork], T]) -> T:

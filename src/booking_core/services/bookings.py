@@ -12,7 +12,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -56,7 +56,6 @@ from booking_core.services._base import (
     CacheSettings,
     Invalidation,
     Service,
-    availability_namespace,
     load_tenant,
     month_of,
 )
@@ -678,9 +677,8 @@ class BookingService(Service):
             return _Moved(booking.as_of(self._clock.now()), previous)
 
         def both_months(result: _Moved) -> list[Invalidation]:
-            moved = result.booking
-            before = availability_namespace(moved.resource_id, result.previous_date)
-            return [month_of(moved), (moved.tenant_id, before)]
+            left = replace(result.booking, event_date=result.previous_date)
+            return [month_of(result.booking), month_of(left)]
 
         return self._write(work, invalidates=both_months, landed=landed).booking
 
@@ -786,14 +784,15 @@ def _paid_by_another(booking: Booking, payment_ref: str) -> InvalidTransitionErr
     if booking.status is not BookingStatus.CONFIRMED or booking.payment_ref in (None, payment_ref):
         return None
     status = booking.status.value
-    error = InvalidTransitionError(booking.id, status, status)
     # same attributes (and HTTP body) as every refused transition; a message that says why
-    error.args = (
-        f"booking {booking.id} is already CONFIRMED with payment_ref "
+    return InvalidTransitionError(
+        booking.id,
+        status,
+        status,
+        message=f"booking {booking.id} is already CONFIRMED with payment_ref "
         f"{v.short_repr(booking.payment_ref)}; the payment_ref differs "
         f"({v.short_repr(payment_ref)}): confirming again is a no-op only with the same one",
     )
-    return error
 
 
 def _refund_terms(tenant: Tenant, booking: Booking, at: dt.datetime) -> tuple[int, int]:

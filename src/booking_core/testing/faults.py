@@ -41,6 +41,7 @@ import pytest
 
 from booking_core.adapters.payments.fake import FakePaymentProvider
 from booking_core.bootstrap import BookingApp
+from booking_core.domain.ids import TENANT_WIDE
 from booking_core.domain.model import (
     Booking,
     BookingPolicy,
@@ -61,6 +62,7 @@ from booking_core.ports.cache import CachePort
 from booking_core.ports.payments import PaymentEventType, RefundRequest
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.services.bookings import Checkout
+from booking_core.testing import ManualClock
 
 __all__ = [
     "SCENARIOS",
@@ -181,21 +183,13 @@ class _FaultyRepository:
 # --- the world of one scenario run ---------------------------------------------------------
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.at = START
-
-    def now(self) -> dt.datetime:
-        return self.at
-
-
 @dataclass
 class World:
     """One run's app (over the faulty factory), its provider, clock and fresh tenant."""
 
     app: BookingApp
     provider: FakePaymentProvider
-    clock: _Clock
+    clock: ManualClock
     tenant: Tenant
     package_id: uuid.UUID
     values: dict[str, Any] = field(default_factory=dict)
@@ -237,7 +231,7 @@ class World:
 
 
 def _world(factory: UnitOfWorkFactory, cache: CachePort | None = None) -> World:
-    clock = _Clock()
+    clock = ManualClock(START)
     provider = FakePaymentProvider(clock=clock)
     app = BookingApp(uow=factory, clock=clock, payments=provider, cache=cache)
     tenant = app.tenants.create(
@@ -301,7 +295,7 @@ def _setup_cancelled_unpaid(world: World) -> None:
 
 def _setup_lapsed(world: World) -> None:
     world.values["checkout"] = world.checkout()
-    world.clock.at = START + dt.timedelta(hours=1)
+    world.clock.set(START + dt.timedelta(hours=1))
 
 
 def _setup_declined_refund(world: World) -> None:
@@ -447,7 +441,7 @@ def state_digest(
         seats = tuple(
             sorted(
                 (seat.date, seat.is_live(now))
-                for seat in uow.bookings.held_seats(tenant_id, _POOL, *_WINDOW)
+                for seat in uow.bookings.held_seats(tenant_id, TENANT_WIDE, *_WINDOW)
             )
         )
         customers = len(uow.customers.list(tenant_id, limit=1000, offset=0))
@@ -471,7 +465,7 @@ def broken_invariants(
     with uow_factory(read_only=True) as uow:
         bookings = [b.as_of(now) for b in _bookings(uow, tenant_id)]
         live: dict[dt.date, int] = {}
-        for seat in uow.bookings.held_seats(tenant_id, _POOL, *_WINDOW):
+        for seat in uow.bookings.held_seats(tenant_id, TENANT_WIDE, *_WINDOW):
             if seat.is_live(now):
                 live[seat.date] = live.get(seat.date, 0) + 1
         recorded_success = 0
@@ -500,9 +494,6 @@ def broken_invariants(
         if paid_out != recorded_success:
             broken.append(f"provider refunded {paid_out}, recorded {recorded_success}")
     return broken
-
-
-_POOL: Final = uuid.UUID(int=0)  # the tenant-wide capacity pool (no venue)
 
 
 def _summary(result: Any) -> Any:
@@ -662,14 +653,14 @@ def _subject(world: World, scenario: Scenario) -> uuid.UUID:
 
 def _digest_of(world: World, scenario: Scenario) -> tuple[Any, ...]:
     return state_digest(
-        world.app.uow, _subject(world, scenario), provider=world.provider, now=world.clock.at
+        world.app.uow, _subject(world, scenario), provider=world.provider, now=world.clock.now()
     )
 
 
 def _invariants(world: World, scenario: Scenario) -> list[str]:
     tenant_id = _subject(world, scenario)
     broken = broken_invariants(
-        world.app.uow, tenant_id, capacity=1, now=world.clock.at, provider=world.provider
+        world.app.uow, tenant_id, capacity=1, now=world.clock.now(), provider=world.provider
     )
     world.app.bookings.retry_refunds(tenant_id=tenant_id)
     with world.app.uow(read_only=True) as uow:
@@ -677,7 +668,7 @@ def _invariants(world: World, scenario: Scenario) -> list[str]:
     broken.extend(f"refund {r.id} still {r.state.value} after retry" for r in unsettled)
     broken.extend(
         broken_invariants(
-            world.app.uow, tenant_id, capacity=1, now=world.clock.at, provider=world.provider
+            world.app.uow, tenant_id, capacity=1, now=world.clock.now(), provider=world.provider
         )
     )
     return broken

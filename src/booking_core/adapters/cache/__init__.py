@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from booking_core.adapters.cache._guard import GuardedCache, guarded
 from booking_core.adapters.cache._keys import DEFAULT_PREFIX, KeyBuilder
 from booking_core.adapters.cache._url import cache_from_url
 from booking_core.adapters.cache.memory import MemoryCache
 from booking_core.adapters.cache.null import NullCache
+from booking_core.ports.cache_guard import GuardedCache, guarded
 
 if TYPE_CHECKING:
     from booking_core.adapters.cache.redis import RedisCache

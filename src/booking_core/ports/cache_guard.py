@@ -2,9 +2,10 @@
 
 A cache must never fail a request (docs/caching.md, "During and after an outage"). RedisCache
 catches its own failures; a third-party adapter, or one whose client is misconfigured, may still
-raise. :class:`~booking_core.bootstrap.BookingApp` therefore hands its services the cache behind
-one :class:`GuardedCache`, so an error raised after a commit cannot reach the caller (who would
-retry a write that landed) and a read falls back to the database.
+raise. Every service therefore uses its cache behind a :class:`GuardedCache` (``Service`` wraps
+it; :class:`~booking_core.bootstrap.BookingApp` hands all its services one shared guard), so an
+error raised after a commit cannot reach the caller (who would retry a write that landed) and a
+read falls back to the database. It lives beside the port because it knows only the port.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.core.conftest import pg_database_url, sqlite_file_url
+from tests.services.conftest import pg_database_url, sqlite_file_url
 
 from ._provider import SharedProvider, start_manager
 from ._race_worker import WorkerPool

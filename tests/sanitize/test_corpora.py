@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 import pytest
-from sanitize_helpers import elements_in, executable_constructs, load_json
 
 from booking_core.errors import ValidationError
 from booking_core.sanitize import (
@@ -24,6 +23,8 @@ from booking_core.sanitize import (
     sanitize_url,
     slugify,
 )
+
+from .helpers import elements_in, executable_constructs, load_json
 
 XSS_PAYLOAD_COUNT = 1628
 

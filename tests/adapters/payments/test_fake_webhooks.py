@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from booking_core import BookingApp, Tenant, signing
+from booking_core import BookingApp, Tenant
 from booking_core.adapters.payments import MAX_WEBHOOK_BYTES, SIGNATURE_HEADER, FakePaymentProvider
 from booking_core.errors import NotFoundError, ValidationError, WebhookVerificationError
 from booking_core.ports.payments import PaymentEvent, PaymentEventType
 from booking_core.testing import ManualClock
+from booking_core.web import signing
 
 AT = dt.datetime(2026, 3, 1, 12, 0, 7, tzinfo=dt.UTC)
 TENANT = uuid.UUID("11111111-1111-4111-8111-111111111111")

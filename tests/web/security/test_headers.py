@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-import booking_core.security as security
+import booking_core.web.security as security
 from booking_core.errors import ValidationError
-from booking_core.security import (
+from booking_core.web.security import (
     HSTS_ONE_YEAR,
     ContentSecurityPolicy,
     generate_nonce,

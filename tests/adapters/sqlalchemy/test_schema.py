@@ -14,8 +14,7 @@ from booking_core.adapters.sqlalchemy import tables as t
 from booking_core.bootstrap import connect
 from booking_core.domain.model import CustomerDetails
 from booking_core.testing import ManualClock
-
-from .conftest import START, make_shop
+from tests.services.conftest import START, make_shop
 
 
 def test_tenant_id_leads_every_key_and_index() -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sanitize_helpers import executable_constructs
 
 from booking_core.errors import ValidationError
 from booking_core.sanitize import DEFAULT_ALLOWED_TAGS, sanitize_html
+
+from .helpers import executable_constructs
 
 REL = 'rel="noopener noreferrer"'
 

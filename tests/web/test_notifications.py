@@ -1,4 +1,4 @@
-"""booking_core.notifications: signed outgoing webhooks with a stable, deduplicable event id."""
+"""booking_core.web.notifications: signed outgoing webhooks with a stable, deduplicable event id."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from booking_core import signing
 from booking_core.errors import ValidationError, WebhookVerificationError
-from booking_core.notifications import (
+from booking_core.testing import ManualClock
+from booking_core.web import signing
+from booking_core.web.notifications import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     NotificationSigner,
     encode_notification,
     verify_notification,
 )
-from booking_core.testing import ManualClock
 
 NOW = dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC)
 T = int(NOW.timestamp())

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from booking_core import errors as e
-from booking_core.http import PROBLEM_JSON, problem_details, status_for
+from booking_core.web.problems import PROBLEM_JSON, problem_details, status_for
 
 DAY = dt.date(2030, 1, 2)
 

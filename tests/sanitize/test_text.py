@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sanitize_helpers import elements_in
 
 from booking_core.errors import ValidationError
 from booking_core.sanitize import sanitize_plain_text
+
+from .helpers import elements_in
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""booking_core.signing: the HMAC-SHA256 ``t=…,v1=…`` scheme shared by every webhook."""
+"""booking_core.web.signing: the HMAC-SHA256 ``t=…,v1=…`` scheme shared by every webhook."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from booking_core import signing
 from booking_core.errors import ValidationError, WebhookVerificationError
+from booking_core.web import signing
 
 SECRET = b"whsec_test"
 BODY = b'{"id":"evt_1","type":"payment.succeeded"}'

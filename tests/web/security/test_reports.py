@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from booking_core.errors import ValidationError
-from booking_core.security import MAX_REPORT_BYTES, CspReport, parse_csp_report, security_txt
+from booking_core.web.security import MAX_REPORT_BYTES, CspReport, parse_csp_report, security_txt
 
 LEGACY = {
     "csp-report": {

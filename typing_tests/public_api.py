@@ -20,8 +20,8 @@ from booking_core import (
     WebhookReceipt,
     connect,
 )
-from booking_core.http import problem_details
 from booking_core.testing import ManualClock, in_memory_app
+from booking_core.web.problems import problem_details
 
 
 def check(app: BookingApp, tenant_id: uuid.UUID, package_id: uuid.UUID) -> None:

@@ -42,7 +42,7 @@ from booking_core import (
     Tenant,
     ValidationError,
 )
-from booking_core.security import parse_csp_report
+from booking_core.web.security import parse_csp_report
 
 logger = logging.getLogger("booking_core.examples.fastapi")
 

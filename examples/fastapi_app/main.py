@@ -23,8 +23,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from booking_core import BookingApp, BookingCoreError
-from booking_core.http import PROBLEM_JSON, problem_details
-from booking_core.security import ContentSecurityPolicy, security_headers
+from booking_core.web.problems import PROBLEM_JSON, problem_details
+from booking_core.web.security import ContentSecurityPolicy, security_headers
 
 logger = logging.getLogger("booking_core.examples.fastapi")
 

@@ -304,8 +304,8 @@ class Problem(BaseModel):
 
 
 # -- CSP reports: raw bodies, described for the OpenAPI only -------------------------------------
-# booking_core.security.parse_csp_report reads them; this is what it accepts. Optional fields may
-# be null (read as absent); a directive or URL must keep a character once control characters are
+# booking_core.web.security.parse_csp_report reads them; this is what it accepts. Optional fields
+# may be null (read as absent); a directive or URL must keep a character once control characters are
 # stripped, as the parser strips them.
 
 _VISIBLE: Final = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]"

@@ -19,8 +19,8 @@ from seed import seed_command
 from werkzeug.exceptions import HTTPException
 
 from booking_core import BookingApp, BookingCoreError
-from booking_core.http import PROBLEM_JSON, problem_details
-from booking_core.security import ContentSecurityPolicy, security_headers
+from booking_core.web.problems import PROBLEM_JSON, problem_details
+from booking_core.web.security import ContentSecurityPolicy, security_headers
 
 logger = logging.getLogger("booking_core.examples.flask")
 

@@ -1,8 +1,8 @@
 """booking_core: a multi-tenant booking core that never double-books.
 
 Start with :func:`connect` (SQLite or PostgreSQL) or :func:`booking_core.testing.in_memory_app`.
-Documented submodules: ``booking_core.sanitize``, ``booking_core.security``,
-``booking_core.testing``, ``booking_core.signing``, ``booking_core.notifications``,
+Documented submodules: ``booking_core.sanitize``, ``booking_core.web`` (``problems``,
+``security``, ``signing``, ``notifications``), ``booking_core.testing``,
 ``booking_core.adapters.sqlalchemy`` (schema ``metadata``), ``booking_core.adapters.cache``,
 ``booking_core.adapters.payments`` (``FakePaymentProvider``), ``booking_core.ports``.
 """
@@ -202,14 +202,11 @@ _SUBMODULES = frozenset(
         "adapters",
         "bootstrap",
         "domain",
-        "http",
-        "notifications",
         "ports",
         "sanitize",
-        "security",
         "services",
-        "signing",
         "testing",
+        "web",
     }
 )
 

@@ -59,11 +59,15 @@ from booking_core.errors import (
     NotFoundError,
     WebhookVerificationError,
 )
-from booking_core.notifications import NotificationSigner, encode_notification, verify_notification
 from booking_core.ports.clock import SystemClock
 from booking_core.ports.payments import PaymentEventType
 from booking_core.services.bookings import Checkout
 from booking_core.services.webhooks import WebhookReceipt
+from booking_core.web.notifications import (
+    NotificationSigner,
+    encode_notification,
+    verify_notification,
+)
 
 __all__ = ["format_money", "format_table", "main"]
 

@@ -44,8 +44,8 @@ from schemathesis.specs.openapi.formats import unregister_string_format
 import booking_core
 from booking_core import BookingApp, NotFoundError
 from booking_core.adapters.payments import FakePaymentProvider
-from booking_core.security import parse_csp_report
 from booking_core.testing import ManualClock
+from booking_core.web.security import parse_csp_report
 from tests.conftest import ON_CI, scratch_database
 
 from .conftest import SECRET, START, load_example

@@ -53,7 +53,7 @@ from booking_core.services._base import (
 )
 from booking_core.services._refunds import RefundSettler, decide_refund, record_outcome
 from booking_core.services.availability import pool_capacity
-from booking_core.signing import HeaderLines
+from booking_core.web.signing import HeaderLines
 
 log = logging.getLogger("booking_core.webhooks")
 

@@ -2,7 +2,7 @@
 
 Only the deterministic :class:`FakePaymentProvider` ships here (tests, the demo, local
 development). A real adapter (Stripe, Adyen, ...) lives in the host app or its own package: it
-implements the protocol and may reuse :mod:`booking_core.signing` if its provider signs the same
+implements the protocol and may reuse :mod:`booking_core.web.signing` if its provider signs the same
 way.
 """
 

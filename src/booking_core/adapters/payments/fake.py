@@ -20,7 +20,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
-from booking_core import signing
 from booking_core.errors import PaymentError, ValidationError, WebhookVerificationError
 from booking_core.ports.clock import Clock, SystemClock
 from booking_core.ports.payments import (
@@ -31,6 +30,7 @@ from booking_core.ports.payments import (
     RefundRequest,
     RefundResult,
 )
+from booking_core.web import signing
 
 __all__ = [
     "MAX_WEBHOOK_BYTES",

@@ -2,7 +2,7 @@
 
 A host app drains the outbox and POSTs each event to a customer's endpoint. This module gives
 that request a deterministic body and a signature, using the same HMAC-SHA256 scheme as
-:mod:`booking_core.signing` (``t=<unix seconds>,v1=<hex>`` over ``f"{t}.".encode() + body``)::
+:mod:`booking_core.web.signing` (``t=<unix seconds>,v1=<hex>`` over ``f"{t}.".encode() + body``)::
 
     body = encode_notification("booking.confirmed", event_id, {"booking_id": str(booking.id)})
     headers = NotificationSigner(secret).headers(body, event_id=event_id)
@@ -36,10 +36,11 @@ import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
-from booking_core import signing
 from booking_core.errors import ValidationError, WebhookVerificationError
+from booking_core.ports.clock import Clock, SystemClock
+from booking_core.web import signing
 
 __all__ = [
     "EVENT_ID_HEADER",
@@ -58,17 +59,6 @@ _EVENT_ID = re.compile(r"[\x21-\x7e]{1,255}")
 _EVENT_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
 # RFC 9110 token characters
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")
-
-
-class _Clock(Protocol):
-    # structural twin of booking_core.ports.clock.Clock: this module imports only the stdlib and
-    # booking_core.errors, so any object with now() (SystemClock, ManualClock) fits
-    def now(self) -> dt.datetime: ...
-
-
-class _UtcClock:
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
 
 
 def _check_event_id(event_id: object) -> str:
@@ -152,21 +142,21 @@ class NotificationSigner:
     Args:
         secret: the secret shared with the receiving customer (non-empty bytes).
         header: the signature header name.
-        clock: where the default timestamp comes from (any object with ``now()``, such as
-            ``booking_core.ports.clock.SystemClock`` or ``booking_core.testing.ManualClock``).
+        clock: where the default timestamp comes from (a :class:`~booking_core.ports.clock.Clock`;
+            ``SystemClock`` by default, ``booking_core.testing.ManualClock`` in tests).
 
     Raises:
         ValidationError: an empty secret or an invalid header name.
     """
 
     def __init__(
-        self, secret: bytes, *, header: str = SIGNATURE_HEADER, clock: _Clock | None = None
+        self, secret: bytes, *, header: str = SIGNATURE_HEADER, clock: Clock | None = None
     ) -> None:
         if not isinstance(secret, bytes) or not secret:
             raise ValidationError("secret", "must be non-empty bytes")
         self._secret = secret
         self._header = _check_header_name(header)
-        self._clock: _Clock = clock or _UtcClock()
+        self._clock: Clock = clock or SystemClock()
 
     @property
     def header(self) -> str:

@@ -1,8 +1,8 @@
 """The one webhook signing scheme of booking_core: HMAC-SHA256 over the timestamp and raw body.
 
 Both directions use it: the fake payment provider signs the webhooks it emits (and verifies them
-in ``parse_webhook``), and :mod:`booking_core.notifications` signs the webhooks host apps send to
-their own customers. One scheme means one implementation to review and one set of tests.
+in ``parse_webhook``), and :mod:`booking_core.web.notifications` signs the webhooks host apps
+send to their own customers. One scheme means one implementation to review and one set of tests.
 
 The header value is ``t=<unix seconds>,v1=<hex>`` (the shape Stripe made familiar), where the
 MAC is ``HMAC-SHA256(secret, f"{t}.".encode() + body)``:

@@ -10,14 +10,14 @@ See ``docs/security.md`` for FastAPI and Flask wiring.
 
 from __future__ import annotations
 
-from booking_core.security._csp import ContentSecurityPolicy, generate_nonce
-from booking_core.security._headers import (
+from booking_core.web.security._csp import ContentSecurityPolicy, generate_nonce
+from booking_core.web.security._headers import (
     DEFAULT_PERMISSIONS_POLICY,
     HSTS_ONE_YEAR,
     security_headers,
 )
-from booking_core.security._report import MAX_REPORT_BYTES, CspReport, parse_csp_report
-from booking_core.security._security_txt import security_txt
+from booking_core.web.security._report import MAX_REPORT_BYTES, CspReport, parse_csp_report
+from booking_core.web.security._security_txt import security_txt
 
 __all__ = [
     "DEFAULT_PERMISSIONS_POLICY",

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from booking_core.errors import ValidationError
-from booking_core.security._csp import ContentSecurityPolicy
+from booking_core.web.security._csp import ContentSecurityPolicy
 
 __all__ = ["DEFAULT_PERMISSIONS_POLICY", "HSTS_ONE_YEAR", "security_headers"]
 

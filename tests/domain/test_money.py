@@ -1,0 +1,51 @@
+"""Money rules: commission, its refund share and tiered refunds, in integer cents."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from booking_core.domain.money import commission_for, commission_refund, refund_for
+
+
+def test_worked_examples_of_the_brief() -> None:
+    assert commission_for(250_000, Decimal(12)) == 30_000
+    assert commission_refund(30_000, 187_500, 250_000) == 22_500
+    assert commission_for(123_456, Decimal(12)) == 14_815
+    assert commission_refund(14_815, 61_728, 123_456) == 7_408
+    assert commission_refund(14_815, 0, 123_456) == 0
+    assert commission_refund(14_815, -5, 123_456) == 0
+    assert commission_refund(100, 10**9, 1_000) == 100  # capped
+    assert refund_for(10_000, 50, 0) == 5_000
+    assert refund_for(10_001, 50, 0) == 5_000  # rounds down: never refunds an unpaid fraction
+    assert refund_for(10_000, 50, 6_000) == 0
+
+
+@settings(max_examples=300)
+@given(
+    total=st.integers(1, 10**10),
+    percent=st.integers(0, 5000).map(lambda c: Decimal(c) / 100),
+    refund=st.integers(-10, 10**10),
+    more=st.integers(0, 10**6),
+)
+def test_commission_refund_invariants(total: int, percent: Decimal, refund: int, more: int) -> None:
+    """0 ≤ commission refund ≤ commission, monotone in the refund, 0 for refunds ≤ 0."""
+    commission = commission_for(total, percent)
+    refund = min(refund, total)
+    back = commission_refund(commission, refund, total)
+    assert 0 <= back <= commission
+    assert commission_refund(commission, min(total, refund + more), total) >= back
+    if refund <= 0:
+        assert back == 0
+    if refund == total:
+        assert back == commission
+
+
+@settings(max_examples=200)
+@given(paid=st.integers(0, 10**9), percent=st.integers(0, 100), fee=st.integers(0, 10**6))
+def test_refund_never_exceeds_payment(paid: int, percent: int, fee: int) -> None:
+    refund = refund_for(paid, percent, fee)
+    assert 0 <= refund <= paid
+    assert refund_for(paid, min(100, percent + 1), fee) >= refund

@@ -306,12 +306,12 @@ class BookingService(Service):
         Replays with the same ``idempotency_key`` return the same booking and payment while
         the hold awaits payment. If the provider refuses to create the payment, the hold is
         released, the key forgotten (a retry with it starts afresh) and PaymentError raised.
+        It raises the errors of :meth:`hold`, and:
 
         Raises:
             InvalidTransitionError: a replay whose booking no longer awaits payment (paid,
                 cancelled or lapsed): no payment is created for it; read it with :meth:`get`.
             PaymentError: no provider, or it refused to create the payment.
-            The errors of :meth:`hold`.
         """
         if self._payments is None:
             raise PaymentError("no payment provider is configured")

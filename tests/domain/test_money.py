@@ -49,3 +49,30 @@ def test_refund_never_exceeds_payment(paid: int, percent: int, fee: int) -> None
     refund = refund_for(paid, percent, fee)
     assert 0 <= refund <= paid
     assert refund_for(paid, min(100, percent + 1), fee) >= refund
+
+
+class TestMoney:
+    """Commission is ceil(total × percent / 100), exact for decimal percents."""
+
+    def test_examples_of_the_brief(self) -> None:
+        from decimal import Decimal
+
+        assert commission_for(250_000, Decimal(12)) == 30_000
+        assert commission_for(123_456, Decimal(12)) == 14_815
+        assert commission_for(1, Decimal("0.01")) == 1
+        assert commission_for(0, Decimal(50)) == 0
+
+
+@settings(max_examples=300)
+@given(total=st.integers(0, 10**12), cents=st.integers(0, 5000))
+def test_commission_bounds(total: int, cents: int) -> None:
+    """0 ≤ commission ≤ total, within one minor unit of the exact value, monotone in total."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    percent = Decimal(cents) / 100
+    commission = commission_for(total, percent)
+    exact = Fraction(total) * Fraction(percent) / 100
+    assert 0 <= commission <= total
+    assert exact <= commission < exact + 1
+    assert commission_for(total + 1, percent) >= commission

@@ -7,11 +7,11 @@ date, and no date may ever hold more active bookings than its capacity.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
@@ -23,9 +23,16 @@ from booking_core.testing import ManualClock, in_memory_app
 from .conftest import START, Shop, make_shop
 
 DATES = [dt.date(2030, 6, 14) + dt.timedelta(days=i) for i in range(5)]  # one is in the past
-_SQLITE_DIR = Path(tempfile.mkdtemp(prefix="bc-props-"))
-_SQLITE_URL = f"sqlite:///{_SQLITE_DIR / 'props.db'}"
-connect(_SQLITE_URL, create_schema=True).close()
+
+
+@pytest.fixture(scope="module")
+def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One SQLite file with the schema for every run of the state machine, made on first use."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('props') / 'props.db'}"
+    connect(url, create_schema=True).close()
+    TwoBackends.sqlite_url = url
+    yield
+    del TwoBackends.sqlite_url
 
 
 def _outcome(call: Any) -> tuple[str, Any]:
@@ -37,6 +44,9 @@ def _outcome(call: Any) -> tuple[str, Any]:
 
 
 class TwoBackends(RuleBasedStateMachine):
+    #: set by the ``sqlite_database`` fixture: importing this module does no I/O
+    sqlite_url: str
+
     bookings = Bundle("bookings")
 
     @initialize(capacity=st.integers(1, 3), ttl_minutes=st.sampled_from([5, 15, 60]))
@@ -45,7 +55,7 @@ class TwoBackends(RuleBasedStateMachine):
         self.capacity = capacity
         self.apps: list[BookingApp] = [
             in_memory_app(clock=self.clock),
-            connect(_SQLITE_URL, clock=self.clock),
+            connect(self.sqlite_url, clock=self.clock),
         ]
         policy = BookingPolicy(
             capacity_per_date=capacity, hold_ttl=dt.timedelta(minutes=ttl_minutes)
@@ -136,31 +146,4 @@ TwoBackends.TestCase.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-test_memory_and_sqlite_agree = TwoBackends.TestCase
-
-
-class TestMoney:
-    """Commission is ceil(total × percent / 100), exact for decimal percents."""
-
-    def test_examples_of_the_brief(self) -> None:
-        from decimal import Decimal
-
-        assert commission_for(250_000, Decimal(12)) == 30_000
-        assert commission_for(123_456, Decimal(12)) == 14_815
-        assert commission_for(1, Decimal("0.01")) == 1
-        assert commission_for(0, Decimal(50)) == 0
-
-
-@settings(max_examples=300)
-@given(total=st.integers(0, 10**12), cents=st.integers(0, 5000))
-def test_commission_bounds(total: int, cents: int) -> None:
-    """0 ≤ commission ≤ total, within one minor unit of the exact value, monotone in total."""
-    from decimal import Decimal
-    from fractions import Fraction
-
-    percent = Decimal(cents) / 100
-    commission = commission_for(total, percent)
-    exact = Fraction(total) * Fraction(percent) / 100
-    assert 0 <= commission <= total
-    assert exact <= commission < exact + 1
-    assert commission_for(total + 1, percent) >= commission
+test_memory_and_sqlite_agree = pytest.mark.usefixtures("sqlite_database")(TwoBackends.TestCase)

@@ -1,4 +1,4 @@
-"""Every ``python`` block of README.md and docs/*.md runs as a test (Sybil).
+"""Every ``python`` block of README.md, docs/*.md and docs/reference/*.md runs as a test (Sybil).
 
 A document's blocks run in order in one namespace, in a scratch directory, so a block may
 continue the one before it (each says so when it does). A block that needs something a reader
@@ -36,7 +36,7 @@ def _as_a_script(namespace: dict[str, object]) -> None:
 
 pytest_collect_file = Sybil(
     parsers=[PythonCodeBlockParser(), SkipParser()],
-    patterns=["README.md", "docs/*.md"],
+    patterns=["README.md", "docs/*.md", "docs/reference/*.md"],
     setup=_as_a_script,
     fixtures=["scratch_directory"],
 ).pytest()

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """One entry point for newcomers: `python3 dev.py demo` and `python3 dev.py test`.
 
+`python3 dev.py docs` builds the documentation site into `site/` (`docs serve` serves it with
+live reload on http://127.0.0.1:8000).
+
 Each command first makes sure `.venv/` exists and holds the package (editable) with its dev
 extras; it reinstalls only when `pyproject.toml` changed since the last install.
 """
@@ -61,6 +64,18 @@ def run(args: list[str]) -> int:
     return subprocess.run([str(PYTHON), *args], cwd=ROOT, check=False).returncode
 
 
+def _docs(args: list[str]) -> int:
+    """Build the site strictly (any warning fails), or serve it with `docs serve`."""
+    mkdocs = [str(BIN / "mkdocs")]
+    # Material prints a banner about MkDocs 2 on every run; it is not about this site.
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    if args[:1] == ["serve"]:
+        command = [*mkdocs, "serve", *args[1:]]
+    else:
+        command = [*mkdocs, "build", "--strict", *args]
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+
+
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if command == "demo":
@@ -73,10 +88,13 @@ def main(argv: list[str]) -> int:
             print("dev: pytest collected no tests; that is a failure", file=sys.stderr)
             return 1
         return code
+    if command == "docs":
+        ensure_environment()
+        return _docs(rest)
     if command == "setup":
         ensure_environment()
         return 0
-    print("usage: python3 dev.py demo | test [pytest args] | setup")
+    print("usage: python3 dev.py demo | test [pytest args] | docs [serve] | setup")
     return 0 if command == "help" else 2
 
 

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
+
+#: What an event id (a provider's webhook event, an outgoing notification) may look like: 1-255
+#: printable ASCII characters, no spaces. Ids go into headers (where CR/LF would let a crafted id
+#: inject headers), URLs, logs and 255-character key columns. Match with ``fullmatch``.
+EVENT_ID_PATTERN: Final = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,8 @@ from booking_core import ValidationError, connect
 def test_bad_configuration(
     url: str, options: dict[str, object], field: str, tmp_path: Path
 ) -> None:
+    """connect() refuses an unsupported or in-memory database URL, an unknown engine option or an
+    unknown cache scheme with ValidationError naming the argument."""
     url = url.replace("SQLITE_FILE", f"sqlite:///{tmp_path / 'x.db'}")
     with pytest.raises(ValidationError) as caught:
         connect(url, **options)  # type: ignore[arg-type]
@@ -31,6 +33,7 @@ def test_bad_configuration(
 
 
 def test_postgresql_scheme_means_psycopg(tmp_path: Path) -> None:
+    """A plain postgresql:// URL gets the psycopg (3) driver."""
     from booking_core.adapters.sqlalchemy import make_engine
 
     engine = make_engine("postgresql://u@127.0.0.1:1/d")

@@ -9,6 +9,8 @@ from booking_core import errors
 
 
 def test_all_is_sorted_and_importable() -> None:
+    """booking_core.__all__ is sorted (apart from __version__) and every name in it is importable
+    from the package."""
     names = [n for n in booking_core.__all__ if n != "__version__"]
     assert names == sorted(names)
     for name in booking_core.__all__:
@@ -16,6 +18,8 @@ def test_all_is_sorted_and_importable() -> None:
 
 
 def test_every_public_error_is_exported_and_rooted() -> None:
+    """Every exception class of booking_core.errors is in its __all__ and in booking_core.__all__,
+    and derives from BookingCoreError."""
     classes = {
         name: obj
         for name, obj in vars(errors).items()

@@ -23,6 +23,9 @@ def test_a_transient_error_reruns_the_attempt() -> None:
 
 
 def test_persistent_transient_errors_become_a_lock_timeout() -> None:
+    """An attempt that keeps failing transiently gives up after the allowed attempts with
+    LockTimeoutError."""
+
     def attempt(_outcome_unknown: bool) -> str:
         raise TransientStorageError("busy")
 
@@ -60,6 +63,9 @@ def test_a_recoverable_attempt_is_told_the_outcome_is_unknown() -> None:
 
 
 def test_a_lost_reply_on_the_last_attempt_stays_unknown() -> None:
+    """A lost COMMIT reply on every attempt ends in CommitOutcomeUnknownError, not a silent success
+    or a lock timeout."""
+
     def attempt(_outcome_unknown: bool) -> str:
         raise CommitOutcomeUnknownError("reply lost")
 

@@ -11,6 +11,8 @@ from booking_core.domain.money import commission_for, commission_refund, refund_
 
 
 def test_worked_examples_of_the_brief() -> None:
+    """The brief's worked examples hold: 12 % of 2500.00 is 300.00, a 75 % refund returns 225.00 of
+    it, commission rounds up, refunds round down and never exceed what was paid."""
     assert commission_for(250_000, Decimal(12)) == 30_000
     assert commission_refund(30_000, 187_500, 250_000) == 22_500
     assert commission_for(123_456, Decimal(12)) == 14_815
@@ -46,6 +48,8 @@ def test_commission_refund_invariants(total: int, percent: Decimal, refund: int,
 @settings(max_examples=200)
 @given(paid=st.integers(0, 10**9), percent=st.integers(0, 100), fee=st.integers(0, 10**6))
 def test_refund_never_exceeds_payment(paid: int, percent: int, fee: int) -> None:
+    """For any payment, percent and fee, the refund is between 0 and the payment and never decreases
+    when the percent rises."""
     refund = refund_for(paid, percent, fee)
     assert 0 <= refund <= paid
     assert refund_for(paid, min(100, percent + 1), fee) >= refund
@@ -55,6 +59,8 @@ class TestMoney:
     """Commission is ceil(total × percent / 100), exact for decimal percents."""
 
     def test_examples_of_the_brief(self) -> None:
+        """Commission is rounded up to the cent: 12 % of 250000 is 30000, of 123456 is 14815, 0.01 %
+        of 1 is 1, and nothing of 0 is 0."""
         from decimal import Decimal
 
         assert commission_for(250_000, Decimal(12)) == 30_000

@@ -13,6 +13,9 @@ from .conftest import Shop, make_shop
 
 
 def test_issue_resolve_and_revoke(app: BookingApp, shop: Shop) -> None:
+    """An issued key starts with bck_<tenant hex>_, only its SHA-256 digest is stored, it resolves
+    to its tenant and is listed by label; revoking it returns True once, False after, and the key
+    then fails with AuthenticationError."""
     record, key = app.tenants.create_api_key(shop.tenant.id, label="website")
     assert key.startswith(f"bck_{shop.tenant.id.hex}_")
     assert record.key_hash != key  # only a digest is stored
@@ -41,12 +44,16 @@ def test_issue_resolve_and_revoke(app: BookingApp, shop: Shop) -> None:
     ],
 )
 def test_bad_keys_are_refused_alike(app: BookingApp, shop: Shop, bad: object) -> None:
+    """Every malformed, guessed, oversized or non-string key fails with AuthenticationError and the
+    same message, 'invalid API key', so a refusal tells nothing about why."""
     with pytest.raises(AuthenticationError) as caught:
         app.tenants.resolve_api_key(bad)  # type: ignore[arg-type]
     assert str(caught.value) == "invalid API key"
 
 
 def test_a_key_of_one_tenant_does_not_open_another(app: BookingApp, shop: Shop) -> None:
+    """A key whose tenant part is swapped for another tenant's id is refused, and a valid key of a
+    deactivated tenant raises TenantInactiveError."""
     other = make_shop(app)
     _, key = app.tenants.create_api_key(shop.tenant.id)
     forged = key.replace(shop.tenant.id.hex, other.tenant.id.hex)

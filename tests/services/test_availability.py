@@ -73,6 +73,8 @@ def test_calendar_port_marks_busy_after_booked() -> None:
 
 
 def test_unavailable_dates_lists_only_closed_days(app: BookingApp, shop: Shop) -> None:
+    """unavailable_dates lists only the closed days of the range with their reason (a booked day, a
+    blackout), while calendar lists every day of the month, 29 of 31 available."""
     tid = shop.tenant.id
     book(app, shop, dt.date(2030, 7, 3))
     app.availability.add_blackout(tid, dt.date(2030, 7, 9))
@@ -84,6 +86,8 @@ def test_unavailable_dates_lists_only_closed_days(app: BookingApp, shop: Shop) -
 
 
 def test_blackouts_are_idempotent_and_removable(app: BookingApp, shop: Shop) -> None:
+    """Adding a blackout twice closes the date once; removing it returns True the first time, False
+    the second, and the date is available again."""
     tid, d = shop.tenant.id, dt.date(2030, 8, 1)
     app.availability.add_blackout(tid, d, reason="a")
     app.availability.add_blackout(tid, d, reason="b")
@@ -94,6 +98,8 @@ def test_blackouts_are_idempotent_and_removable(app: BookingApp, shop: Shop) -> 
 
 
 def test_bad_ranges_and_venues(app: BookingApp, shop: Shop) -> None:
+    """A range that ends before it starts (field 'end'), a range of ten years or a date given as
+    text raise ValidationError; an unknown venue raises NotFoundError."""
     tid = shop.tenant.id
     with pytest.raises(ValidationError) as caught:
         app.availability.unavailable_dates(tid, dt.date(2030, 7, 2), dt.date(2030, 7, 1))

@@ -191,6 +191,8 @@ def test_transitions_are_checked(app: BookingApp, shop: Shop, clock: ManualClock
 
 
 def test_cancel_twice_is_a_noop(app: BookingApp, shop: Shop) -> None:
+    """Cancelling a cancelled booking returns the same booking unchanged, and confirming it
+    afterwards raises InvalidTransitionError."""
     booking = hold(app, shop)
     first = app.bookings.cancel(shop.tenant.id, booking.id)
     assert app.bookings.cancel(shop.tenant.id, booking.id) == first
@@ -233,6 +235,8 @@ def test_closed_dates_refuse_holds_with_their_reason(app: BookingApp, shop: Shop
 def test_bad_input_is_a_validation_error_naming_the_field(
     app: BookingApp, shop: Shop, field: str, kwargs: dict[str, object]
 ) -> None:
+    """Each malformed hold argument raises ValidationError whose field names that argument (or a
+    part of it, such as customer.email), and no booking is written."""
     args: dict[str, object] = {
         "package_id": shop.package.id,
         "date": DAY,
@@ -246,6 +250,7 @@ def test_bad_input_is_a_validation_error_naming_the_field(
 
 
 def test_add_on_quantity_bounds(app: BookingApp, shop: Shop) -> None:
+    """An add-on quantity of 0, -1, 1.5 or True is refused with a ValidationError on add_ons."""
     for quantity in (0, -1, 1.5, True):
         with pytest.raises(ValidationError) as caught:
             hold(app, shop, add_ons={shop.album.id: quantity})
@@ -265,6 +270,9 @@ def test_add_ons_must_be_offered_and_active(app: BookingApp, shop: Shop) -> None
 
 
 def test_inactive_package_and_tenant_are_refused(app: BookingApp, shop: Shop) -> None:
+    """A deactivated package cannot be held (NotFoundError) until reactivated; a deactivated tenant
+    refuses holds and reads with TenantInactiveError, and reads work again once it is
+    reactivated."""
     app.catalog.deactivate_package(shop.tenant.id, shop.package.id)
     with pytest.raises(NotFoundError):
         hold(app, shop)
@@ -294,6 +302,8 @@ def test_venue_bookings_use_the_venue_capacity(app: BookingApp, shop: Shop) -> N
 
 
 def test_unknown_booking_is_not_found(app: BookingApp, shop: Shop) -> None:
+    """get, confirm and cancel of a booking id that does not exist, in a known or an unknown tenant,
+    raise NotFoundError."""
     for call in (
         lambda: app.bookings.get(shop.tenant.id, uuid.uuid4()),
         lambda: app.bookings.confirm(shop.tenant.id, uuid.uuid4(), payment_ref="p"),

@@ -70,6 +70,8 @@ def test_read_racing_a_write_cannot_cache_the_stale_value() -> None:
 
 
 def test_reads_hit_the_cache_and_writes_invalidate_after_commit() -> None:
+    """Repeated catalog and month reads are cache hits; a committed hold invalidates only its own
+    month, a failed hold invalidates nothing, and a cancel makes the month read free again."""
     cache = MemoryCache()
     app = in_memory_app(clock=ManualClock(START), cache=cache)
     shop = make_shop(app)
@@ -123,6 +125,8 @@ def test_lapsing_holds_need_no_invalidation(clock: ManualClock) -> None:
 
 
 def test_deactivating_a_tenant_drops_its_cached_reads() -> None:
+    """After a tenant is deactivated, a catalog read that was cached fails with a BookingCoreError
+    instead of answering from the cache."""
     cache = MemoryCache()
     app = in_memory_app(clock=ManualClock(START), cache=cache)
     shop = make_shop(app)

@@ -17,6 +17,9 @@ from .conftest import Shop, make_shop
 
 
 def test_catalog_listing_and_package_details(app: BookingApp, shop: Shop) -> None:
+    """Segments and packages list in their sort and group order, get_package returns the package
+    with its active offered add-ons, and deactivated packages and add-ons drop out; unknown slugs
+    raise NotFoundError."""
     tid = shop.tenant.id
     other = app.catalog.create_segment(tid, slug="portraits", name="Portraits", sort_order=-1)
     app.catalog.create_package(tid, slug="mini", name="Mini", base_price=9_900, segment_id=other.id)
@@ -48,6 +51,9 @@ def test_catalog_listing_and_package_details(app: BookingApp, shop: Shop) -> Non
 
 
 def test_catalog_text_is_sanitized_not_escaped(app: BookingApp, shop: Shop) -> None:
+    """Package names lose markup and descriptions lose control characters but are not HTML-escaped;
+    javascript: photo URLs, more than five photos and unknown fields raise ValidationError naming
+    the field."""
     package = app.catalog.update_package(
         shop.tenant.id,
         shop.package.id,
@@ -105,6 +111,8 @@ def test_uniqueness_is_per_tenant(app: BookingApp, shop: Shop) -> None:
 def test_package_validation(
     app: BookingApp, shop: Shop, field: str, kwargs: dict[str, object]
 ) -> None:
+    """Each invalid create_package argument raises ValidationError naming exactly that field, and
+    the tenant's packages stay as they were."""
     args: dict[str, object] = {"slug": "new", "name": "New", "base_price": 100}
     args.update(kwargs)
     with pytest.raises(ValidationError) as caught:
@@ -114,6 +122,8 @@ def test_package_validation(
 
 
 def test_offer_add_on_rules(app: BookingApp, shop: Shop) -> None:
+    """An add-on scoped to another segment cannot be offered; offering is idempotent and withdrawing
+    removes it; an unknown package or segment raises NotFoundError."""
     tid = shop.tenant.id
     other_segment = app.catalog.create_segment(tid, slug="corporate", name="Corporate")
     scoped = app.catalog.create_add_on(

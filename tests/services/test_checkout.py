@@ -15,6 +15,9 @@ from .conftest import Shop
 
 
 def test_checkout_needs_a_provider_and_releases_on_failure(app: BookingApp, shop: Shop) -> None:
+    """When the payment provider fails, checkout raises PaymentError and the held date is free
+    again; an app without a payment provider refuses checkout with PaymentError."""
+
     class Refusing(FakePaymentProvider):
         def create_payment(self, request: Any) -> Any:
             raise PaymentError("provider down")

@@ -46,6 +46,8 @@ def _hold(app: BookingApp, shop: Shop, **changes: object) -> ValidationError:
 
 
 def test_a_date_given_as_text_names_the_text_and_the_parser(app: BookingApp, shop: Shop) -> None:
+    """A date passed as an ISO string is refused on field 'date' with a message that quotes the
+    string and suggests date.fromisoformat."""
     error = _hold(app, shop, date="2027-03-01")
     assert error.field == "date"
     assert (
@@ -54,6 +56,8 @@ def test_a_date_given_as_text_names_the_text_and_the_parser(app: BookingApp, sho
 
 
 def test_a_datetime_given_as_a_date_says_to_take_its_date(app: BookingApp, shop: Shop) -> None:
+    """A datetime passed as the date is refused with a message saying to pass its .date() in the
+    tenant's timezone."""
     error = _hold(app, shop, date=dt.datetime(2030, 9, 12, 10, 30))
     assert str(error) == (
         "date: expected datetime.date, got datetime.datetime 2030-09-12T10:30:00; "
@@ -62,11 +66,15 @@ def test_a_datetime_given_as_a_date_says_to_take_its_date(app: BookingApp, shop:
 
 
 def test_a_date_out_of_range_names_the_date(app: BookingApp, shop: Shop) -> None:
+    """A date outside 1900-01-01..9998-12-31 is refused with a message giving the bounds and the
+    date received."""
     error = _hold(app, shop, date=dt.date(1, 1, 1))
     assert str(error) == "date: must be between 1900-01-01 and 9998-12-31, got 0001-01-01"
 
 
 def test_a_tenant_where_its_id_belongs_says_pass_tenant_id(app: BookingApp, shop: Shop) -> None:
+    """Passing a Tenant object as tenant_id, to hold or to get, is refused on field tenant_id with
+    the hint 'pass tenant.id'."""
     error = _hold(app, shop, tenant_id=shop.tenant)
     assert error.field == "tenant_id"
     assert str(error) == "tenant_id: expected uuid.UUID, got Tenant; pass tenant.id"
@@ -75,6 +83,8 @@ def test_a_tenant_where_its_id_belongs_says_pass_tenant_id(app: BookingApp, shop
 
 
 def test_an_entity_where_an_id_belongs_says_which_attribute(app: BookingApp, shop: Shop) -> None:
+    """Passing a Package, AddOn or PackageDetails where an id belongs names the attribute to pass
+    instead (package.id, package.tenant_id, add_on.id, package_details.id)."""
     assert str(_hold(app, shop, package_id=shop.package)) == (
         "package_id: expected uuid.UUID, got Package; pass package.id"
     )
@@ -94,6 +104,8 @@ def test_an_entity_where_an_id_belongs_says_which_attribute(app: BookingApp, sho
 
 
 def test_a_slug_where_an_id_belongs_is_named(app: BookingApp, shop: Shop) -> None:
+    """A package or tenant slug passed as an id is refused with a message saying a slug is not an id
+    and naming the lookup that returns the id."""
     assert str(_hold(app, shop, package_id="gold")) == (
         "package_id: expected uuid.UUID, got str 'gold'; "
         "a slug is not an id: pass catalog.get_package(tenant_id, slug).id"
@@ -106,6 +118,8 @@ def test_a_slug_where_an_id_belongs_is_named(app: BookingApp, shop: Shop) -> Non
 
 
 def test_an_id_as_text_says_to_parse_it(app: BookingApp, shop: Shop) -> None:
+    """A UUID passed as text is refused with a message quoting it and saying to parse it with
+    uuid.UUID(text)."""
     text = str(shop.package.id)
     assert str(_hold(app, shop, package_id=text)) == (
         f"package_id: expected uuid.UUID, got str {text!r}; parse it with uuid.UUID(text) first"
@@ -113,6 +127,8 @@ def test_an_id_as_text_says_to_parse_it(app: BookingApp, shop: Shop) -> None:
 
 
 def test_amounts_and_integers_name_what_was_received(app: BookingApp, shop: Shop) -> None:
+    """A float, text or negative refund amount and a bool limit are refused with messages naming
+    what was received and, for amounts, that they are int minor units."""
     booking = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=DAY, customer=ANN)
     refund = app.bookings.refund
     tid = shop.tenant.id
@@ -132,6 +148,8 @@ def test_amounts_and_integers_name_what_was_received(app: BookingApp, shop: Shop
 
 
 def test_a_float_percent_says_what_to_pass_instead(app: BookingApp) -> None:
+    """A float commission_percent is refused with a message saying to pass a decimal string or a
+    Decimal."""
     error = _refused(
         app.tenants.create,
         slug="x",
@@ -147,6 +165,8 @@ def test_a_float_percent_says_what_to_pass_instead(app: BookingApp) -> None:
 
 
 def test_huge_or_hostile_values_are_never_echoed_whole(app: BookingApp, shop: Shop) -> None:
+    """Error messages truncate huge strings, escape control and bidi characters, give sizes of huge
+    ints and lists, and never call a value's __repr__."""
     error = _hold(app, shop, package_id="x" * 1_000_000)
     assert str(error) == (
         "package_id: expected uuid.UUID, got str '" + "x" * 38 + "… (1000000 characters)"
@@ -170,6 +190,8 @@ def test_huge_or_hostile_values_are_never_echoed_whole(app: BookingApp, shop: Sh
 
 
 def test_describe_is_brief() -> None:
+    """describe() gives short, type-named descriptions: bytes and strings are truncated with their
+    length, containers give their item count, and nothing exceeds 80 characters."""
     assert v.describe(None) == "None"
     assert (
         v.describe(b"\xff" * 100) == r"bytes b'\xff\xff\xff\xff\xff\xff\xff\xff\xff\… (100 bytes)"
@@ -185,6 +207,9 @@ def test_describe_is_brief() -> None:
 def test_confirming_with_another_payment_ref_says_the_ref_differs(
     app: BookingApp, shop: Shop
 ) -> None:
+    """Confirming a confirmed booking again with the same payment_ref is a no-op; with another one
+    it raises a plain InvalidTransitionError whose message names both refs and whose attributes
+    give the booking and both states."""
     booking = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=DAY, customer=ANN)
     app.bookings.confirm(shop.tenant.id, booking.id, payment_ref="pay_first")
     assert app.bookings.confirm(shop.tenant.id, booking.id, payment_ref="pay_first").status is (
@@ -207,6 +232,8 @@ def test_confirming_with_another_payment_ref_says_the_ref_differs(
 def test_confirming_a_cancelled_booking_keeps_the_status_message(
     app: BookingApp, shop: Shop
 ) -> None:
+    """Confirming a cancelled booking raises InvalidTransitionError with the message 'booking <id>
+    is CANCELED; cannot become CONFIRMED'."""
     booking = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=DAY, customer=ANN)
     app.bookings.cancel(shop.tenant.id, booking.id)
     with pytest.raises(InvalidTransitionError) as caught:
@@ -246,6 +273,8 @@ def test_commission_percent_is_a_plain_decimal(
 
 
 def test_get_package_reads_like_the_package(app: BookingApp, shop: Shop) -> None:
+    """get_package returns PackageDetails whose attributes (id, slug, name, price, tenant, segment,
+    description, photos …) read like the package's own, plus its offered add-ons."""
     details = app.catalog.get_package(shop.tenant.id, "gold")
     assert isinstance(details, PackageDetails)
     assert details.package == shop.package

@@ -28,6 +28,9 @@ from .conftest import Shop, make_shop
 def test_idempotent_hold_replays_and_detects_reuse(
     app: BookingApp, shop: Shop, clock: ManualClock
 ) -> None:
+    """A hold repeated with the same key returns the first booking (also once confirmed) and writes
+    nothing; the key with other arguments raises IdempotencyKeyReusedError; other tenants may use
+    the same key; after 24 h the key serves a new request; an empty key is refused."""
     args = {"package_id": shop.package.id, "date": EVENT, "customer": ANN}
     first = app.bookings.hold(shop.tenant.id, **args, idempotency_key="req-1")
     replay = app.bookings.hold(shop.tenant.id, **args, idempotency_key="req-1")
@@ -64,6 +67,8 @@ def test_idempotent_hold_replays_and_detects_reuse(
 
 
 def test_failed_request_does_not_burn_its_key(app: BookingApp, shop: Shop) -> None:
+    """A hold refused with BookingConflictError does not record its idempotency key: once the date
+    frees, the same key makes a new PENDING hold."""
     args = {"package_id": shop.package.id, "date": EVENT, "customer": ANN}
     taken = app.bookings.hold(shop.tenant.id, **args)
     with pytest.raises(BookingConflictError):
@@ -75,6 +80,8 @@ def test_failed_request_does_not_burn_its_key(app: BookingApp, shop: Shop) -> No
 
 
 def test_concurrent_requests_with_one_key_create_one_booking(app: BookingApp) -> None:
+    """Twelve threads holding at once with one idempotency key all get the same booking id, and only
+    one booking exists for the date."""
     shop = make_shop(app, policy=BookingPolicy(capacity_per_date=20))
     barrier = threading.Barrier(12)
     ids: list[Any] = []
@@ -107,6 +114,8 @@ def test_concurrent_requests_with_one_key_create_one_booking(app: BookingApp) ->
 def test_expired_idempotency_keys_are_purged(
     app: BookingApp, shop: Shop, clock: ManualClock
 ) -> None:
+    """purge_idempotency_keys keeps a key younger than its TTL (the hold still replays) and removes
+    it once expired, after which the key makes a new booking."""
     args = {"package_id": shop.package.id, "date": EVENT, "customer": ANN}
     first = app.bookings.hold(shop.tenant.id, **args, idempotency_key="purge-me")
     clock.advance(dt.timedelta(hours=23))

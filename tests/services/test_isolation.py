@@ -16,6 +16,9 @@ DAY = dt.date(2030, 9, 20)
 
 
 def test_tenant_b_cannot_read_or_change_tenant_a(app: BookingApp) -> None:
+    """Every read or write by tenant B of tenant A's booking, customer, package, add-on or venue
+    raises NotFoundError and changes nothing of A's; A's booking does not block B's calendar, and
+    the same email in B is a different customer."""
     a, b = make_shop(app), make_shop(app)
     booking = app.bookings.hold(
         a.tenant.id,

@@ -27,6 +27,9 @@ from .conftest import Shop, make_shop
 
 
 def test_cancellation_policy_validation(app: BookingApp, shop: Shop) -> None:
+    """Unordered tiers, tiers that refund more for later cancellations, percents above 100, negative
+    days or fees and a list instead of a tuple are refused on a cancellation field; a valid
+    policy is stored and read back."""
     tid = shop.tenant.id
     bad = [
         CancellationPolicy(tiers=(RefundTier(7, 50), RefundTier(30, 100))),  # not ordered
@@ -86,6 +89,8 @@ def test_cancel_refunds_by_tier(
 
 
 def test_cancel_fee_and_unpaid_hold(app: BookingApp) -> None:
+    """Cancelling a paid booking refunds its tier's share minus the cancellation fee; cancelling an
+    unpaid hold refunds nothing and creates no refund."""
     policy = CancellationPolicy(tiers=(RefundTier(0, 100),), fee=5_000)
     shop = make_shop(app)
     app.tenants.update_cancellation_policy(shop.tenant.id, policy)
@@ -99,6 +104,9 @@ def test_cancel_fee_and_unpaid_hold(app: BookingApp) -> None:
 def test_partial_refunds_never_exceed_payment(
     app: BookingApp, shop: Shop, clock: ManualClock
 ) -> None:
+    """Partial refunds succeed until the paid amount is used up and one more cent is refused on
+    field amount; their commission refunds add up exactly to the formula on the whole amount;
+    zero, negative and float amounts are refused."""
     booking, _ = paid_booking(app, shop)
     first = app.bookings.refund(shop.tenant.id, booking.id, amount=100_000, reason="album late")
     clock.advance(dt.timedelta(seconds=1))
@@ -122,6 +130,9 @@ def test_partial_refunds_never_exceed_payment(
 
 
 def test_failed_provider_refund_is_retried(app: BookingApp, shop: Shop) -> None:
+    """A refund the provider declines is stored FAILED with its reason and not paid; retry_refunds
+    tries it again with a new key, it succeeds on the second attempt, and a further retry has
+    nothing to do."""
     booking, _ = paid_booking(app, shop)
     fake(app).fail_next_refund("card expired")
     refund = app.bookings.refund(shop.tenant.id, booking.id, amount=1_000)

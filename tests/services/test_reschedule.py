@@ -27,6 +27,9 @@ from .conftest import Shop, make_shop
 
 
 def test_reschedule_moves_the_booking_and_frees_the_old_date(app: BookingApp, shop: Shop) -> None:
+    """A confirmed booking moved to a free date stays CONFIRMED, frees its old date and writes
+    booking.rescheduled; moving onto a full, blacked-out, past or the same date is refused and
+    changes nothing."""
     booking, _ = paid_booking(app, shop)
     new_date = EVENT + dt.timedelta(days=7)
     moved = app.bookings.reschedule(shop.tenant.id, booking.id, new_date)
@@ -51,6 +54,8 @@ def test_reschedule_moves_the_booking_and_frees_the_old_date(app: BookingApp, sh
 def test_reschedule_of_a_pending_hold_keeps_its_expiry(
     app: BookingApp, shop: Shop, clock: ManualClock
 ) -> None:
+    """A rescheduled PENDING hold keeps its original expiry: once it lapses, its new date is free
+    and it cannot be rescheduled again (InvalidTransitionError)."""
     hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
     moved = app.bookings.reschedule(shop.tenant.id, hold.id, EVENT + dt.timedelta(days=2))
     assert moved.status is BookingStatus.PENDING

@@ -20,6 +20,9 @@ from .conftest import Shop, unique_slug
 
 
 def test_tenant_create_get_and_validation(app: BookingApp) -> None:
+    """A tenant is created with its currency upper-cased and its commission as a Decimal, found by
+    id and slug; a taken slug raises AlreadyExistsError and each invalid field raises
+    ValidationError naming it; an unknown id raises NotFoundError."""
     slug = unique_slug()
     tenant = app.tenants.create(
         slug=slug, name="Acme", timezone="Asia/Kolkata", currency="inr", commission_percent="12.5"
@@ -64,6 +67,8 @@ def test_tenant_create_get_and_validation(app: BookingApp) -> None:
 
 
 def test_tenant_deactivation_refuses_operations(app: BookingApp, shop: Shop) -> None:
+    """A deactivated tenant reads back inactive, and catalog and customer operations on it raise
+    TenantInactiveError."""
     app.tenants.deactivate(shop.tenant.id)
     assert app.tenants.get(shop.tenant.id).active is False
     for call in (

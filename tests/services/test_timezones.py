@@ -33,6 +33,8 @@ def test_midnight_flips_today_in_tenant_time(app: BookingApp, clock: ManualClock
 
 
 def test_min_notice_and_horizon_in_local_days(app: BookingApp, clock: ManualClock) -> None:
+    """Minimum notice and booking horizon count days in the tenant's timezone: at 23:30 in Los
+    Angeles, tomorrow is too soon, the day after is open, and day 11 is too far."""
     shop = make_shop(
         app,
         timezone="America/Los_Angeles",

@@ -94,6 +94,8 @@ def test_database_refuses_booking_of_another_tenants_package(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def test_create_schema_is_idempotent(backend: str, request: pytest.FixtureRequest) -> None:
+    """create_schema can run twice on SQLite and PostgreSQL without error, and the booking, claim
+    and tenant tables exist."""
     fixture = "pg_database_url" if backend == "postgres" else "sqlite_file_url"
     with connect(request.getfixturevalue(fixture)) as app:
         app.create_schema()

@@ -61,6 +61,8 @@ OUR_OPTIONS = [
     ],
 )
 def test_a_typo_in_a_redis_option_names_it_and_lists_the_valid_ones(url: str) -> None:
+    """A misspelt option in any Redis URL scheme is refused on cache_url with a message that
+    suggests the right spelling and lists our options, then redis-py's."""
     with pytest.raises(ValidationError) as caught:
         cache_from_url(url)
     error = caught.value
@@ -94,6 +96,7 @@ def test_the_options_come_from_redis_cache_from_url() -> None:
 
 
 def test_a_typo_in_a_keyword_option_is_rejected_too() -> None:
+    """A misspelt keyword option to cache_from_url is refused like one in the URL."""
     with pytest.raises(ValidationError, match=r"unknown option 'socket_timout'"):
         cache_from_url("redis://127.0.0.1:6379/0", socket_timout=0.1)
 
@@ -110,6 +113,7 @@ def test_tls_options_need_a_tls_scheme() -> None:
 
 
 def test_an_unsupported_scheme_lists_every_supported_one() -> None:
+    """An unsupported cache scheme is refused with a message listing every supported scheme."""
     with pytest.raises(ValidationError) as caught:
         cache_from_url("memcached://127.0.0.1:11211")
     assert caught.value.message == (
@@ -224,6 +228,8 @@ def test_a_broken_cache_never_fails_a_call_and_each_write_commits_once(
     make_app: Callable[[CachePort], BookingApp],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """With a cache that is down or misbehaving, every service call still succeeds with fresh data
+    from the database, each write commits once, and the outage is logged as a single warning."""
     caplog.set_level(logging.INFO, logger="booking_core.cache")
     app = make_app(broken())
     tenant = app.tenants.create(
@@ -253,6 +259,9 @@ def test_a_broken_cache_never_fails_a_call_and_each_write_commits_once(
 def test_a_raising_adapter_is_called_and_its_error_is_logged_once(
     make_app: Callable[[CachePort], BookingApp], caplog: pytest.LogCaptureFixture
 ) -> None:
+    """An adapter that raises is still called on every invalidation and read (no circuit breaker),
+    nothing is written back after its failed read, and one WARNING names the adapter and its
+    error."""
     cache = RaisingCache(TypeError("unexpected keyword argument 'socket_timout'"))
     app = make_app(cache)
     tenant = app.tenants.create(

@@ -64,6 +64,8 @@ def _refund(payment_ref: str, key: str = "refund-1", amount: int = 4_000) -> Ref
 
 
 def test_it_satisfies_the_port(provider: FakePaymentProvider) -> None:
+    """FakePaymentProvider is a PaymentProvider named 'fake' by default, or by the name it is given.
+    FakePaymentProvider is a PaymentProvider named 'fake' by default, or by the name it is given."""
     port: PaymentProvider = provider
     assert port.name == "fake"
     assert FakePaymentProvider(name="fake-eu").name == "fake-eu"
@@ -88,12 +90,16 @@ def test_create_payment_is_the_same_across_instances(clock: ManualClock) -> None
 
 
 def test_base_url_is_configurable(clock: ManualClock) -> None:
+    """The checkout redirect URL is built on the configured base URL and ends with the payment ref.
+    The checkout redirect URL is built on the configured base URL and ends with the payment ref."""
     provider = FakePaymentProvider(clock=clock, base_url="http://localhost:8000/pay/")
     session = provider.create_payment(_request())
     assert session.redirect_url == f"http://localhost:8000/pay/checkout/{session.payment_ref}"
 
 
 def test_create_payment_records_the_payment(provider: FakePaymentProvider) -> None:
+    """create_payment records a pending payment with its amount, currency, fee, metadata, tenant,
+    booking and session, fully refundable."""
     session = provider.create_payment(_request())
     payment = provider.payments[session.payment_ref]
     assert (payment.amount, payment.currency, payment.application_fee) == (10_000, "EUR", 1_000)
@@ -129,6 +135,8 @@ def test_same_key_same_request_returns_the_identical_session(
 def test_same_key_different_request_is_refused(
     provider: FakePaymentProvider, change: dict[str, Any]
 ) -> None:
+    """Reusing an idempotency key with any field of the request changed raises PaymentError and
+    records no second payment."""
     provider.create_payment(_request())
     with pytest.raises(PaymentError, match="already used for a different payment"):
         provider.create_payment(_request(**change))
@@ -136,6 +144,8 @@ def test_same_key_different_request_is_refused(
 
 
 def test_caller_mutating_its_metadata_changes_nothing(provider: FakePaymentProvider) -> None:
+    """The provider keeps a copy of the metadata: the caller changing its dict afterwards alters
+    nothing, and resending it under the same key is refused as a different request."""
     metadata = {"a": "1"}
     session = provider.create_payment(_request(metadata=metadata))
     metadata["a"] = "2"
@@ -145,6 +155,7 @@ def test_caller_mutating_its_metadata_changes_nothing(provider: FakePaymentProvi
 
 
 def test_different_keys_create_different_payments(provider: FakePaymentProvider) -> None:
+    """Two idempotency keys create two payments with distinct refs."""
     one = provider.create_payment(_request("hold-1"))
     two = provider.create_payment(_request("hold-2"))
     assert one.payment_ref != two.payment_ref
@@ -169,6 +180,8 @@ def test_different_keys_create_different_payments(provider: FakePaymentProvider)
 def test_invalid_payment_requests_are_refused(
     provider: FakePaymentProvider, change: dict[str, Any], message: str
 ) -> None:
+    """Non-positive, boolean or huge amounts, malformed currencies, fees outside 0..amount and empty
+    or overlong keys raise PaymentError naming the field, and nothing is recorded."""
     with pytest.raises(PaymentError, match=message):
         provider.create_payment(_request(**change))
     assert provider.payments == {}
@@ -199,6 +212,8 @@ def test_concurrent_creations_with_one_key_make_one_payment(
 
 
 def test_refund_is_derived_from_the_key_and_recorded(provider: FakePaymentProvider) -> None:
+    """A refund's id is derived from its idempotency key; the refund is recorded with its payment,
+    amount, currency and reason, and lowers what remains refundable."""
     ref = provider.create_payment(_request()).payment_ref
     result = provider.refund(_refund(ref))
     expected_id = "re_" + hashlib.sha256(b"refund-1").hexdigest()[:24]
@@ -215,6 +230,7 @@ def test_refund_is_derived_from_the_key_and_recorded(provider: FakePaymentProvid
 
 
 def test_same_refund_key_never_refunds_twice(provider: FakePaymentProvider) -> None:
+    """Repeating a refund with the same key returns the first result and records one refund only."""
     ref = provider.create_payment(_request()).payment_ref
     first = provider.refund(_refund(ref))
     assert provider.refund(_refund(ref)) == first
@@ -224,6 +240,7 @@ def test_same_refund_key_never_refunds_twice(provider: FakePaymentProvider) -> N
 
 
 def test_same_refund_key_with_another_amount_is_refused(provider: FakePaymentProvider) -> None:
+    """Reusing a refund key with another amount raises PaymentError and refunds nothing more."""
     ref = provider.create_payment(_request()).payment_ref
     provider.refund(_refund(ref, amount=4_000))
     with pytest.raises(PaymentError, match="different refund"):
@@ -234,6 +251,7 @@ def test_same_refund_key_with_another_amount_is_refused(provider: FakePaymentPro
 def test_partial_refunds_add_up_to_the_payment_and_no_further(
     provider: FakePaymentProvider,
 ) -> None:
+    """Partial refunds may add up to the whole payment; one cent more raises PaymentError."""
     ref = provider.create_payment(_request()).payment_ref
     provider.refund(_refund(ref, "r1", 4_000))
     provider.refund(_refund(ref, "r2", 6_000))
@@ -244,6 +262,7 @@ def test_partial_refunds_add_up_to_the_payment_and_no_further(
 
 
 def test_refund_above_what_remains_is_refused(provider: FakePaymentProvider) -> None:
+    """A refund above what remains refundable is refused, and exactly the remainder succeeds."""
     ref = provider.create_payment(_request()).payment_ref
     provider.refund(_refund(ref, "r1", 7_000))
     with pytest.raises(PaymentError, match="exceeds the 3000 still refundable"):
@@ -253,6 +272,7 @@ def test_refund_above_what_remains_is_refused(provider: FakePaymentProvider) -> 
 
 @pytest.mark.parametrize("amount", [0, -1, True])
 def test_refund_amount_must_be_positive(provider: FakePaymentProvider, amount: int) -> None:
+    """A refund amount of 0, -1 or True raises PaymentError and records nothing."""
     ref = provider.create_payment(_request()).payment_ref
     with pytest.raises(PaymentError, match="refund amount"):
         provider.refund(_refund(ref, amount=amount))
@@ -260,11 +280,14 @@ def test_refund_amount_must_be_positive(provider: FakePaymentProvider, amount: i
 
 
 def test_refund_of_unknown_payment_is_refused(provider: FakePaymentProvider) -> None:
+    """Refunding an unknown payment ref raises PaymentError naming the ref."""
     with pytest.raises(PaymentError, match="unknown payment 'pay_nope'"):
         provider.refund(_refund("pay_nope"))
 
 
 def test_refund_for_another_tenant_or_currency_is_refused(provider: FakePaymentProvider) -> None:
+    """A refund naming another tenant or another currency than its payment raises PaymentError and
+    records nothing."""
     ref = provider.create_payment(_request()).payment_ref
     with pytest.raises(PaymentError, match="another tenant or booking"):
         provider.refund(dataclasses.replace(_refund(ref), tenant_id=uuid.UUID(int=9)))
@@ -274,6 +297,8 @@ def test_refund_for_another_tenant_or_currency_is_refused(provider: FakePaymentP
 
 
 def test_refund_of_a_failed_payment_is_refused(provider: FakePaymentProvider) -> None:
+    """After a payment.failed webhook the payment is failed, and refunding it raises PaymentError.
+    After a payment.failed webhook the payment is failed, and refunding it raises PaymentError."""
     from booking_core.ports.payments import PaymentEventType
 
     ref = provider.create_payment(_request()).payment_ref
@@ -291,6 +316,8 @@ def test_refund_of_a_failed_payment_is_refused(provider: FakePaymentProvider) ->
 
 
 def test_fail_next_refund_declines_once(provider: FakePaymentProvider) -> None:
+    """fail_next_refund makes the next refund decline with the given reason and no money moved; the
+    following refund succeeds, and replaying the declined key returns the decline."""
     ref = provider.create_payment(_request()).payment_ref
     provider.fail_next_refund("insufficient balance")
     declined = provider.refund(_refund(ref, "r1"))
@@ -308,6 +335,8 @@ def test_fail_next_refund_declines_once(provider: FakePaymentProvider) -> None:
 def test_fail_next_refund_is_not_consumed_by_a_replay_or_a_refusal(
     provider: FakePaymentProvider,
 ) -> None:
+    """An armed decline is not used up by a replayed key or a refused request; it declines the next
+    real refund with the default reason."""
     ref = provider.create_payment(_request()).payment_ref
     first = provider.refund(_refund(ref, "r1"))
     provider.fail_next_refund()
@@ -346,6 +375,7 @@ def test_concurrent_refunds_never_exceed_the_payment(provider: FakePaymentProvid
 
 
 def test_snapshots_are_copies(provider: FakePaymentProvider) -> None:
+    """payments and refunds return copies: clearing them does not change the provider's records."""
     ref = provider.create_payment(_request()).payment_ref
     provider.payments.clear()
     provider.refunds.clear()
@@ -356,6 +386,7 @@ def test_snapshots_are_copies(provider: FakePaymentProvider) -> None:
     ("kwargs", "field"), [({"secret": b""}, "secret"), ({"name": " "}, "name")]
 )
 def test_bad_configuration_is_refused(kwargs: dict[str, object], field: str) -> None:
+    """An empty secret or blank name is refused with ValidationError naming the argument."""
     with pytest.raises(ValidationError) as info:
         FakePaymentProvider(**kwargs)  # type: ignore[arg-type]
     assert info.value.field == field

@@ -42,6 +42,8 @@ def fixture_body() -> bytes:
 
 
 def test_encode_is_compact_sorted_and_deterministic() -> None:
+    """encode_notification writes compact JSON with sorted keys at every level, so the same payload
+    in any key order gives the same bytes."""
     body = encode_notification("booking.confirmed", "evt_1", {"z": 1, "a": {"y": 2, "b": 3}})
     assert body == b'{"data":{"a":{"b":3,"y":2},"z":1},"id":"evt_1","type":"booking.confirmed"}'
     again = encode_notification("booking.confirmed", "evt_1", {"a": {"b": 3, "y": 2}, "z": 1})
@@ -49,6 +51,9 @@ def test_encode_is_compact_sorted_and_deterministic() -> None:
 
 
 def test_encode_writes_common_values_in_their_string_form() -> None:
+    """UUIDs, datetimes, dates and enums are written in their string form, read-only mappings as
+    objects, and non-ASCII text is escaped so the body is pure ASCII."""
+
     class Kind(enum.Enum):
         FULL = "full"
 
@@ -94,6 +99,9 @@ def test_encode_writes_common_values_in_their_string_form() -> None:
     ],
 )
 def test_encode_refuses_what_would_not_round_trip(args: tuple[Any, ...], field: str) -> None:
+    """Malformed event types and ids (blank, spaces, CR/LF, too long) and payloads that JSON cannot
+    carry back unchanged (not a mapping, NaN, sets, bytes, non-string keys) raise ValidationError
+    naming the argument."""
     with pytest.raises(ValidationError) as info:
         encode_notification(*args)
     assert info.value.field == field
@@ -102,6 +110,8 @@ def test_encode_refuses_what_would_not_round_trip(args: tuple[Any, ...], field: 
 def test_headers_sign_the_body_with_a_stable_event_id(
     signer: NotificationSigner, body: bytes
 ) -> None:
+    """The signer's headers are exactly the t=…,v1=… signature of the body at the clock's time, the
+    event id, and Content-Type application/json."""
     headers = signer.headers(body, event_id=EVENT_ID)
     assert headers == {
         SIGNATURE_HEADER: signing.sign(SECRET, body, timestamp=T),
@@ -112,6 +122,7 @@ def test_headers_sign_the_body_with_a_stable_event_id(
 
 
 def test_round_trip_returns_the_event_id(signer: NotificationSigner, body: bytes) -> None:
+    """verify_notification accepts the signer's headers and returns the event id."""
     headers = signer.headers(body, event_id=EVENT_ID)
     assert verify_notification(SECRET, body, headers, now=NOW) == EVENT_ID
 
@@ -132,12 +143,15 @@ def test_retries_get_a_fresh_timestamp_but_the_same_id_and_body(body: bytes) -> 
 
 
 def test_explicit_timestamp(signer: NotificationSigner, body: bytes) -> None:
+    """A timestamp given to headers() is the one signed, and it verifies within the tolerance."""
     headers = signer.headers(body, event_id=EVENT_ID, timestamp=T - 60)
     assert headers[SIGNATURE_HEADER].startswith(f"t={T - 60},")
     assert verify_notification(SECRET, body, headers, now=NOW) == EVENT_ID
 
 
 def test_replay_outside_tolerance_is_refused(signer: NotificationSigner, body: bytes) -> None:
+    """A notification verified more than five minutes after signing is refused; a wider tolerance
+    accepts it."""
     headers = signer.headers(body, event_id=EVENT_ID)
     late = NOW + dt.timedelta(minutes=5, seconds=1)
     with pytest.raises(WebhookVerificationError, match="tolerance"):
@@ -147,6 +161,7 @@ def test_replay_outside_tolerance_is_refused(signer: NotificationSigner, body: b
 
 
 def test_tampered_body_or_wrong_secret_is_refused(signer: NotificationSigner, body: bytes) -> None:
+    """A changed body or another secret fails verification with 'signature mismatch'."""
     headers = signer.headers(body, event_id=EVENT_ID)
     with pytest.raises(WebhookVerificationError, match="signature mismatch"):
         verify_notification(SECRET, body.replace(b"confirmed", b"canceled"), headers, now=NOW)
@@ -165,6 +180,8 @@ def test_swapping_the_event_id_header_is_refused(signer: NotificationSigner, bod
 def test_the_event_id_header_is_optional_for_the_receiver(
     signer: NotificationSigner, body: bytes
 ) -> None:
+    """Without the event-id header, verification still returns the event id, read from the signed
+    body."""
     headers = signer.headers(body, event_id=EVENT_ID)
     del headers[EVENT_ID_HEADER]
     assert verify_notification(SECRET, body, headers, now=NOW) == EVENT_ID
@@ -173,6 +190,7 @@ def test_the_event_id_header_is_optional_for_the_receiver(
 def test_header_names_are_matched_case_insensitively(
     signer: NotificationSigner, body: bytes
 ) -> None:
+    """Lower-cased header names verify like the original ones."""
     headers = {k.lower(): v for k, v in signer.headers(body, event_id=EVENT_ID).items()}
     assert verify_notification(SECRET, body, headers, now=NOW) == EVENT_ID
 
@@ -186,6 +204,8 @@ def test_secret_rotation(body: bytes) -> None:
 
 
 def test_custom_signature_header(body: bytes) -> None:
+    """A signer configured with another header name signs under it only; the receiver finds it when
+    told the name (in any case) and reports a missing header otherwise."""
     signer = NotificationSigner(SECRET, header="Acme-Signature", clock=ManualClock(NOW))
     headers = signer.headers(body, event_id=EVENT_ID)
     assert "Acme-Signature" in headers
@@ -219,12 +239,15 @@ def test_signer_refuses_an_id_that_is_not_the_bodys(
     ],
 )
 def test_signer_configuration_is_validated(kwargs: dict[str, Any], field: str) -> None:
+    """An empty or text secret, an invalid header name, or a name that clashes with the event-id or
+    Content-Type header raises ValidationError naming the argument."""
     with pytest.raises(ValidationError) as info:
         NotificationSigner(**kwargs)
     assert info.value.field == field
 
 
 def test_signed_body_without_an_id_is_refused() -> None:
+    """A correctly signed body that carries no event id is refused with 'no valid event id'."""
     body = b'{"type":"booking.confirmed","data":{}}'
     headers = {SIGNATURE_HEADER: signing.sign(SECRET, body, timestamp=T)}
     with pytest.raises(WebhookVerificationError, match="no valid event id"):
@@ -232,6 +255,8 @@ def test_signed_body_without_an_id_is_refused() -> None:
 
 
 def test_the_default_clock_is_the_system_clock(body: bytes) -> None:
+    """A signer without a clock signs with the current time, so its headers verify against
+    datetime.now()."""
     headers = NotificationSigner(SECRET).headers(body, event_id=EVENT_ID)
     now = dt.datetime.now(dt.UTC)
     assert verify_notification(SECRET, body, headers, now=now) == EVENT_ID
@@ -242,6 +267,8 @@ def test_the_default_clock_is_the_system_clock(body: bytes) -> None:
     payload=st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=8), max_size=4),
 )
 def test_round_trip_property(event_id: str, payload: dict[str, Any]) -> None:
+    """For any printable event id and small payload, the encoded, signed notification verifies to
+    its id and decodes to the same id, type and payload."""
     body = encode_notification("booking.held", event_id, payload)
     headers = NotificationSigner(SECRET).headers(body, event_id=event_id, timestamp=T)
     assert verify_notification(SECRET, body, headers, now=NOW) == event_id
@@ -250,6 +277,8 @@ def test_round_trip_property(event_id: str, payload: dict[str, Any]) -> None:
 
 @given(header=st.text(max_size=200), event_header=st.text(max_size=50))
 def test_arbitrary_headers_only_raise_verification_errors(header: str, event_header: str) -> None:
+    """Any text in the signature and event-id headers fails with WebhookVerificationError, never
+    another exception."""
     body = encode_notification("booking.held", "evt_1", {})
     with pytest.raises(WebhookVerificationError):
         verify_notification(

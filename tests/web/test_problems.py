@@ -40,6 +40,9 @@ DAY = dt.date(2030, 1, 2)
     ],
 )
 def test_problem_details(error: e.BookingCoreError, status: int, extra: dict[str, str]) -> None:
+    """Each library error maps to its HTTP status and an RFC 9457 problem body with a urn:booking-
+    core:problem type, the instance, the error's own fields, and no internal details such as a
+    password."""
     got_status, body = problem_details(error, instance="/v1/x")
     assert got_status == status == status_for(error) == body["status"]
     assert body["type"].startswith("urn:booking-core:problem:")

@@ -36,6 +36,8 @@ def test_round_trip_returns_the_timestamp() -> None:
 
 
 def test_sign_is_deterministic_and_depends_on_every_input() -> None:
+    """sign gives the same header for the same secret, body and timestamp, and another header when
+    any one of them changes."""
     base = signing.sign(SECRET, BODY, timestamp=T)
     assert signing.sign(SECRET, BODY, timestamp=T) == base
     assert signing.sign(SECRET + b"x", BODY, timestamp=T) != base
@@ -67,6 +69,7 @@ def test_tampered_timestamp_is_refused() -> None:
 
 
 def test_wrong_secret_is_refused() -> None:
+    """A signature made with another secret fails with 'signature mismatch'."""
     header = signing.sign(b"another secret", BODY, timestamp=T)
     with pytest.raises(WebhookVerificationError, match="signature mismatch"):
         signing.verify(SECRET, BODY, header, now=NOW)
@@ -92,11 +95,15 @@ def test_timestamp_outside_tolerance_is_a_replay(offset: dt.timedelta, direction
     "offset", [dt.timedelta(0), dt.timedelta(minutes=5), -dt.timedelta(minutes=5)]
 )
 def test_timestamp_at_the_tolerance_edges_is_accepted(offset: dt.timedelta) -> None:
+    """A signature exactly five minutes old, five minutes ahead, or current verifies and returns its
+    timestamp."""
     header = signing.sign(SECRET, BODY, timestamp=T)
     assert signing.verify(SECRET, BODY, header, now=NOW + offset) == T
 
 
 def test_tolerance_is_configurable() -> None:
+    """A ten-minute-old signature verifies with an 11-minute tolerance and is refused with a
+    9-minute one."""
     header = signing.sign(SECRET, BODY, timestamp=T)
     later = NOW + dt.timedelta(minutes=10)
     assert signing.verify(SECRET, BODY, header, now=later, tolerance=dt.timedelta(minutes=11)) == T
@@ -105,6 +112,8 @@ def test_tolerance_is_configurable() -> None:
 
 
 def test_now_in_another_timezone_is_the_same_instant() -> None:
+    """now in another timezone is compared as the same instant, so verification does not depend on
+    its offset."""
     header = signing.sign(SECRET, BODY, timestamp=T)
     tokyo = NOW.astimezone(dt.timezone(dt.timedelta(hours=9)))
     assert signing.verify(SECRET, BODY, header, now=tokyo) == T
@@ -142,11 +151,14 @@ def test_unknown_versions_are_ignored_next_to_v1() -> None:
 
 
 def test_only_unknown_versions_is_refused_and_says_so() -> None:
+    """A header with only v0 and v2 signatures is refused with a message saying there is no v1 and
+    listing the versions found."""
     with pytest.raises(WebhookVerificationError, match=r"no v1 signature.*v0, v2"):
         signing.verify(SECRET, BODY, f"t={T},v0=abc,v2={'f' * 64}", now=NOW)
 
 
 def test_spaces_around_items_and_uppercase_hex_are_tolerated() -> None:
+    """Spaces around the header's items and an upper-case hex digest still verify."""
     mac = _mac(SECRET, BODY, T)
     assert signing.verify(SECRET, BODY, f" t={T} , v1={mac.upper()} ", now=NOW) == T
 
@@ -187,6 +199,9 @@ GOOD_MAC = "a" * 64
 def test_malformed_headers_are_refused_with_a_clear_message(
     header: str | None, message: str
 ) -> None:
+    """Each malformed signature header (missing, empty, no t= or v1=, bad separators, non-decimal or
+    out-of-range timestamps, repeated t=, wrong digest length, too long) is refused with a
+    message naming the defect."""
     with pytest.raises(WebhookVerificationError, match=message):
         signing.verify(SECRET, BODY, header, now=NOW)
 
@@ -215,12 +230,16 @@ def test_arbitrary_key_value_headers_only_raise_verification_errors(
 
 @given(body=st.binary(max_size=200), timestamp=st.integers(min_value=0, max_value=253_402_300_799))
 def test_round_trip_property(body: bytes, timestamp: int) -> None:
+    """For any body and any timestamp up to year 9999, a signature verifies at its own time and
+    returns the timestamp."""
     header = signing.sign(SECRET, body, timestamp=timestamp)
     now = dt.datetime.fromtimestamp(timestamp, dt.UTC)
     assert signing.verify(SECRET, body, header, now=now) == timestamp
 
 
 def test_non_bytes_body_at_verify_is_a_verification_error() -> None:
+    """Verifying a decoded (str) body fails with a WebhookVerificationError asking for the raw
+    request body."""
     header = signing.sign(SECRET, BODY, timestamp=T)
     with pytest.raises(WebhookVerificationError, match="raw request body"):
         signing.verify(SECRET, BODY.decode(), header, now=NOW)  # type: ignore[arg-type]
@@ -237,6 +256,8 @@ def test_non_bytes_body_at_verify_is_a_verification_error() -> None:
     ],
 )
 def test_bad_secrets_are_configuration_errors(secret: object, field: str) -> None:
+    """Empty, text, None or an empty list of secrets, or an empty one among several, raise
+    ValidationError naming the secret (with its index) instead of failing verification."""
     header = signing.sign(SECRET, BODY, timestamp=T)
     with pytest.raises(ValidationError) as info:
         signing.verify(secret, BODY, header, now=NOW)  # type: ignore[arg-type]
@@ -245,6 +266,7 @@ def test_bad_secrets_are_configuration_errors(secret: object, field: str) -> Non
 
 @pytest.mark.parametrize(("secret", "field"), [(b"", "secret"), ("s", "secret")])
 def test_sign_refuses_bad_secrets(secret: object, field: str) -> None:
+    """sign refuses an empty or text secret with ValidationError on 'secret'."""
     with pytest.raises(ValidationError) as info:
         signing.sign(secret, BODY, timestamp=T)  # type: ignore[arg-type]
     assert info.value.field == field
@@ -252,6 +274,8 @@ def test_sign_refuses_bad_secrets(secret: object, field: str) -> None:
 
 @pytest.mark.parametrize("timestamp", [-1, True, 1.5, "1"])
 def test_sign_refuses_bad_timestamps(timestamp: object) -> None:
+    """sign refuses a negative, boolean, float or text timestamp with ValidationError on
+    'timestamp'."""
     with pytest.raises(ValidationError) as info:
         signing.sign(SECRET, BODY, timestamp=timestamp)  # type: ignore[arg-type]
     assert info.value.field == "timestamp"
@@ -265,6 +289,7 @@ def test_sign_refuses_text_bodies() -> None:
 
 
 def test_naive_now_and_bad_tolerance_are_configuration_errors() -> None:
+    """A naive now or a zero tolerance raises ValidationError naming the argument."""
     header = signing.sign(SECRET, BODY, timestamp=T)
     with pytest.raises(ValidationError) as naive:
         signing.verify(SECRET, BODY, header, now=NOW.replace(tzinfo=None))
@@ -275,6 +300,8 @@ def test_naive_now_and_bad_tolerance_are_configuration_errors() -> None:
 
 
 def test_header_value_is_case_insensitive_and_refuses_ambiguity() -> None:
+    """header_value finds a header in any case and returns None when absent; two spellings of it, a
+    non-string value or headers that are not a mapping raise WebhookVerificationError."""
     assert signing.header_value({"fake-signature": "x"}, "Fake-Signature") == "x"
     assert signing.header_value({"FAKE-SIGNATURE": "y"}, "fake-signature") == "y"
     assert signing.header_value({"Other": "z"}, "Fake-Signature") is None
@@ -309,6 +336,8 @@ def test_header_lines_keep_every_line_and_refuse_a_repeated_lookup() -> None:
 
 
 def test_header_lines_look_a_single_header_up_case_insensitively() -> None:
+    """HeaderLines built from raw (name, value) pairs looks names up in any case, by index, get and
+    header_value."""
     headers = signing.HeaderLines([("Content-Type", "application/json"), ("fake-signature", "v")])
     assert headers["Fake-Signature"] == "v"
     assert headers.get("CONTENT-TYPE") == "application/json"

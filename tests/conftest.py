@@ -20,10 +20,32 @@ from urllib.parse import urlsplit
 import pytest
 
 from booking_core import _retry
+from booking_core.testing import set_testing
 
 # Every write of every test checks that its retried work cannot leak a rolled-back attempt's
 # effects (it captures no list, dict or set): the rule holds by construction, not by review.
 _retry.check_rerunnable(True)
+
+#: Where transient errors are injected (no real contention): the retries need no backoff, and
+#: without it these tests do not sleep. Tests of real races keep the backoff, which is what
+#: lets the contenders' retries stop colliding.
+_INJECTED_FAULTS = (
+    Path(__file__).parent / "faultinjection",
+    Path(__file__).parent / "test_retry.py",
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_retries(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Retries without backoff sleeps (``booking_core.testing.set_testing``) where faults are
+    injected; elsewhere the production backoff."""
+    path = Path(request.node.path)
+    if not any(path == where or where in path.parents for where in _INJECTED_FAULTS):
+        yield
+        return
+    with set_testing(True):
+        yield
+
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
 SHARED = Path(__file__).resolve().parents[2] / "shared"

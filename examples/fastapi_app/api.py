@@ -110,7 +110,7 @@ def list_packages(
     ] = None,
 ) -> list[PackageOut]:
     """The tenant's active packages in display order, optionally of one segment."""
-    packages = booking.catalog.list_packages(tenant.id, segment)
+    packages = booking.catalog.list_packages(tenant.id, segment_slug=segment)
     return [PackageOut.model_validate(p) for p in packages]
 
 

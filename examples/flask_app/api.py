@@ -192,7 +192,9 @@ def cancellation_json(c: Cancellation) -> dict[str, Any]:
 def list_packages() -> Response:
     """The tenant's active packages in display order; ``?segment=<slug>`` for one segment."""
     tenant = current_tenant()
-    packages = booking_app().catalog.list_packages(tenant.id, request.args.get("segment"))
+    packages = booking_app().catalog.list_packages(
+        tenant.id, segment_slug=request.args.get("segment")
+    )
     return jsonify([package_json(p) for p in packages])
 
 

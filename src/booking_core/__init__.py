@@ -4,7 +4,9 @@ Start with :func:`connect` (SQLite or PostgreSQL) or :func:`booking_core.testing
 Documented submodules: ``booking_core.sanitize``, ``booking_core.web`` (``problems``,
 ``security``, ``signing``, ``notifications``), ``booking_core.testing``,
 ``booking_core.adapters.sqlalchemy`` (schema ``metadata``), ``booking_core.adapters.cache``,
-``booking_core.adapters.payments`` (``FakePaymentProvider``), ``booking_core.ports``.
+``booking_core.adapters.payments`` (``FakePaymentProvider``), ``booking_core.ports``,
+``booking_core.limits`` (the input limits), ``booking_core.unset`` (``UNSET``),
+``booking_core.services.settings`` (``CacheSettings``).
 """
 
 import importlib
@@ -78,13 +80,14 @@ if TYPE_CHECKING:
         RefundRequest,
         RefundResult,
     )
-    from booking_core.services._base import CacheSettings
     from booking_core.services.bookings import Checkout
+    from booking_core.services.settings import CacheSettings
     from booking_core.services.webhooks import WebhookReceipt
+    from booking_core.unset import UNSET, Unset
 
 __version__ = "0.1.0"
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - plain sorted() (tests/test_public_api.py), constants not first
     "AddOn",
     "AlreadyExistsError",
     "ApiKey",
@@ -139,7 +142,9 @@ __all__ = [
     "Tenant",
     "TenantInactiveError",
     "TransientStorageError",
+    "UNSET",
     "UnavailableReason",
+    "Unset",
     "ValidationError",
     "Venue",
     "WebhookReceipt",
@@ -159,7 +164,7 @@ _LAZY: dict[str, str] = {
     "BookingApp": "booking_core.bootstrap",
     "BookingPolicy": "booking_core.domain.model",
     "BookingStatus": "booking_core.domain.model",
-    "CacheSettings": "booking_core.services._base",
+    "CacheSettings": "booking_core.services.settings",
     "CalendarPort": "booking_core.ports.calendar",
     "Cancellation": "booking_core.domain.model",
     "CancellationPolicy": "booking_core.domain.model",
@@ -189,7 +194,9 @@ _LAZY: dict[str, str] = {
     "Segment": "booking_core.domain.model",
     "SystemClock": "booking_core.ports.clock",
     "Tenant": "booking_core.domain.model",
+    "UNSET": "booking_core.unset",
     "UnavailableReason": "booking_core.domain.model",
+    "Unset": "booking_core.unset",
     "Venue": "booking_core.domain.model",
     "WebhookReceipt": "booking_core.services.webhooks",
     "connect": "booking_core.bootstrap",

@@ -30,10 +30,20 @@ _testing = False
 _checking = False
 
 
-def set_testing(enabled: bool) -> None:
-    """Turn off backoff sleeps (retries still happen), for fast deterministic tests."""
+def set_testing(enabled: bool) -> bool:
+    """Turn off backoff sleeps (retries still happen); returns the previous setting.
+
+    Public as :func:`booking_core.testing.set_testing`.
+    """
     global _testing  # noqa: PLW0603 - one process-wide switch, like stamina's
+    previous = _testing
     _testing = enabled
+    return previous
+
+
+def is_testing() -> bool:
+    """Whether backoff sleeps are off (:func:`set_testing`)."""
+    return _testing
 
 
 def check_rerunnable(enabled: bool) -> None:

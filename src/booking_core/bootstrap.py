@@ -14,12 +14,12 @@ from booking_core.ports.calendar import CalendarPort, NoCalendar
 from booking_core.ports.clock import Clock, SystemClock
 from booking_core.ports.payments import PaymentProvider
 from booking_core.ports.repositories import UnitOfWorkFactory
-from booking_core.services._base import CacheSettings
 from booking_core.services.availability import AvailabilityService
 from booking_core.services.bookings import DEFAULT_IDEMPOTENCY_TTL, BookingService
 from booking_core.services.catalog import CatalogService
 from booking_core.services.customers import CustomerService
 from booking_core.services.outbox import OutboxService
+from booking_core.services.settings import CacheSettings
 from booking_core.services.tenants import TenantService
 from booking_core.services.webhooks import WebhookService
 

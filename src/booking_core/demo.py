@@ -291,7 +291,7 @@ def _show_catalogs(app: BookingApp, out: _Out, shops: Sequence[_Shop]) -> None:
         t = shop.tenant
         segments = app.catalog.list_segments(t.id)
         for segment in segments:
-            for package in app.catalog.list_packages(t.id, segment.slug):
+            for package in app.catalog.list_packages(t.id, segment_slug=segment.slug):
                 details = app.catalog.get_package(t.id, package.slug)
                 offered = ", ".join(a.slug for a in details.add_ons)
                 price = format_money(package.base_price, t.currency)
@@ -880,7 +880,7 @@ class _Tour:
             delivered.append(event)
 
         count = app.outbox.drain(deliver)
-        left = app.outbox.claim(100)
+        left = app.outbox.claim(batch_size=100)
         ours = [e for e in delivered if e.booking_id in names]
         order = {c.booking.id: i for i, c in enumerate(made.values())}
         ours_sorted = sorted(ours, key=lambda e: order[e.booking_id])  # stable: delivery order

@@ -137,7 +137,7 @@ def make_shop(backend: Backend, slug: str) -> Shop:
         currency="EUR",
     )
     receipt = app.webhooks.receive(tid, backend.payments.name, body, headers)
-    [event] = app.outbox.claim(1, tenant_id=tid)
+    [event] = app.outbox.claim(batch_size=1, tenant_id=tid)
     return Shop(
         tenant,
         segment,

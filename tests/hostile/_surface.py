@@ -3,7 +3,7 @@
 A service is any attribute of the app that is a ``booking_core.services`` ``Service``; its public
 methods are the functions of its class not starting with ``_``. A ``**changes`` parameter
 stands for the fields of the entity the method returns (``update_package`` returns a
-``Package``), less its identity, plus one unknown name.
+``Package``) that are not parameters already, less its identity, plus one unknown name.
 """
 
 from __future__ import annotations
@@ -50,7 +50,12 @@ class Method:
             return []
         if not dataclasses.is_dataclass(self.returns):
             raise TypeError(f"{self.qualname}: **kwargs without a dataclass return type")
-        names = [f.name for f in dataclasses.fields(self.returns) if f.name not in IDENTITY]
+        named = {p.name for p in self.parameters}  # explicit keywords are targets already
+        names = [
+            f.name
+            for f in dataclasses.fields(self.returns)
+            if f.name not in IDENTITY and f.name not in named
+        ]
         return [*names, UNKNOWN_FIELD]
 
 

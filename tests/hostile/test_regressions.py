@@ -146,10 +146,10 @@ def _event(tenant: Tenant) -> OutboxEvent:
 @pytest.mark.parametrize(
     ("call", "field"),
     [
-        (lambda app, e: app.outbox.claim(10, lease=dt.timedelta.max), "lease"),
-        (lambda app, e: app.outbox.claim(10, lease=dt.timedelta(0)), "lease"),
-        (lambda app, e: app.outbox.claim(10, lease=60), "lease"),
-        (lambda app, e: app.outbox.claim(True), "batch_size"),
+        (lambda app, e: app.outbox.claim(batch_size=10, lease=dt.timedelta.max), "lease"),
+        (lambda app, e: app.outbox.claim(batch_size=10, lease=dt.timedelta(0)), "lease"),
+        (lambda app, e: app.outbox.claim(batch_size=10, lease=60), "lease"),
+        (lambda app, e: app.outbox.claim(batch_size=True), "batch_size"),
         (lambda app, e: app.outbox.mark_done([1]), "events.0"),
         (lambda app, e: app.outbox.mark_done(None), "events"),
         (lambda app, e: app.outbox.mark_done(e), "events"),

@@ -96,7 +96,9 @@ def test_an_error_the_database_cannot_store_does_not_stop_the_batch(backend: Bac
 
     assert backend.app.outbox.drain(handler, tenant_id=tid) == 2
     assert sorted(delivered) == sorted([bookings[0], bookings[2]])
-    [again] = backend.app.outbox.claim(10, tenant_id=tid)  # released, not leased; others done
+    [again] = backend.app.outbox.claim(
+        batch_size=10, tenant_id=tid
+    )  # released, not leased; others done
     assert again.booking_id == bad
     assert again.attempts == 2
     stored = _stored(backend, tid, again.id)
@@ -116,7 +118,7 @@ def test_an_exception_whose_message_cannot_be_read_is_released_too(backend: Back
         raise UnprintableError
 
     assert backend.app.outbox.drain(handler, tenant_id=tid) == 0
-    [again] = backend.app.outbox.claim(10, tenant_id=tid)
+    [again] = backend.app.outbox.claim(batch_size=10, tenant_id=tid)
     assert again.booking_id == booking
     stored = _stored(backend, tid, again.id)
     assert stored.last_error == "UnprintableError: (message could not be read)"
@@ -124,7 +126,7 @@ def test_an_exception_whose_message_cannot_be_read_is_released_too(backend: Back
 
 def test_release_keeps_a_storable_error(backend: Backend) -> None:
     tid, _ = _held_events(backend, 1)
-    [event] = backend.app.outbox.claim(10, tenant_id=tid)
+    [event] = backend.app.outbox.claim(batch_size=10, tenant_id=tid)
     backend.app.outbox.release(event, error="x\x00" * 3000)
     stored = _stored(backend, tid, event.id)
     assert stored.last_error == ("x" + REPLACEMENT) * 999 + "x…"
@@ -145,7 +147,7 @@ def test_events_delivered_before_an_interrupt_are_acknowledged(backend: Backend)
         backend.app.outbox.drain(handler, tenant_id=tid)
     assert len(seen) == 2
     # the interrupted event stays leased until its lease runs out; the two delivered are done
-    assert backend.app.outbox.claim(10, tenant_id=tid) == []
+    assert backend.app.outbox.claim(batch_size=10, tenant_id=tid) == []
     backend.clock.advance(dt.timedelta(seconds=61))
-    [again] = backend.app.outbox.claim(10, tenant_id=tid)
+    [again] = backend.app.outbox.claim(batch_size=10, tenant_id=tid)
     assert again.booking_id == (set(bookings) - set(seen)).pop()

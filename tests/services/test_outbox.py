@@ -60,7 +60,7 @@ def test_payload_describes_the_booking(app: BookingApp, shop: Shop) -> None:
     booking_id = _hold(app, shop, DAY)
     booking = app.bookings.get(shop.tenant.id, booking_id)
     assert booking.customer_id == app.bookings.get(shop.tenant.id, earlier).customer_id
-    [event] = app.outbox.claim(10, tenant_id=shop.tenant.id)
+    [event] = app.outbox.claim(batch_size=10, tenant_id=shop.tenant.id)
     assert event.payload["customer_id"] == str(booking.customer_id)
     assert event.type == "booking.held"
     assert event.payload["booking_id"] == str(booking_id)
@@ -77,15 +77,17 @@ def test_leases_expire_and_events_go_out_again(
     """At least once: a worker that never acknowledges loses its lease; the event returns."""
     booking_id = _hold(app, shop, DAY)
     app.bookings.confirm(shop.tenant.id, booking_id, payment_ref="p")
-    [leased] = app.outbox.claim(10, lease=dt.timedelta(seconds=30), tenant_id=shop.tenant.id)
+    [leased] = app.outbox.claim(
+        batch_size=10, lease=dt.timedelta(seconds=30), tenant_id=shop.tenant.id
+    )
     assert (leased.type, leased.attempts) == ("booking.held", 1)
     # the booking's second event waits behind the first, and the first is leased
-    assert app.outbox.claim(10, tenant_id=shop.tenant.id) == []
+    assert app.outbox.claim(batch_size=10, tenant_id=shop.tenant.id) == []
     clock.advance(dt.timedelta(seconds=31))
-    [again] = app.outbox.claim(10, tenant_id=shop.tenant.id)
+    [again] = app.outbox.claim(batch_size=10, tenant_id=shop.tenant.id)
     assert (again.id, again.attempts) == (leased.id, 2)
     app.outbox.mark_done([again])
-    [second] = app.outbox.claim(10, tenant_id=shop.tenant.id)
+    [second] = app.outbox.claim(batch_size=10, tenant_id=shop.tenant.id)
     assert second.type == "booking.confirmed"
 
 
@@ -125,7 +127,7 @@ def test_several_workers_deliver_each_booking_in_order(app: BookingApp) -> None:
         barrier.wait(timeout=30)
         idle = 0
         while idle < 3:
-            batch = app.outbox.claim(3, tenant_id=tid)
+            batch = app.outbox.claim(batch_size=3, tenant_id=tid)
             if not batch:
                 idle += 1
                 continue

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from booking_core._retry import assert_rerunnable, run_transaction
@@ -17,6 +16,11 @@ from booking_core.ports.clock import Clock
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.services import _codec
 from booking_core.services import _validate as v
+
+# The services import it from here with the rest of their base: an explicit re-export.
+from booking_core.services.settings import (
+    CacheSettings as CacheSettings,  # noqa: PLC0414 - re-export (mypy no_implicit_reexport)
+)
 
 T = TypeVar("T")
 
@@ -34,19 +38,6 @@ def availability_namespace(resource_id: uuid.UUID, date: dt.date) -> str:
 def month_of(booking: Booking) -> Invalidation:
     """The cached availability month a change of this booking's seat makes stale."""
     return (booking.tenant_id, availability_namespace(booking.resource_id, booking.event_date))
-
-
-@dataclass(frozen=True, slots=True)
-class CacheSettings:
-    """How long cached reads live. Invalidation is exact; TTLs only bound memory and surprises.
-
-    Attributes:
-        catalog_ttl: seconds for segment/package listings and package details.
-        availability_ttl: seconds for a month of availability facts.
-    """
-
-    catalog_ttl: float = 600.0
-    availability_ttl: float = 300.0
 
 
 class Service:

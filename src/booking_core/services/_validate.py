@@ -13,6 +13,7 @@ from typing import Any
 
 from booking_core.domain.money import plain_decimal
 from booking_core.errors import ValidationError
+from booking_core.limits import MAX_COUNT, MAX_MONEY, MAX_RANGE_DAYS
 from booking_core.sanitize import sanitize_email, sanitize_plain_text, sanitize_slug
 
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
@@ -20,7 +21,6 @@ _COUNTRY = re.compile(r"[A-Za-z]{2}")
 #: An IANA zone name: ASCII parts joined by "/", never "." (no "..", no "zone.tab").
 _ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*")
 MAX_ZONE_LENGTH = 64  # the longest IANA name has 32 characters; the column holds 64
-MAX_MONEY = 10**12  # minor units; far beyond any booking, far inside BIGINT
 #: Dates a call may name. The upper bound leaves a year below ``date.max`` for the month and
 #: range arithmetic of availability (a cached month of December 9999 would end past it).
 MIN_DATE = dt.date(1900, 1, 1)
@@ -184,7 +184,7 @@ def date_(value: Any, field: str = "date") -> dt.date:
     return value
 
 
-def date_range(start: Any, end: Any, *, max_days: int = 1100) -> tuple[dt.date, dt.date]:
+def date_range(start: Any, end: Any, *, max_days: int = MAX_RANGE_DAYS) -> tuple[dt.date, dt.date]:
     start, end = date_(start, "start"), date_(end, "end")
     if end < start:
         before = f"{dt.date.isoformat(end)} is before {dt.date.isoformat(start)}"
@@ -347,7 +347,7 @@ def storable(text: str, *, max_length: int) -> str:
     """
     if not isinstance(text, str):
         raise ValidationError("text", "must be a str")
-    integer(max_length, "max_length", minimum=1, maximum=10**9)
+    integer(max_length, "max_length", minimum=1, maximum=MAX_COUNT)
     if _UNSTORABLE.search(text) is not None:
         # UTF-16 joins valid pairs back into one code point; "replace" marks the lone ones.
         joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")

@@ -44,6 +44,7 @@ from booking_core.errors import (
     TenantInactiveError,
     ValidationError,
 )
+from booking_core.limits import MAX_BATCH, MAX_EXPIRY_BATCH, MAX_LISTING_DAYS, MAX_PURGE
 from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort
 from booking_core.ports.clock import Clock
@@ -601,7 +602,7 @@ class BookingService(Service):
         """Execute refunds left PENDING or FAILED (of one tenant, or all); returns them settled."""
         return self._refunds.retry(
             tenant_id=v.optional_uuid(tenant_id, "tenant_id"),
-            limit=v.integer(limit, "limit", minimum=1, maximum=10_000),
+            limit=v.integer(limit, "limit", minimum=1, maximum=MAX_BATCH),
         )
 
     def fulfil(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking:
@@ -688,7 +689,7 @@ class BookingService(Service):
         Expired records are already ignored (a new request with the key replaces them); this
         only keeps the table small. Run it with the other periodic jobs.
         """
-        limit = v.integer(limit, "limit", minimum=1, maximum=1_000_000)
+        limit = v.integer(limit, "limit", minimum=1, maximum=MAX_PURGE)
         return self._write(lambda uow: uow.idempotency.purge(now=self._clock.now(), limit=limit))
 
     def expire_holds(
@@ -700,7 +701,7 @@ class BookingService(Service):
         writes their ``booking.expired`` events.
         """
         tenant = v.optional_uuid(tenant_id, "tenant_id")
-        limit = v.integer(limit, "limit", minimum=1, maximum=100_000)
+        limit = v.integer(limit, "limit", minimum=1, maximum=MAX_EXPIRY_BATCH)
 
         def work(uow: UnitOfWork) -> list[Booking]:
             now = self._clock.now()
@@ -728,7 +729,7 @@ class BookingService(Service):
 
     def list_for_dates(self, tenant_id: uuid.UUID, start: dt.date, end: dt.date) -> list[Booking]:
         """All bookings (any status) with event dates in ``[start, end]`` (≤ 10 years), by date."""
-        start, end = v.date_range(start, end, max_days=3660)
+        start, end = v.date_range(start, end, max_days=MAX_LISTING_DAYS)
 
         def work(uow: UnitOfWork) -> list[Booking]:
             load_tenant(uow, tenant_id)

@@ -7,14 +7,15 @@ the output layer); slugs are validated; prices are integers in minor units.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Generic, Never, Protocol, TypeVar
 
 from booking_core.domain.ids import new_id
 from booking_core.domain.model import AddOn, Package, PackageDetails, Segment, Venue
 from booking_core.errors import NotFoundError, ValidationError
+from booking_core.limits import MAX_CAPACITY, MAX_SORT_ORDER
 from booking_core.ports.repositories import UnitOfWork
 from booking_core.sanitize import sanitize_url
 from booking_core.services import _validate as v
@@ -26,8 +27,10 @@ from booking_core.services._base import (
     load_tenant,
     whole_tenant,
 )
+from booking_core.unset import UNSET, Unset
 
 E = TypeVar("E", Segment, Package, AddOn, Venue)
+_E = TypeVar("_E")
 T = TypeVar("T")
 MAX_PHOTOS = 5
 
@@ -42,7 +45,7 @@ def _photos(value: Any) -> tuple[str, ...]:
 
 
 def _order(value: Any, field: str) -> int:
-    return v.integer(value, field, minimum=-1_000_000, maximum=1_000_000)
+    return v.integer(value, field, minimum=-MAX_SORT_ORDER, maximum=MAX_SORT_ORDER)
 
 
 #: Per entity: how each updatable field is validated.
@@ -76,16 +79,47 @@ _VENUE_FIELDS: dict[str, Callable[[Any], Any]] = {
     "city": lambda x: v.name(x, "city", max_length=100) if x else "",
     "postal_code": lambda x: v.text(x, "postal_code", max_length=20),
     "country": v.country,
-    "capacity": lambda x: v.integer(x, "capacity", minimum=1, maximum=10_000),
+    "capacity": lambda x: v.integer(x, "capacity", minimum=1, maximum=MAX_CAPACITY),
     "active": lambda x: v.flag(x, "active"),
 }
 
 
-def _clean(fields: dict[str, Callable[[Any], Any]], changes: dict[str, Any]) -> dict[str, Any]:
+def _clean(
+    fields: Mapping[str, Callable[[Any], Any]], changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The validated given fields; UNSET ones are left out, an unknown name is refused."""
     unknown = set(changes) - set(fields)
     if unknown:
         raise ValidationError(sorted(unknown)[0], "is not an updatable field")
-    return {name: fields[name](value) for name, value in changes.items()}
+    return {name: fields[name](value) for name, value in changes.items() if value is not UNSET}
+
+
+class _Editable(Protocol[_E]):
+    """What an update needs of a catalog repository."""
+
+    def get(self, tenant_id: uuid.UUID, entity_id: uuid.UUID, /) -> _E | None: ...
+    def update(self, entity: _E, /) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind(Generic[_E]):
+    """One kind of catalog record, as an update sees it."""
+
+    name: str
+    fields: Mapping[str, Callable[[Any], Any]]
+    repository: Callable[[UnitOfWork], _Editable[_E]]
+    #: A venue's capacity shapes availability: its edits drop the tenant's whole cache (they
+    #: are rare); everything else only touches the catalog namespace.
+    whole_tenant: bool = False
+
+    def invalidates(self, tenant_id: uuid.UUID) -> Callable[[object], list[Invalidation]]:
+        return whole_tenant(tenant_id) if self.whole_tenant else catalog_of(tenant_id)
+
+
+_SEGMENT: _Kind[Segment] = _Kind("segment", _SEGMENT_FIELDS, lambda uow: uow.segments)
+_PACKAGE: _Kind[Package] = _Kind("package", _PACKAGE_FIELDS, lambda uow: uow.packages)
+_ADD_ON: _Kind[AddOn] = _Kind("add_on", _ADD_ON_FIELDS, lambda uow: uow.add_ons)
+_VENUE: _Kind[Venue] = _Kind("venue", _VENUE_FIELDS, lambda uow: uow.venues, whole_tenant=True)
 
 
 class CatalogService(Service):
@@ -93,56 +127,49 @@ class CatalogService(Service):
 
     # --- writes ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _invalidates(kind: str, tenant_id: uuid.UUID) -> Callable[[object], list[Invalidation]]:
-        # A venue's capacity shapes availability: drop the tenant's whole cache (venue edits
-        # are rare); everything else only touches the catalog namespace.
-        return whole_tenant(tenant_id) if kind == "venue" else catalog_of(tenant_id)
-
     def _create(
         self,
-        tenant_id: uuid.UUID,
+        kind: _Kind[E],
         entity: E,
         add: Callable[[UnitOfWork, E], None],
         *,
         segment_id: uuid.UUID | None = None,
     ) -> E:
         def work(uow: UnitOfWork) -> E:
-            load_tenant(uow, tenant_id)
+            load_tenant(uow, entity.tenant_id)
             if segment_id is not None:
                 self._segment(uow, entity.tenant_id, segment_id)
             add(uow, entity)
             return entity
 
-        kind = "venue" if isinstance(entity, Venue) else "catalog"
-        return self._write(work, invalidates=self._invalidates(kind, entity.tenant_id))
+        return self._write(work, invalidates=kind.invalidates(entity.tenant_id))
 
     def _update(
         self,
+        kind: _Kind[E],
         tenant_id: uuid.UUID,
         entity_id: uuid.UUID,
-        kind: str,
-        fields: dict[str, Callable[[Any], Any]],
-        changes: dict[str, Any],
-    ) -> Any:
+        changes: Mapping[str, object],
+    ) -> E:
+        """Validate ``changes``, then load, replace, store and invalidate in one write."""
         tenant_id = v.uuid_(tenant_id, "tenant_id")
-        clean = MappingProxyType(_clean(fields, changes))
-        entity_id = v.uuid_(entity_id, f"{kind}_id")
+        clean = MappingProxyType(_clean(kind.fields, changes))
+        entity_id = v.uuid_(entity_id, f"{kind.name}_id")
 
-        def work(uow: UnitOfWork) -> Any:
+        def work(uow: UnitOfWork) -> E:
             load_tenant(uow, tenant_id)
-            repo = getattr(uow, f"{kind}s")
-            current = repo.get(tenant_id, entity_id)
+            repository = kind.repository(uow)
+            current = repository.get(tenant_id, entity_id)
             if current is None:
-                raise NotFoundError(kind, entity_id)
+                raise NotFoundError(kind.name, entity_id)
             if clean.get("segment_id") is not None:
                 self._segment(uow, tenant_id, clean["segment_id"])
             updated = replace(current, **clean)
-            repo.update(updated)
+            repository.update(updated)
             return updated
 
         # Setting the same fields twice is setting them once: safe after a lost COMMIT reply.
-        return self._write(work, invalidates=self._invalidates(kind, tenant_id), idempotent=True)
+        return self._write(work, invalidates=kind.invalidates(tenant_id), idempotent=True)
 
     @staticmethod
     def _segment(uow: UnitOfWork, tenant_id: uuid.UUID, segment_id: uuid.UUID) -> Segment:
@@ -176,14 +203,34 @@ class CatalogService(Service):
                 },
             ),
         )
-        return self._create(tenant_id, segment, lambda uow, e: uow.segments.add(e))
+        return self._create(_SEGMENT, segment, lambda uow, e: uow.segments.add(e))
 
     def update_segment(
-        self, tenant_id: uuid.UUID, segment_id: uuid.UUID, **changes: Any
+        self,
+        tenant_id: uuid.UUID,
+        segment_id: uuid.UUID,
+        *,
+        name: str | Unset = UNSET,
+        heading: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        sort_order: int | Unset = UNSET,
+        active: bool | Unset = UNSET,
+        **unknown: Never,
     ) -> Segment:
-        """Change fields of a segment: name, heading, description, sort_order, active."""
-        result: Segment = self._update(tenant_id, segment_id, "segment", _SEGMENT_FIELDS, changes)
-        return result
+        """Change the given fields of a segment; fields left :data:`UNSET` keep their value.
+
+        Raises:
+            ValidationError: a value is malformed, or a keyword names no updatable field (a
+                host forwarding a request's fields gets a 422, not a ``TypeError``).
+        """
+        given = {
+            "name": name,
+            "heading": heading,
+            "description": description,
+            "sort_order": sort_order,
+            "active": active,
+        }
+        return self._update(_SEGMENT, tenant_id, segment_id, {**given, **unknown})
 
     def deactivate_segment(self, tenant_id: uuid.UUID, segment_id: uuid.UUID) -> Segment:
         """Hide a segment from listings (its packages keep their own active flag)."""
@@ -221,16 +268,38 @@ class CatalogService(Service):
             ),
         )
         return self._create(
-            tenant_id, package, lambda uow, e: uow.packages.add(e), segment_id=package.segment_id
+            _PACKAGE, package, lambda uow, e: uow.packages.add(e), segment_id=package.segment_id
         )
 
     def update_package(
-        self, tenant_id: uuid.UUID, package_id: uuid.UUID, **changes: Any
+        self,
+        tenant_id: uuid.UUID,
+        package_id: uuid.UUID,
+        *,
+        name: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        base_price: int | Unset = UNSET,
+        segment_id: uuid.UUID | Unset | None = UNSET,
+        grouping: str | Unset = UNSET,
+        group_order: int | Unset = UNSET,
+        photo_urls: Iterable[str] | Unset = UNSET,
+        active: bool | Unset = UNSET,
+        **unknown: Never,
     ) -> Package:
-        """Change package fields (name, description, base_price, segment_id, grouping,
-        group_order, photo_urls, active). Existing bookings keep their price snapshot."""
-        result: Package = self._update(tenant_id, package_id, "package", _PACKAGE_FIELDS, changes)
-        return result
+        """Change the given fields of a package (``segment_id=None`` detaches it from its
+        segment); existing bookings keep their price snapshot. Raises as
+        :meth:`update_segment`."""
+        given = {
+            "name": name,
+            "description": description,
+            "base_price": base_price,
+            "segment_id": segment_id,
+            "grouping": grouping,
+            "group_order": group_order,
+            "photo_urls": photo_urls,
+            "active": active,
+        }
+        return self._update(_PACKAGE, tenant_id, package_id, {**given, **unknown})
 
     def deactivate_package(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> Package:
         """Hide a package from listings and refuse new holds on it."""
@@ -262,13 +331,31 @@ class CatalogService(Service):
             ),
         )
         return self._create(
-            tenant_id, add_on, lambda uow, e: uow.add_ons.add(e), segment_id=add_on.segment_id
+            _ADD_ON, add_on, lambda uow, e: uow.add_ons.add(e), segment_id=add_on.segment_id
         )
 
-    def update_add_on(self, tenant_id: uuid.UUID, add_on_id: uuid.UUID, **changes: Any) -> AddOn:
-        """Change add-on fields (name, description, price, segment_id, active)."""
-        result: AddOn = self._update(tenant_id, add_on_id, "add_on", _ADD_ON_FIELDS, changes)
-        return result
+    def update_add_on(
+        self,
+        tenant_id: uuid.UUID,
+        add_on_id: uuid.UUID,
+        *,
+        name: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        price: int | Unset = UNSET,
+        segment_id: uuid.UUID | Unset | None = UNSET,
+        active: bool | Unset = UNSET,
+        **unknown: Never,
+    ) -> AddOn:
+        """Change the given fields of an add-on (``segment_id=None``: offered in every
+        segment). Raises as :meth:`update_segment`."""
+        given = {
+            "name": name,
+            "description": description,
+            "price": price,
+            "segment_id": segment_id,
+            "active": active,
+        }
+        return self._update(_ADD_ON, tenant_id, add_on_id, {**given, **unknown})
 
     def deactivate_add_on(self, tenant_id: uuid.UUID, add_on_id: uuid.UUID) -> AddOn:
         """Stop offering an add-on anywhere."""
@@ -301,12 +388,34 @@ class CatalogService(Service):
                 },
             ),
         )
-        return self._create(tenant_id, venue, lambda uow, e: uow.venues.add(e))
+        return self._create(_VENUE, venue, lambda uow, e: uow.venues.add(e))
 
-    def update_venue(self, tenant_id: uuid.UUID, venue_id: uuid.UUID, **changes: Any) -> Venue:
-        """Change venue fields (name, address, city, postal_code, country, capacity, active)."""
-        result: Venue = self._update(tenant_id, venue_id, "venue", _VENUE_FIELDS, changes)
-        return result
+    def update_venue(
+        self,
+        tenant_id: uuid.UUID,
+        venue_id: uuid.UUID,
+        *,
+        name: str | Unset = UNSET,
+        address: str | Unset = UNSET,
+        city: str | Unset = UNSET,
+        postal_code: str | Unset = UNSET,
+        country: str | Unset = UNSET,
+        capacity: int | Unset = UNSET,
+        active: bool | Unset = UNSET,
+        **unknown: Never,
+    ) -> Venue:
+        """Change the given fields of a venue (a new ``capacity`` applies to dates not yet
+        full). Raises as :meth:`update_segment`."""
+        given = {
+            "name": name,
+            "address": address,
+            "city": city,
+            "postal_code": postal_code,
+            "country": country,
+            "capacity": capacity,
+            "active": active,
+        }
+        return self._update(_VENUE, tenant_id, venue_id, {**given, **unknown})
 
     def deactivate_venue(self, tenant_id: uuid.UUID, venue_id: uuid.UUID) -> Venue:
         """Refuse new holds at a venue (existing bookings stay)."""
@@ -372,8 +481,8 @@ class CatalogService(Service):
     def list_packages(
         self,
         tenant_id: uuid.UUID,
-        segment_slug: str | None = None,
         *,
+        segment_slug: str | None = None,
         include_inactive: bool = False,
     ) -> list[Package]:
         """Active packages (of one segment when ``segment_slug`` is given), in display order."""

@@ -6,6 +6,7 @@ import uuid
 
 from booking_core.domain.model import Customer
 from booking_core.errors import NotFoundError
+from booking_core.limits import MAX_COUNT, MAX_PAGE
 from booking_core.ports.repositories import UnitOfWork
 from booking_core.services import _validate as v
 from booking_core.services._base import Service, load_tenant
@@ -42,8 +43,8 @@ class CustomerService(Service):
     def list(self, tenant_id: uuid.UUID, *, limit: int = 100, offset: int = 0) -> list[Customer]:
         """Customers in creation order, paginated."""
         tenant_id = v.uuid_(tenant_id, "tenant_id")
-        limit = v.integer(limit, "limit", minimum=1, maximum=1000)
-        offset = v.integer(offset, "offset", minimum=0, maximum=10**9)
+        limit = v.integer(limit, "limit", minimum=1, maximum=MAX_PAGE)
+        offset = v.integer(offset, "offset", minimum=0, maximum=MAX_COUNT)
 
         def work(uow: UnitOfWork) -> list[Customer]:
             load_tenant(uow, tenant_id)

@@ -16,6 +16,7 @@ from typing import Any
 
 from booking_core.domain.model import OutboxEvent
 from booking_core.errors import BookingCoreError, ValidationError
+from booking_core.limits import MAX_BATCH, MAX_COUNT
 from booking_core.ports.repositories import UnitOfWork
 from booking_core.services import _validate as v
 from booking_core.services._base import Service
@@ -25,8 +26,8 @@ log = logging.getLogger("booking_core.outbox")
 DEFAULT_LEASE = dt.timedelta(seconds=60)
 #: A lease longer than this is a mistake (a dead worker would hide its events for that long).
 MAX_LEASE = dt.timedelta(days=7)
-#: How many events one call acknowledges at most (a batch is at most 10,000).
-MAX_EVENTS = 10_000
+#: How many events one call claims or acknowledges at most.
+MAX_EVENTS = MAX_BATCH
 #: Characters of a handler's error kept with its event.
 MAX_ERROR_LENGTH = 2000
 
@@ -81,8 +82,8 @@ class OutboxService(Service):
 
     def claim(
         self,
-        batch_size: int = 100,
         *,
+        batch_size: int = 100,
         lease: dt.timedelta = DEFAULT_LEASE,
         tenant_id: uuid.UUID | None = None,
     ) -> list[OutboxEvent]:
@@ -147,12 +148,12 @@ class OutboxService(Service):
         batch_size = v.integer(batch_size, "batch_size", minimum=1, maximum=MAX_EVENTS)
         lease = _lease(lease)
         if max_batches is not None:
-            max_batches = v.integer(max_batches, "max_batches", minimum=1, maximum=10**9)
+            max_batches = v.integer(max_batches, "max_batches", minimum=1, maximum=MAX_COUNT)
         tenant = v.optional_uuid(tenant_id, "tenant_id")
         delivered = 0
         batches = 0
         while max_batches is None or batches < max_batches:
-            batch = self.claim(batch_size, lease=lease, tenant_id=tenant)
+            batch = self.claim(batch_size=batch_size, lease=lease, tenant_id=tenant)
             if not batch:
                 break
             batches += 1

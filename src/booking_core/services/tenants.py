@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 from types import MappingProxyType
@@ -27,17 +28,19 @@ from booking_core.errors import (
     TenantInactiveError,
     ValidationError,
 )
+from booking_core.limits import MAX_CAPACITY, MAX_POLICY_DAYS
 from booking_core.ports.repositories import UnitOfWork
 from booking_core.services import _validate as v
 from booking_core.services._base import Service, load_tenant, whole_tenant
+from booking_core.unset import UNSET, Unset
 
 
 def _policy(policy: Any) -> BookingPolicy:
     if not isinstance(policy, BookingPolicy):
         raise ValidationError("policy", "must be a BookingPolicy")
-    v.integer(policy.capacity_per_date, "policy.capacity_per_date", minimum=1, maximum=10_000)
-    v.integer(policy.min_notice_days, "policy.min_notice_days", minimum=0, maximum=3650)
-    v.integer(policy.horizon_days, "policy.horizon_days", minimum=0, maximum=3650)
+    v.integer(policy.capacity_per_date, "policy.capacity_per_date", minimum=1, maximum=MAX_CAPACITY)
+    v.integer(policy.min_notice_days, "policy.min_notice_days", minimum=0, maximum=MAX_POLICY_DAYS)
+    v.integer(policy.horizon_days, "policy.horizon_days", minimum=0, maximum=MAX_POLICY_DAYS)
     ttl = policy.hold_ttl
     if not isinstance(ttl, dt.timedelta) or not (
         dt.timedelta(minutes=1) <= ttl <= dt.timedelta(days=7)
@@ -59,7 +62,7 @@ def _cancellation(policy: Any) -> CancellationPolicy:
         field = f"cancellation.tiers.{index}"
         if not isinstance(tier, RefundTier):
             raise ValidationError(field, "must be a RefundTier")
-        v.integer(tier.days_before, f"{field}.days_before", minimum=0, maximum=3650)
+        v.integer(tier.days_before, f"{field}.days_before", minimum=0, maximum=MAX_POLICY_DAYS)
         v.integer(tier.percent, f"{field}.percent", minimum=0, maximum=100)
         if previous is not None and tier.days_before >= previous.days_before:
             raise ValidationError(field, "tiers must go from the most days before to the fewest")
@@ -151,9 +154,10 @@ class TenantService(Service):
 
         return self._read(work)
 
-    def _change(self, tenant_id: uuid.UUID, **changes: Any) -> Tenant:
+    def _change(self, tenant_id: uuid.UUID, changes: Mapping[str, Any]) -> Tenant:
+        """Replace the given fields of the tenant (active or not) and drop its cache."""
         tenant_id = v.uuid_(tenant_id, "tenant_id")
-        fields = MappingProxyType(changes)
+        fields = MappingProxyType(dict(changes))
 
         def work(uow: UnitOfWork) -> Tenant:
             tenant = replace(load_tenant(uow, tenant_id, require_active=False), **fields)
@@ -165,21 +169,21 @@ class TenantService(Service):
 
     def deactivate(self, tenant_id: uuid.UUID) -> Tenant:
         """Refuse all further operations of the tenant (its data stays)."""
-        return self._change(tenant_id, active=False)
+        return self._change(tenant_id, {"active": False})
 
     def activate(self, tenant_id: uuid.UUID) -> Tenant:
         """Undo :meth:`deactivate`."""
-        return self._change(tenant_id, active=True)
+        return self._change(tenant_id, {"active": True})
 
     def update_policy(self, tenant_id: uuid.UUID, policy: BookingPolicy) -> Tenant:
         """Replace the tenant's booking policy (capacity, hold TTL, notice, horizon)."""
-        return self._change(tenant_id, policy=_policy(policy))
+        return self._change(tenant_id, {"policy": _policy(policy)})
 
     def update_cancellation_policy(
         self, tenant_id: uuid.UUID, cancellation: CancellationPolicy
     ) -> Tenant:
         """Replace the refund tiers and fee applied to future cancellations."""
-        return self._change(tenant_id, cancellation=_cancellation(cancellation))
+        return self._change(tenant_id, {"cancellation": _cancellation(cancellation)})
 
     def create_api_key(self, tenant_id: uuid.UUID, *, label: str = "") -> IssuedApiKey:
         """Issue a public API key for the tenant; returns its ``record`` and the ``key``, which
@@ -251,16 +255,17 @@ class TenantService(Service):
         self,
         tenant_id: uuid.UUID,
         *,
-        name: str | None = None,
-        timezone: str | None = None,
-        commission_percent: int | str | Decimal | None = None,
+        name: str | Unset = UNSET,
+        timezone: str | Unset = UNSET,
+        commission_percent: int | str | Decimal | Unset = UNSET,
     ) -> Tenant:
-        """Change the display name, timezone or commission of a tenant."""
+        """Change the display name, timezone or commission of a tenant; fields left
+        :data:`~booking_core.UNSET` keep their value (``None`` is refused, not skipped)."""
         changes: dict[str, Any] = {}
-        if name is not None:
+        if name is not UNSET:
             changes["name"] = v.name(name)
-        if timezone is not None:
+        if timezone is not UNSET:
             changes["timezone"] = v.timezone(timezone)
-        if commission_percent is not None:
+        if commission_percent is not UNSET:
             changes["commission_percent"] = v.percent(commission_percent)
-        return self._change(tenant_id, **changes)
+        return self._change(tenant_id, changes)

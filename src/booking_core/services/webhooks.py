@@ -38,6 +38,7 @@ from booking_core.errors import (
     ValidationError,
     WebhookVerificationError,
 )
+from booking_core.limits import MAX_ATTEMPTS, MAX_BATCH
 from booking_core.ports.cache import CachePort
 from booking_core.ports.clock import Clock
 from booking_core.ports.payments import PaymentEvent, PaymentEventType, PaymentProvider
@@ -176,8 +177,8 @@ class WebhookService(Service):
     ) -> list[WebhookReceipt]:
         """Process FAILED events again (of one tenant, or all) with < ``max_attempts`` attempts."""
         tenant = v.optional_uuid(tenant_id, "tenant_id")
-        max_attempts = v.integer(max_attempts, "max_attempts", minimum=1, maximum=1000)
-        limit = v.integer(limit, "limit", minimum=1, maximum=10_000)
+        max_attempts = v.integer(max_attempts, "max_attempts", minimum=1, maximum=MAX_ATTEMPTS)
+        limit = v.integer(limit, "limit", minimum=1, maximum=MAX_BATCH)
         failed = self._read(
             lambda uow: uow.inbox.failed(tenant_id=tenant, max_attempts=max_attempts, limit=limit)
         )

@@ -1,9 +1,11 @@
-"""Helpers for host test suites: an in-memory app and a clock you can move."""
+"""Helpers for host test suites: an in-memory app, a clock you can move, retries that don't
+sleep."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from booking_core.errors import ValidationError
@@ -17,7 +19,50 @@ if TYPE_CHECKING:
     from booking_core.ports.clock import Clock
     from booking_core.ports.payments import PaymentProvider
 
-__all__ = ["ManualClock", "in_memory_app"]
+__all__ = ["ManualClock", "in_memory_app", "set_testing"]
+
+
+class _RetryMode:
+    """What :func:`set_testing` returns: as a context manager, restores the previous mode."""
+
+    def __init__(self, previous: bool) -> None:
+        self._previous = previous
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        from booking_core import _retry  # noqa: PLC0415 - lazy, as in set_testing
+
+        _retry.set_testing(self._previous)
+
+
+def set_testing(enabled: bool) -> _RetryMode:
+    """Turn off (``True``) or back on the backoff sleeps between retried transactions.
+
+    A write that fails transiently (a deadlock, a busy SQLite) is retried in a fresh transaction
+    after a short jittered sleep; with testing on it is retried at once, so a suite that injects
+    transient errors does not sleep. Retries still happen, as many as in production. The switch
+    is process-wide (like ``stamina.set_testing``); use it as a context manager to restore the
+    previous setting on exit::
+
+        with booking_core.testing.set_testing(True):
+            ...
+
+    Keep the backoff for tests of real contention (threads or processes racing on one
+    database): the sleeps are what lets the contenders' retries stop colliding.
+
+    .. versionadded:: 0.1.0
+    """
+    # imported here: importing booking_core.testing (the pytest plugin does) loads nothing
+    from booking_core import _retry  # noqa: PLC0415 - lazy
+
+    return _RetryMode(_retry.set_testing(enabled))
 
 
 class ManualClock:

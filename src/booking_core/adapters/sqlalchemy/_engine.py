@@ -10,8 +10,18 @@ from sqlalchemy.exc import ArgumentError
 
 from booking_core.errors import ValidationError
 
-#: How long a PostgreSQL statement waits for a row lock, and SQLite for the write lock (ms).
+#: How long one statement waits for a lock (ms): PostgreSQL's ``lock_timeout`` on a row lock,
+#: SQLite's ``busy_timeout`` on another process's write lock. A statement that waited this long
+#: fails with a transient error and its whole transaction is retried (5 attempts, see
+#: ``booking_core._retry``), so a write waits about 5 x 5 s = 25 s in all before
+#: ``LockTimeoutError``.
 DEFAULT_LOCK_TIMEOUT_MS = 5000
+#: How long a write transaction waits for its turn in this process's SQLite writer queue (s),
+#: the lock taken before ``BEGIN IMMEDIATE`` (see ``SqlUnitOfWorkFactory``). Longer than
+#: :data:`DEFAULT_LOCK_TIMEOUT_MS` on purpose: this wait is not retried (it raises
+#: ``LockTimeoutError`` at once), so it gets the whole budget the retried statement waits add
+#: up to (25 s) plus their backoff, rounded up. Both bound a write's wait at about half a minute.
+WRITER_QUEUE_TIMEOUT_S = 30.0
 
 
 def _parse(database_url: str | URL) -> URL:

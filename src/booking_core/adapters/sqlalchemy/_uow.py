@@ -23,6 +23,7 @@ from booking_core.adapters.sqlalchemy._catalog import (
     SqlVenueRepository,
 )
 from booking_core.adapters.sqlalchemy._db import Db
+from booking_core.adapters.sqlalchemy._engine import WRITER_QUEUE_TIMEOUT_S
 from booking_core.adapters.sqlalchemy._errors import outcome_unknown_if_disconnected, translated
 from booking_core.adapters.sqlalchemy._payments import (
     SqlInboxRepository,
@@ -42,7 +43,7 @@ class SqlUnitOfWork:
         *,
         read_only: bool = False,
         writer_lock: threading.Lock | None = None,
-        lock_timeout: float = 30.0,
+        lock_timeout: float = WRITER_QUEUE_TIMEOUT_S,
     ) -> None:
         self._engine = engine
         self._read_only = read_only

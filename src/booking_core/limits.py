@@ -1,0 +1,53 @@
+"""The input limits booking_core enforces, named once.
+
+Every bound a service checks at its boundary (a batch size, a date range, a capacity) is a
+constant here, so the services, the docs and a host's own schema (the FastAPI example's
+OpenAPI) state the same numbers. A limit exists to keep one call's work and memory bounded and
+to refuse a value no real caller sends (``limit=10**18``) before it reaches the database; none
+is a business rule.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "MAX_BATCH",
+    "MAX_CAPACITY",
+    "MAX_COUNT",
+    "MAX_EXPIRY_BATCH",
+    "MAX_LISTING_DAYS",
+    "MAX_MONEY",
+    "MAX_PAGE",
+    "MAX_POLICY_DAYS",
+    "MAX_PURGE",
+    "MAX_RANGE_DAYS",
+    "MAX_SORT_ORDER",
+]
+
+#: Records one call claims, acknowledges or retries at most (outbox batches and
+#: acknowledgements, ``retry_refunds``, ``webhooks.retry_failed``).
+MAX_BATCH: Final = 10_000
+#: Lapsed holds one ``expire_holds`` call marks EXPIRED at most.
+MAX_EXPIRY_BATCH: Final = 100_000
+#: Idempotency records one ``purge_idempotency_keys`` call deletes at most.
+MAX_PURGE: Final = 1_000_000
+#: Days an availability range (``unavailable_dates``, ``calendar``) spans at most: three years.
+MAX_RANGE_DAYS: Final = 1100
+#: Days ``bookings.list_for_dates`` spans at most: ten years and their leap days.
+MAX_LISTING_DAYS: Final = 3660
+#: Days of a booking policy's notice and horizon and of a refund tier: ten years.
+MAX_POLICY_DAYS: Final = 3650
+#: Seats per date of a tenant's policy or of a venue.
+MAX_CAPACITY: Final = 10_000
+#: Magnitude of a display order (``sort_order``, ``group_order``), either sign.
+MAX_SORT_ORDER: Final = 1_000_000
+#: Records of one page of a listing (``customers.list``).
+MAX_PAGE: Final = 1000
+#: Attempts ``webhooks.retry_failed`` may allow an event at most.
+MAX_ATTEMPTS: Final = 1000
+#: An amount in minor units: far beyond any booking, far inside a BIGINT.
+MAX_MONEY: Final = 10**12
+#: Any other count (an offset, ``max_batches``, a length): only keeps a huge int out of SQL.
+MAX_COUNT: Final = 10**9

@@ -16,6 +16,9 @@ from booking_core.ports.payments import RefundRequest, RefundResult
 
 
 def test_demo_shows_the_invariants(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo exits 0, keeps its --db file, and prints one winner and 19 conflicts for the race,
+    tenant B unable to see A's booking, the date freed by a cancel, each closed-day reason,
+    formatted money, and an OK verdict."""
     db = tmp_path / "demo.db"
 
     code = main(["--db", str(db)])
@@ -45,6 +48,9 @@ def _minor(money: str) -> int:
 
 
 def test_demo_shows_payments_refunds_and_the_outbox(capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo prints a replayed checkout, a redelivered webhook with no effect, refunds by the
+    cancellation tiers minus the fee, the outbox in order per booking, and a notification's
+    header names without its signature."""
     assert main([]) == 0
     out = capsys.readouterr().out
 
@@ -104,6 +110,7 @@ def test_demo_shows_payments_refunds_and_the_outbox(capsys: pytest.CaptureFixtur
 
 
 def test_demo_refuses_an_existing_database(tmp_path: Path) -> None:
+    """The demo exits 2 rather than write into a --db file that already exists."""
     db = tmp_path / "demo.db"
     db.write_bytes(b"")
 
@@ -111,6 +118,7 @@ def test_demo_refuses_an_existing_database(tmp_path: Path) -> None:
 
 
 def test_quiet_prints_only_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    """With --quiet the demo prints one line, the OK verdict."""
     assert main(["--quiet"]) == 0
 
     lines = capsys.readouterr().out.strip().splitlines()
@@ -119,6 +127,7 @@ def test_quiet_prints_only_the_verdict(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_python_dash_m_runs_in_seconds() -> None:
+    """python -m booking_core.demo exits 0 within 30 seconds and prints the OK verdict."""
     began = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "booking_core.demo"],
@@ -146,10 +155,14 @@ def test_python_dash_m_runs_in_seconds() -> None:
     ],
 )
 def test_format_money(minor: int, currency: str, expected: str) -> None:
+    """format_money writes minor units with the currency code, thousands separators and the
+    currency's number of decimals (0 for JPY, 3 for KWD), negatives included."""
     assert format_money(minor, currency) == expected
 
 
 def test_format_table_aligns_columns() -> None:
+    """format_table pads columns to their widest cell, left or right as asked, under a dashed rule.
+    format_table pads columns to their widest cell, left or right as asked, under a dashed rule."""
     table = format_table(["Outcome", "Count"], [["won", 1], ["conflict", 19]], "lr")
 
     assert table.splitlines() == [
@@ -163,7 +176,8 @@ def test_format_table_aligns_columns() -> None:
 def test_a_broken_invariant_fails_the_run(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("booking_core.demo._race", lambda *_args: [])
+    """When the race has no winner the demo exits 1 and prints FAILED with the broken invariant."""
+    monkeypatch.setattr("booking_core.demo._race.race_threads", lambda *_args: [])
 
     assert main(["--quiet"]) == 1
 
@@ -183,7 +197,9 @@ class _DecliningProvider(FakePaymentProvider):
 def test_a_declined_refund_fails_the_run(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("booking_core.demo.FakePaymentProvider", _DecliningProvider)
+    """When the provider declines the refunds the demo exits 1 and reports the refund that should
+    have succeeded and the amount that should have been refunded."""
+    monkeypatch.setattr("booking_core.demo._runner.FakePaymentProvider", _DecliningProvider)
 
     assert main(["--quiet"]) == 1
 

@@ -225,6 +225,8 @@ def _example_copy(request: pytest.FixtureRequest, tmp_path: Path, installed: Pat
 def test_a_copied_example_seeds_serves_and_confirms_a_paid_booking(
     example: Example, example_copy: Copy
 ) -> None:
+    """A copied example folder names the library in requirements.txt and documents its commands; it
+    seeds a tenant, serves, checks out, and pay.py's signed webhook confirms the booking."""
     copy = example_copy
     requirements = parse_requirements(copy.path / "requirements.txt")
     name = canonicalize_name(distribution_name())

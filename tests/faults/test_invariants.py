@@ -58,10 +58,13 @@ def with_booking(**changes: object) -> Snapshot:
 
 
 def test_a_coherent_state_breaks_nothing() -> None:
+    """A coherent snapshot breaks no invariant."""
     assert names(coherent()) == set()
 
 
 def test_money_invariants_are_checked() -> None:
+    """Refunds above the paid amount, refund rows not adding up, a paid amount other than the total,
+    a provider's refunds that differ, and an unsettled refund are each reported by name."""
     over = with_booking(amount_refunded=1300)
     over.refunds.append(RefundRow(PAID.id, 1000, "SUCCEEDED", "again"))
     assert names(over, [1300]) == {"refund-exceeds-paid", "confirmed-fully-refunded"}
@@ -74,6 +77,8 @@ def test_money_invariants_are_checked() -> None:
 
 
 def test_claim_invariants_are_checked() -> None:
+    """More active claims than capacity, a claim of a dead booking, and an active booking without
+    its claim are each reported by name."""
     rival = dataclasses.replace(
         PAID, id=uuid.UUID(int=2), payment_ref=None, amount_refunded=0, version=1
     )
@@ -94,12 +99,15 @@ def test_claim_invariants_are_checked() -> None:
     [([1, 3], {"outbox-gap"}), ([1, 2, 2, 3], {"outbox-duplicate"})],
 )
 def test_outbox_invariants_are_checked(sequences: list[int], expected: set[str]) -> None:
+    """A gap or a duplicate in a booking's outbox sequence is reported as outbox-gap or outbox-
+    duplicate."""
     snap = coherent()
     snap.events = [EventRow(PAID.id, n, f"event.{i}", 0) for i, n in enumerate(sequences)]
     assert names(snap) == expected
 
 
 def test_once_only_events_are_checked() -> None:
+    """A once-only event such as booking.confirmed written twice is reported as duplicate-effect."""
     snap = coherent()
     snap.events[2] = EventRow(PAID.id, 3, "booking.confirmed", 1000)
     assert names(snap) == {"duplicate-effect"}

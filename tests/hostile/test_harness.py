@@ -55,6 +55,8 @@ def _target(backends: list[Backend], qualname: str, parameter: str) -> Any:
 
 
 def test_a_raw_exception_is_reported_with_its_root_cause(faulty: list[Backend]) -> None:
+    """A method that lets a non-library exception escape is reported as 'raw' on every backend, with
+    the exception's origin and a one-line reproduction."""
     stats = Stats()
     findings = run(faulty, _target(faulty, "catalog.rename", "name"), const("x"), stats=stats)
     assert [f.verdict for f in findings] == ["raw", "raw", "raw"]
@@ -64,6 +66,8 @@ def test_a_raw_exception_is_reported_with_its_root_cause(faulty: list[Backend]) 
 
 
 def test_a_failure_after_a_commit_is_reported_as_half_written(faulty: list[Backend]) -> None:
+    """A method that commits and then raises is reported as 'half-written' on every backend, and the
+    rows really changed."""
     stats = Stats()
     before = [backend.snapshot() for backend in faulty]
     target = _target(faulty, "catalog.create_then_refuse", "slug")
@@ -76,6 +80,8 @@ def test_a_failure_after_a_commit_is_reported_as_half_written(faulty: list[Backe
 
 
 def test_backends_that_disagree_are_reported(faulty: list[Backend]) -> None:
+    """When backends answer the same call with different errors, one 'disagreement' finding names
+    each backend's error."""
     stats = Stats()
     findings = run(faulty, _target(faulty, "catalog.moody", "flag"), const(True), stats=stats)
     [finding] = findings
@@ -87,6 +93,8 @@ def test_backends_that_disagree_are_reported(faulty: list[Backend]) -> None:
 
 
 def test_a_refused_call_leaves_the_snapshot_as_it_was(faulty: list[Backend]) -> None:
+    """A hostile value refused with ValidationError is not a finding, and no backend's rows change.
+    A hostile value refused with ValidationError is not a finding, and no backend's rows change."""
     before = [backend.snapshot() for backend in faulty]
     target = _target(faulty, "catalog.create_segment", "slug")
     assert run(faulty, target, const("\x00"), stats=Stats()) == []

@@ -21,15 +21,19 @@ NASTY = "smtp said \x00 and \ud800 then \udfff\ud83d\ude00"
 
 
 def test_nul_and_lone_surrogates_become_the_replacement_character() -> None:
+    """storable replaces NUL and lone surrogates with U+FFFD."""
     assert storable("a\x00b", max_length=10) == f"a{REPLACEMENT}b"
     assert storable("a\ud800b\udfff", max_length=10) == f"a{REPLACEMENT}b{REPLACEMENT}"
 
 
 def test_a_surrogate_pair_split_in_two_code_points_is_joined() -> None:
+    """A surrogate pair given as two code points becomes the one character it encodes."""
     assert storable("\ud83d\ude00", max_length=10) == "😀"
 
 
 def test_long_text_is_cut_with_an_ellipsis() -> None:
+    """Text longer than max_length is cut to max_length with a trailing ellipsis; text of exactly
+    max_length is kept."""
     assert storable("x" * 10, max_length=5) == "xxxx…"
     assert storable("x" * 5, max_length=5) == "xxxxx"
     assert storable("\x00" * 10, max_length=3) == f"{REPLACEMENT * 2}…"
@@ -40,6 +44,8 @@ def test_long_text_is_cut_with_an_ellipsis() -> None:
     [(b"x", 5, "text"), (None, 5, "text"), ("x", 0, "max_length"), ("x", True, "max_length")],
 )
 def test_what_is_not_text_or_a_length_is_refused(text: object, max_length: int, field: str) -> None:
+    """Bytes or None as text, and a zero or boolean max_length, are refused with ValidationError
+    naming the argument."""
     with pytest.raises(ValidationError) as error:
         storable(text, max_length=max_length)  # type: ignore[arg-type]
     assert error.value.field == field
@@ -48,6 +54,8 @@ def test_what_is_not_text_or_a_length_is_refused(text: object, max_length: int, 
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(ANY_CHARACTER, max_size=60), max_length=st.integers(1, 80))
 def test_the_result_encodes_has_no_nul_fits_and_is_stable(text: str, max_length: int) -> None:
+    """For any text, the result encodes as UTF-8, has no NUL, fits max_length, and is unchanged by a
+    second pass."""
     kept = storable(text, max_length=max_length)
     kept.encode("utf-8")  # no lone surrogate left: SQLite and PostgreSQL take UTF-8
     assert "\x00" not in kept
@@ -108,6 +116,9 @@ def test_an_error_the_database_cannot_store_does_not_stop_the_batch(backend: Bac
 
 
 def test_an_exception_whose_message_cannot_be_read_is_released_too(backend: Backend) -> None:
+    """A handler error whose str() raises still releases its event, stored with 'UnprintableError:
+    (message could not be read)', and the event is claimed again."""
+
     class UnprintableError(Exception):
         def __str__(self) -> str:
             raise RuntimeError("no message for you")
@@ -125,6 +136,8 @@ def test_an_exception_whose_message_cannot_be_read_is_released_too(backend: Back
 
 
 def test_release_keeps_a_storable_error(backend: Backend) -> None:
+    """release stores a NUL-laden, overlong error as storable text cut with an ellipsis and frees
+    the event's lease."""
     tid, _ = _held_events(backend, 1)
     [event] = backend.app.outbox.claim(batch_size=10, tenant_id=tid)
     backend.app.outbox.release(event, error="x\x00" * 3000)

@@ -26,6 +26,9 @@ def load_module():
 
 
 def test_short_load_keeps_the_invariants(load_module, postgres_url, redis_url):
+    """Five seconds of four workers against PostgreSQL and Redis break no invariant, run every
+    operation, meet conflicts, confirm and expire holds, hit the cache, and raise no unexpected
+    error."""
     report = load_module.run(workers=4, seconds=5.0, postgres_url=postgres_url, redis_url=redis_url)
 
     failed = [f"{c.name}: {c.detail}" for c in report.invariants if not c.ok]

@@ -112,6 +112,8 @@ def create_schema(url: str) -> None:
 
 
 def test_upgrade_creates_every_table_of_metadata(scratch: Callable[[], str]) -> None:
+    """upgrade on an empty database creates every bc_ table and our own version table, leaves
+    alembic_version alone, and reaches head."""
     url = scratch()
     assert migrations.current(url) is None
     migrations.upgrade(url)
@@ -121,6 +123,7 @@ def test_upgrade_creates_every_table_of_metadata(scratch: Callable[[], str]) -> 
 
 
 def test_no_autogenerate_difference_after_upgrade(scratch: Callable[[], str]) -> None:
+    """After upgrade, Alembic's autogenerate finds no difference from the metadata."""
     url = scratch()
     migrations.upgrade(url)
     assert autogenerate_diff(url) == []
@@ -140,6 +143,7 @@ def test_upgrade_matches_create_schema(scratch: Callable[[], str]) -> None:
 
 
 def test_partial_indexes_stay_partial(scratch: Callable[[], str]) -> None:
+    """The four partial indexes are created with their WHERE clauses."""
     url = scratch()
     migrations.upgrade(url)
     partial = {
@@ -170,6 +174,7 @@ def test_create_schema_database_has_no_difference_either(scratch: Callable[[], s
 
 
 def test_upgrading_twice_is_a_no_op(scratch: Callable[[], str]) -> None:
+    """Upgrading an up-to-date database changes nothing and keeps one version row, head."""
     url = scratch()
     migrations.upgrade(url)
     before = snapshot(url)
@@ -182,6 +187,7 @@ def test_upgrading_twice_is_a_no_op(scratch: Callable[[], str]) -> None:
 
 
 def test_current_accepts_url_engine_and_connection(scratch: Callable[[], str]) -> None:
+    """current and upgrade accept a URL, an Engine or a Connection alike."""
     url = scratch()
     with engine_for(url) as engine:
         assert migrations.current(engine) is None
@@ -195,6 +201,7 @@ def test_current_accepts_url_engine_and_connection(scratch: Callable[[], str]) -
 def test_upgrade_on_a_connection_in_a_transaction_leaves_commit_to_the_caller(
     scratch: Callable[[], str],
 ) -> None:
+    """upgrade on a connection inside the caller's transaction commits with that transaction."""
     url = scratch()
     with engine_for(url) as engine:
         with engine.connect() as connection, connection.begin():
@@ -204,6 +211,8 @@ def test_upgrade_on_a_connection_in_a_transaction_leaves_commit_to_the_caller(
 
 
 def test_downgrade_to_base_drops_every_bc_table(scratch: Callable[[], str]) -> None:
+    """Downgrading to base drops every bc_ table (only the empty version table stays), and upgrading
+    again gives the same schema."""
     url = scratch()
     migrations.upgrade(url)
     migrations.downgrade(url, "base")
@@ -214,6 +223,8 @@ def test_downgrade_to_base_drops_every_bc_table(scratch: Callable[[], str]) -> N
 
 
 def test_a_create_schema_database_adopts_migrations_by_stamp(scratch: Callable[[], str]) -> None:
+    """A database made by create_schema is adopted by stamp: it is at head and a later upgrade
+    changes nothing."""
     url = scratch()
     create_schema(url)
     assert migrations.current(url) is None
@@ -225,6 +236,7 @@ def test_a_create_schema_database_adopts_migrations_by_stamp(scratch: Callable[[
 
 
 def test_head_is_the_only_head_and_revisions_form_one_branch() -> None:
+    """The revisions have one head and one base, labelled with the library's branch label."""
     script = ScriptDirectory.from_config(migrations.alembic_config())
     assert script.get_heads() == [migrations.head()]
     bases = script.get_bases()
@@ -381,6 +393,7 @@ def test_host_can_leave_booking_core_tables_to_booking_core(scratch: Callable[[]
 
 
 def test_alembic_config_escapes_percent_signs() -> None:
+    """A URL with percent-encoded characters survives the Alembic config unchanged."""
     url = "postgresql+psycopg://app:p%40ss%25word@db/app"
     config = migrations.alembic_config(url)
     assert config.get_main_option("sqlalchemy.url") == url
@@ -388,6 +401,8 @@ def test_alembic_config_escapes_percent_signs() -> None:
 
 
 def test_cli_upgrade_current_and_offline_sql(sqlite_scratch: Callable[[], str]) -> None:
+    """python -m booking_core.migrations upgrades, prints the current revision, and with --sql
+    prints the downgrade SQL without running it."""
     url = sqlite_scratch()
 
     def cli(*args: str) -> str:
@@ -409,6 +424,8 @@ def test_cli_upgrade_current_and_offline_sql(sqlite_scratch: Callable[[], str]) 
 
 
 def test_missing_alembic_is_a_clear_error() -> None:
+    """Without Alembic installed, upgrade raises ImportError saying to install booking-core-
+    sdk[migrations]."""
     code = (
         "import sys; sys.modules['alembic'] = None\n"
         "import booking_core.migrations as m\n"
@@ -442,6 +459,8 @@ def test_autogenerate_diff_detects_differences_that_exist(scratch: Callable[[], 
 
 
 def test_autogenerate_diff_is_reported_by_alembic_check(sqlite_scratch: Callable[[], str]) -> None:
+    """When the database lacks an index of the metadata, alembic check fails with
+    AutogenerateDiffsDetected."""
     url = sqlite_scratch()
     migrations.upgrade(url)
     with engine_for(url) as engine:

@@ -77,6 +77,9 @@ def _run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_checkout_installs_as_booking_core_sdk_in_a_fresh_venv(tmp_path: Path) -> None:
+    """A copy of the checkout installs into a fresh virtualenv as booking-core-sdk with the
+    booking_core package, its extras and its pytest plugin, and no distribution under the old
+    name."""
     checkout = tmp_path / "booking_core"  # the folder name the docs use
     shutil.copytree(ROOT, checkout, ignore=NOT_IN_A_CLONE)
     venv = tmp_path / "venv"

@@ -28,6 +28,9 @@ def _hold(app: BookingApp, shop: Shop, day: dt.date, who: str = "a") -> uuid.UUI
 def test_every_state_change_writes_one_event(
     app: BookingApp, shop: Shop, clock: ManualClock
 ) -> None:
+    """Hold, confirm, reschedule, cancel (with its refund request) and expiry each write exactly one
+    outbox event, numbered in order per booking, and a second drain after acknowledging them
+    delivers nothing."""
     tid = shop.tenant.id
     first = _hold(app, shop, DAY)
     app.bookings.confirm(tid, first, payment_ref="p1")
@@ -55,6 +58,8 @@ def test_every_state_change_writes_one_event(
 
 
 def test_payload_describes_the_booking(app: BookingApp, shop: Shop) -> None:
+    """A booking.held event's payload carries the booking id, customer id, event date, status and
+    total; marking it done counts 1 the first time and 0 the second."""
     earlier = _hold(app, shop, DAY - dt.timedelta(days=1))  # the customer exists already
     app.outbox.drain(lambda e: None, tenant_id=shop.tenant.id)
     booking_id = _hold(app, shop, DAY)
@@ -92,6 +97,8 @@ def test_leases_expire_and_events_go_out_again(
 
 
 def test_a_failing_handler_holds_back_only_its_booking(app: BookingApp, shop: Shop) -> None:
+    """When the handler fails on one booking's event, the other booking's events are still
+    delivered, and the next drain delivers the held-back booking's events in order."""
     one = _hold(app, shop, DAY, "one")
     two = _hold(app, shop, DAY + dt.timedelta(days=1), "two")
     app.bookings.confirm(shop.tenant.id, one, payment_ref="p1")

@@ -178,6 +178,8 @@ def _cut_once(proxy: LossyProxy) -> Iterator[None]:
 def test_lost_reply_tenant_create_returns_the_tenant(
     lossy_app: tuple[BookingApp, LossyProxy],
 ) -> None:
+    """When the COMMIT reply of tenants.create is lost, the call still returns the tenant that was
+    created, found by its slug."""
     app, proxy = lossy_app
     slug = f"lost-{uuid.uuid4().hex[:10]}"
     with _cut_once(proxy):
@@ -187,6 +189,8 @@ def test_lost_reply_tenant_create_returns_the_tenant(
 
 @pytest.mark.postgres
 def test_lost_reply_hold_returns_its_booking(lossy_app: tuple[BookingApp, LossyProxy]) -> None:
+    """When the COMMIT reply of a hold is lost, the call returns the PENDING booking that was
+    written, with one booking.held event."""
     app, proxy = lossy_app
     tenant, package = _shop(app)
     with _cut_once(proxy):
@@ -198,6 +202,7 @@ def test_lost_reply_hold_returns_its_booking(lossy_app: tuple[BookingApp, LossyP
 
 @pytest.mark.postgres
 def test_lost_reply_refund_is_recorded_once(lossy_app: tuple[BookingApp, LossyProxy]) -> None:
+    """When the COMMIT reply of a refund is lost, the refund is SUCCEEDED and recorded once."""
     app, proxy = lossy_app
     tenant, package = _shop(app)
     checkout = _paid_checkout(app, tenant.id, package.id)
@@ -210,6 +215,8 @@ def test_lost_reply_refund_is_recorded_once(lossy_app: tuple[BookingApp, LossyPr
 
 @pytest.mark.postgres
 def test_lost_reply_cancel_settles_its_refund(lossy_app: tuple[BookingApp, LossyProxy]) -> None:
+    """When the COMMIT reply of a cancel is lost, the cancellation returns its full refund,
+    SUCCEEDED."""
     app, proxy = lossy_app
     tenant, package = _shop(app)
     checkout = _paid_checkout(app, tenant.id, package.id)
@@ -292,6 +299,8 @@ class _RefusingProvider(FakePaymentProvider):
 
 
 def test_checkout_retry_after_a_refused_payment_starts_afresh() -> None:
+    """After the provider refused the payment, retrying the checkout with the same key makes a new
+    PENDING booking and one payment; the first booking stays cancelled."""
     clock = ManualClock(START)
     provider = _RefusingProvider(clock)
     app = in_memory_app(clock=clock, payments=provider)
@@ -313,6 +322,8 @@ def test_checkout_retry_after_a_refused_payment_starts_afresh() -> None:
 
 
 def test_checkout_replay_of_a_cancelled_booking_creates_no_payment() -> None:
+    """Replaying a checkout's key after its booking was cancelled raises InvalidTransitionError
+    naming CANCELED and creates no second payment."""
     clock = ManualClock(START)
     provider = _RefusingProvider(clock)
     provider.refuse = False
@@ -334,6 +345,8 @@ def test_checkout_replay_of_a_cancelled_booking_creates_no_payment() -> None:
 
 
 def test_second_success_event_of_a_payment_refunds_nothing_after_a_0_percent_cancel() -> None:
+    """A second payment.succeeded event for a payment already recorded, after a 0 % cancel, is
+    'payment_already_recorded' and refunds nothing."""
     clock = ManualClock(START)
     app = in_memory_app(clock=clock, payments=FakePaymentProvider(clock=clock))
     tenant, package = _shop(app, tiers=())  # cancelling refunds 0 %
@@ -351,6 +364,8 @@ def test_second_success_event_of_a_payment_refunds_nothing_after_a_0_percent_can
 
 
 def test_second_success_event_after_a_refunded_late_payment_keeps_the_booking_expired() -> None:
+    """After a late payment was refunded because the date was taken, a second success event, even
+    once the date is free, leaves the booking EXPIRED with one refund."""
     clock = ManualClock(START)
     app = in_memory_app(clock=clock, payments=FakePaymentProvider(clock=clock))
     tenant, package = _shop(app)
@@ -380,6 +395,8 @@ def test_second_success_event_after_a_refunded_late_payment_keeps_the_booking_ex
 
 
 def test_late_payment_on_a_cancelled_booking_numbers_every_change() -> None:
+    """A payment arriving for a cancelled booking writes paid_late, refund.requested and
+    refund.succeeded events numbered on from the booking's earlier ones."""
     clock = ManualClock(START)
     app = in_memory_app(clock=clock, payments=FakePaymentProvider(clock=clock))
     tenant, package = _shop(app)
@@ -398,6 +415,8 @@ def test_late_payment_on_a_cancelled_booking_numbers_every_change() -> None:
 
 
 def test_payment_after_the_hold_lapsed_is_one_change_with_one_event() -> None:
+    """Confirming a lapsed hold on payment is one change: one booking.confirmed event, and the
+    booking's version is 3."""
     clock = ManualClock(START)
     app = in_memory_app(clock=clock, payments=FakePaymentProvider(clock=clock))
     tenant, package = _shop(app)
@@ -417,6 +436,7 @@ def test_payment_after_the_hold_lapsed_is_one_change_with_one_event() -> None:
 
 
 def test_errors_stay_in_the_hierarchy() -> None:
+    """CommitOutcomeUnknownError derives from BookingCoreError."""
     assert issubclass(CommitOutcomeUnknownError, BookingCoreError)
 
 
@@ -521,6 +541,8 @@ class _EagerProvider(FakePaymentProvider):
 
 
 def test_a_refund_reported_before_its_answer_is_recorded_counts_once() -> None:
+    """When the provider's refund webhook arrives before the refund call returns, the refund is
+    recorded once, SUCCEEDED, and no invariant breaks."""
     clock = ManualClock(START)
     provider = _EagerProvider(clock=clock)
     app = in_memory_app(clock=clock, payments=provider)

@@ -34,6 +34,8 @@ def _refused(error: pytest.ExceptionInfo[ValidationError], field: str) -> None:
 def test_a_zone_that_names_a_directory_or_is_too_long_is_refused(
     backend: Backend, zone: str
 ) -> None:
+    """A timezone naming a zoneinfo directory, escaping it or too long is refused on 'timezone' at
+    creation and update, and the tenant keeps its zone."""
     with pytest.raises(ValidationError) as error:
         _tenant(backend, timezone=zone)
     _refused(error, "timezone")
@@ -61,6 +63,8 @@ def test_dates_at_the_ends_of_the_calendar_are_refused(backend: Backend, day: dt
 
 
 def test_the_last_supported_month_is_answered(backend: Backend) -> None:
+    """The calendar of December 9998, the last supported month, lists all 31 days, every one too far
+    ahead."""
     tenant = _tenant(backend)
     days = backend.app.availability.calendar(tenant.id, dt.date(9998, 12, 1), dt.date(9998, 12, 31))
     assert [d.date.day for d in days] == list(range(1, 32))
@@ -69,6 +73,8 @@ def test_the_last_supported_month_is_answered(backend: Backend) -> None:
 
 @pytest.mark.parametrize("key", ["\x00", "key\x00", "\ud800", "k\udfffey", "\u202ekey", " "])
 def test_an_idempotency_key_with_nul_or_a_surrogate_is_refused(backend: Backend, key: str) -> None:
+    """An idempotency key with NUL, a lone surrogate, a bidi override or only a space is refused on
+    'idempotency_key' before any customer is written; a plain key works."""
     app, tenant = backend.app, _tenant(backend)
     package = app.catalog.create_package(tenant.id, slug="p", name="P", base_price=100)
     with pytest.raises(ValidationError) as error:
@@ -91,6 +97,8 @@ def test_an_idempotency_key_with_nul_or_a_surrogate_is_refused(backend: Backend,
 def test_a_provider_name_with_nul_a_surrogate_or_another_type_is_refused(
     backend: Backend, provider: object
 ) -> None:
+    """A webhook provider name with NUL or a lone surrogate, or not a str, is refused on 'provider'.
+    A webhook provider name with NUL or a lone surrogate, or not a str, is refused on 'provider'."""
     tenant = _tenant(backend)
     with pytest.raises(ValidationError) as error:
         backend.app.webhooks.receive(tenant.id, provider, b"{}", {})  # type: ignore[arg-type]
@@ -117,6 +125,8 @@ def test_a_country_must_be_two_letters_before_uppercasing(
 def test_a_currency_must_be_three_letters_before_uppercasing(
     backend: Backend, currency: str
 ) -> None:
+    """A currency that becomes three letters only when upper-cased (a ligature, ß, €) is refused on
+    'currency'."""
     with pytest.raises(ValidationError) as error:
         _tenant(backend, currency=currency)
     _refused(error, "currency")
@@ -124,6 +134,8 @@ def test_a_currency_must_be_three_letters_before_uppercasing(
 
 @pytest.mark.parametrize("flag", [1, 0, "", "yes", None, float("inf")])
 def test_flags_must_be_bools(backend: Backend, flag: object) -> None:
+    """include_inactive given as 1, 0, '', 'yes', None or inf is refused by every catalog listing.
+    include_inactive given as 1, 0, '', 'yes', None or inf is refused by every catalog listing."""
     app, tenant = backend.app, _tenant(backend)
     listings = [
         app.catalog.list_segments,
@@ -162,6 +174,9 @@ def _event(tenant: Tenant) -> OutboxEvent:
     ],
 )
 def test_wrong_types_to_the_outbox_are_refused(backend: Backend, call: object, field: str) -> None:
+    """Out-of-range leases, a bool batch size, events that are not OutboxEvents, a non-str error, a
+    missing handler, zero batches or a text tenant id are refused by the outbox with
+    ValidationError naming the argument."""
     tenant = _tenant(backend)
     with pytest.raises(ValidationError) as error:
         call(backend.app, _event(tenant))  # type: ignore[operator]
@@ -176,6 +191,8 @@ def dataclass_with(event: OutboxEvent, **changes: object) -> OutboxEvent:
 
 @pytest.mark.parametrize("key", ["bck_\ud800", "bck_" + "a" * 32 + "_\udfff", "bck_é"])
 def test_an_api_key_that_is_not_ascii_is_unknown(backend: Backend, key: str) -> None:
+    """An API key with lone surrogates or non-ASCII characters is refused with AuthenticationError,
+    not a crash."""
     with pytest.raises(AuthenticationError):
         backend.app.tenants.resolve_api_key(key)
 
@@ -192,6 +209,8 @@ def test_the_tenant_wide_id_is_no_venue_with_or_without_a_cache(backend: Backend
 def test_a_tenant_id_of_another_type_is_refused_before_any_transaction(
     backend: Backend, tenant_id: object
 ) -> None:
+    """A tenant_id that is bytes, a list, a dict, text or None is refused on 'tenant_id' by every
+    service before any transaction commits."""
     app = backend.app
     calls = [
         lambda: app.tenants.get(tenant_id),
@@ -210,6 +229,8 @@ def test_a_tenant_id_of_another_type_is_refused_before_any_transaction(
 
 
 def test_customer_details_fields_of_another_type_are_refused(backend: Backend) -> None:
+    """CustomerDetails with a non-str name, email or phone is refused on a customer.* field and no
+    customer is written."""
     app, tenant = backend.app, _tenant(backend)
     package = app.catalog.create_package(tenant.id, slug="p", name="P", base_price=100)
     for customer in [

@@ -33,6 +33,9 @@ from .conftest import Shop, make_shop
 def test_checkout_then_webhook_confirms_and_redelivery_has_no_effect(
     app: BookingApp, shop: Shop
 ) -> None:
+    """Checkout creates a payment for the total with the commission as application fee and replays
+    under its idempotency key; the signed payment webhook confirms the booking once, a redelivery
+    is a duplicate, and the stored payload is byte-identical."""
     checkout = app.bookings.checkout(
         shop.tenant.id,
         package_id=shop.package.id,
@@ -81,6 +84,9 @@ def test_checkout_then_webhook_confirms_and_redelivery_has_no_effect(
 
 
 def test_bad_webhooks_are_refused_and_write_nothing(app: BookingApp, shop: Shop) -> None:
+    """Tampered, unsigned, oversized or other-tenant webhooks raise WebhookVerificationError, an
+    unknown tenant NotFoundError, an unknown provider or text body ValidationError, and the
+    booking stays PENDING."""
     hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
     body, headers = signed(
         app,
@@ -198,6 +204,8 @@ def test_failed_event_is_processed_again_until_it_succeeds(app: BookingApp, shop
 
 
 def test_unprocessable_events_stay_failed_with_their_error(app: BookingApp, shop: Shop) -> None:
+    """A verified event that cannot be applied (wrong amount, unknown booking) is stored FAILED with
+    its error, and the booking is unchanged."""
     hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
     wrong_amount = signed(
         app,
@@ -246,6 +254,8 @@ def test_state_change_and_its_event_commit_together(app: BookingApp, shop: Shop)
 
 
 def test_concurrent_deliveries_have_one_effect(app: BookingApp, shop: Shop) -> None:
+    """Ten threads delivering the same webhook at once all get PROCESSED receipts, exactly one not a
+    duplicate, and the booking is confirmed once."""
     hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
     body, headers = signed(
         app,
@@ -273,6 +283,8 @@ def test_concurrent_deliveries_have_one_effect(app: BookingApp, shop: Shop) -> N
 def test_payment_after_expiry_confirms_if_the_date_is_free(
     app: BookingApp, shop: Shop, clock: ManualClock
 ) -> None:
+    """A payment arriving after its hold expired confirms the booking (outcome
+    confirmed_after_expiry) when the date is still free."""
     hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
     clock.advance(dt.timedelta(minutes=20))
     app.bookings.expire_holds()
@@ -291,6 +303,8 @@ def test_payment_after_expiry_confirms_if_the_date_is_free(
 def test_payment_after_expiry_refunds_if_the_date_is_taken(
     app: BookingApp, shop: Shop, clock: ManualClock
 ) -> None:
+    """A payment arriving after its hold lapsed and the date was taken is refunded in full (outcome
+    refunded_late_payment); the booking stays EXPIRED and the rival's hold is untouched."""
     first = app.bookings.checkout(
         shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN
     )
@@ -322,6 +336,8 @@ def test_payment_after_expiry_refunds_if_the_date_is_taken(
 
 
 def test_failed_payment_releases_the_hold(app: BookingApp, shop: Shop) -> None:
+    """A payment.failed webhook cancels the checkout's hold (outcome hold_released) and frees its
+    date."""
     checkout = app.bookings.checkout(
         shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN
     )
@@ -339,6 +355,8 @@ def test_failed_payment_releases_the_hold(app: BookingApp, shop: Shop) -> None:
 
 
 def test_refund_webhook_records_an_outside_refund_once(app: BookingApp, shop: Shop) -> None:
+    """A refund made in the provider's dashboard is recorded once from its webhook, as a SUCCEEDED
+    refund with the provider's id; the redelivery is a duplicate."""
     booking, session = paid_booking(app, shop)
     webhook = signed(
         app,

@@ -96,6 +96,8 @@ def test_round_trip_for_every_event_type(
 def test_body_is_compact_sorted_json_and_headers_are_complete(
     provider: FakePaymentProvider,
 ) -> None:
+    """make_webhook writes compact, key-sorted JSON with the event type and creation time, and
+    exactly a Content-Type and a Fake-Signature header signed over the body."""
     body, headers = _webhook(provider)
     document = json.loads(body)
     assert body == json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
@@ -121,11 +123,14 @@ def test_event_ids_are_deterministic_from_content(provider: FakePaymentProvider)
 
 
 def test_an_explicit_event_id_is_used(provider: FakePaymentProvider) -> None:
+    """An event id given to make_webhook is the one parse_webhook returns."""
     body, headers = _webhook(provider, event_id="evt_custom")
     assert provider.parse_webhook(body, headers, now=AT).event_id == "evt_custom"
 
 
 def test_at_sets_created_and_signature_timestamp(provider: FakePaymentProvider) -> None:
+    """The at argument sets both the event's creation time and the signature timestamp; parsed at
+    another time far off, it fails the tolerance check."""
     at = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
     body, headers = _webhook(provider, at=at)
     assert headers[SIGNATURE_HEADER].startswith(f"t={int(at.timestamp())},")
@@ -135,6 +140,8 @@ def test_at_sets_created_and_signature_timestamp(provider: FakePaymentProvider) 
 
 
 def test_payment_webhooks_move_the_payment_status(provider: FakePaymentProvider) -> None:
+    """A payment.succeeded webhook marks the payment succeeded, a refund event leaves it so, and
+    payment.expired marks it expired."""
     from booking_core.ports.payments import PaymentRequest
 
     ref = provider.create_payment(
@@ -149,6 +156,8 @@ def test_payment_webhooks_move_the_payment_status(provider: FakePaymentProvider)
 
 
 def test_make_webhook_refuses_incoherent_events(provider: FakePaymentProvider) -> None:
+    """make_webhook refuses a refund event without a provider_refund_id, a naive at, and an unknown
+    event type, each with ValidationError naming the argument."""
     with pytest.raises(ValidationError) as refund:
         _webhook(provider, PaymentEventType.REFUND_SUCCEEDED, provider_refund_id=None)
     assert refund.value.field == "provider_refund_id"
@@ -171,6 +180,7 @@ def test_make_webhook_refuses_incoherent_events(provider: FakePaymentProvider) -
     "rename", [str.lower, str.upper, lambda name: name], ids=["lower", "upper", "as-is"]
 )
 def test_header_lookup_is_case_insensitive(provider: FakePaymentProvider, rename: Any) -> None:
+    """The signature header is found whatever its case."""
     body, headers = _webhook(provider)
     renamed = {rename(k): v for k, v in headers.items()}
     assert provider.parse_webhook(body, renamed, now=AT).amount == 10_000
@@ -186,18 +196,21 @@ def test_redelivery_within_tolerance_parses_to_the_same_event(
 
 
 def test_replay_after_the_tolerance_is_refused(provider: FakePaymentProvider) -> None:
+    """A webhook parsed more than 300 s after it was signed is refused as outside the tolerance."""
     body, headers = _webhook(provider)
     with pytest.raises(WebhookVerificationError, match="outside the 300 s tolerance"):
         provider.parse_webhook(body, headers, now=AT + dt.timedelta(minutes=6))
 
 
 def test_another_providers_secret_is_refused(provider: FakePaymentProvider) -> None:
+    """A webhook signed with another secret is refused with 'signature mismatch'."""
     body, headers = _webhook(FakePaymentProvider(b"other", clock=ManualClock(AT)))
     with pytest.raises(WebhookVerificationError, match="signature mismatch"):
         provider.parse_webhook(body, headers, now=AT)
 
 
 def test_tampered_body_is_refused(provider: FakePaymentProvider) -> None:
+    """A body changed after signing is refused with 'signature mismatch'."""
     body, headers = _webhook(provider)
     with pytest.raises(WebhookVerificationError, match="signature mismatch"):
         provider.parse_webhook(body.replace(b"10000", b"99999"), headers, now=AT)
@@ -215,6 +228,8 @@ def test_tampered_body_is_refused(provider: FakePaymentProvider) -> None:
 def test_missing_or_ambiguous_signature_header(
     provider: FakePaymentProvider, headers: dict[str, str], message: str
 ) -> None:
+    """A missing signature header, the header twice in two spellings, or an empty one is refused
+    with a message saying which."""
     body, _ = _webhook(provider)
     with pytest.raises(WebhookVerificationError, match=message):
         provider.parse_webhook(body, headers, now=AT)
@@ -230,6 +245,7 @@ def test_oversized_body_is_refused_before_verification(provider: FakePaymentProv
 
 
 def test_body_at_the_limit_is_accepted(provider: FakePaymentProvider) -> None:
+    """A signed body of exactly MAX_WEBHOOK_BYTES is accepted."""
     document = _valid_document()
     base = len(json.dumps({**document, "padding": ""}).encode())
     document["padding"] = "x" * (MAX_WEBHOOK_BYTES - base)
@@ -248,6 +264,7 @@ def test_unknown_fields_are_ignored(provider: FakePaymentProvider) -> None:
 
 
 def test_lowercase_currency_is_normalized(provider: FakePaymentProvider) -> None:
+    """A lowercase currency in the event is read back upper-cased."""
     document = _valid_document()
     document["data"]["currency"] = "eur"
     body, headers = _signed(document)
@@ -296,6 +313,8 @@ MALFORMED_RAW = [
 def test_signed_but_malformed_bodies_are_refused(
     provider: FakePaymentProvider, raw: bytes, message: str
 ) -> None:
+    """Correctly signed bodies that are not one JSON object (empty, truncated, not UTF-8, a BOM, an
+    array, a repeated key, NaN, too deep, a huge integer) are refused saying what is wrong."""
     body, headers = _signed(None, raw=raw)
     with pytest.raises(WebhookVerificationError, match=message):
         provider.parse_webhook(body, headers, now=AT)
@@ -354,17 +373,21 @@ def test_signed_but_wrong_typed_events_are_refused(
 
 
 def test_amount_zero_is_a_valid_event(provider: FakePaymentProvider) -> None:
+    """An event with amount 0 parses, with amount 0."""
     body, headers = _signed(_with("data.amount", 0))
     assert provider.parse_webhook(body, headers, now=AT).amount == 0
 
 
 @pytest.mark.parametrize("body", ["text", None, 42])
 def test_non_bytes_body_is_refused(provider: FakePaymentProvider, body: Any) -> None:
+    """A body that is text, None or a number is refused: webhooks must be verified on the raw bytes.
+    A body that is text, None or a number is refused: webhooks must be verified on the raw bytes."""
     with pytest.raises(WebhookVerificationError, match="raw bytes"):
         provider.parse_webhook(body, {}, now=AT)
 
 
 def test_non_mapping_headers_are_refused(provider: FakePaymentProvider) -> None:
+    """Headers that are not a mapping are refused with WebhookVerificationError."""
     body, _ = _webhook(provider)
     with pytest.raises(WebhookVerificationError, match="mapping"):
         provider.parse_webhook(body, None, now=AT)  # type: ignore[arg-type]

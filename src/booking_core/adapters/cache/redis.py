@@ -31,7 +31,8 @@ from redis.connection import (
 from redis.exceptions import RedisClusterException, RedisError
 from redis.retry import Retry
 
-from booking_core.adapters.cache._json import decode, encode
+from booking_core.adapters.cache._checks import Checks
+from booking_core.adapters.cache._json import decode
 from booking_core.adapters.cache._keys import DEFAULT_PREFIX, KeyBuilder
 from booking_core.ports.cache import (
     JSON,
@@ -39,7 +40,6 @@ from booking_core.ports.cache import (
     CacheLookup,
     CacheStats,
     GenerationToken,
-    check_namespace,
     check_ttl,
 )
 
@@ -143,7 +143,8 @@ class RedisCache:
         self._lock = threading.Lock()  # counters and breaker state
         self._replay_lock = threading.Lock()
         self._pending: set[tuple[uuid.UUID, str | None]] = set()
-        self._namespaces: set[str] = set()
+        self._checks = Checks()
+        self._namespaces = self._checks.known  # for the inlined check on the hot path
         self._down = False
         self._retry_at = 0.0
         self._failures = 0
@@ -319,11 +320,6 @@ class RedisCache:
         with self._replay_lock:
             self._pending.add((tenant_id, namespace))
 
-    def _namespace(self, namespace: str) -> str:
-        if namespace not in self._namespaces:
-            self._namespaces.add(check_namespace(namespace))
-        return namespace
-
     # -- the port -----------------------------------------------------------------------------
 
     def _mget(self, names: Sequence[str]) -> list[bytes | None] | None:
@@ -346,7 +342,7 @@ class RedisCache:
     def get(self, tenant_id: uuid.UUID, namespace: str, key: str) -> CacheLookup:
         """Read one entry in one round trip (``MGET``); see the port."""
         if namespace not in self._namespaces:
-            self._namespace(namespace)
+            self._checks.namespace(namespace)
         reply = self._mget(self._keys.triple(tenant_id, namespace, key))
         if reply is None:
             with self._lock:
@@ -367,7 +363,7 @@ class RedisCache:
         self, tenant_id: uuid.UUID, namespace: str, keys: Iterable[str]
     ) -> dict[str, CacheLookup]:
         """Read several entries of one namespace in one round trip; see the port."""
-        self._namespace(namespace)
+        self._checks.namespace(namespace)
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
@@ -419,9 +415,8 @@ class RedisCache:
         token: GenerationToken | None = None,
     ) -> bool:
         """Store a value in one round trip; with a stale or unknown token nothing is stored."""
-        self._namespace(namespace)
-        ttl_ms = max(1, int(check_ttl(ttl) * 1000))
-        text = encode(value)
+        seconds, text = self._checks.write(namespace, value, ttl)
+        ttl_ms = max(1, int(seconds * 1000))
         if token is not None and not token.known:
             return False
         names = self._keys.triple(tenant_id, namespace, key)
@@ -446,7 +441,7 @@ class RedisCache:
 
     def delete(self, tenant_id: uuid.UUID, namespace: str, key: str) -> None:
         """Remove one entry; if Redis is unreachable the namespace is invalidated on recovery."""
-        self._namespace(namespace)
+        self._checks.namespace(namespace)
         name = self._keys.entry(tenant_id, namespace, key)
         ok, _ = self._run(lambda client: client.delete(name))
         if not ok:
@@ -454,7 +449,7 @@ class RedisCache:
 
     def invalidate_namespace(self, tenant_id: uuid.UUID, namespace: str) -> None:
         """Hide every entry of the namespace: one ``INCR`` (replayed on recovery if it fails)."""
-        self._namespace(namespace)
+        self._checks.namespace(namespace)
         name = self._keys.namespace_generation(tenant_id, namespace)
         ok, _ = self._run(lambda client: client.incr(name))
         if not ok:

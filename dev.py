@@ -2,7 +2,7 @@
 """One entry point for newcomers: `python3 dev.py demo` and `python3 dev.py test`.
 
 `python3 dev.py docs` builds the documentation site into `site/` (`docs serve` serves it with
-live reload on http://127.0.0.1:8000).
+live reload at the address it prints).
 
 Each command first makes sure `.venv/` exists and holds the package (editable) with its dev
 extras; it reinstalls only when `pyproject.toml` changed since the last install.

@@ -3,7 +3,7 @@
 UnitOfWorkContract runs on the in-memory adapter, on SQLite (a temporary file) and on PostgreSQL
 (a scratch database of this module, dropped afterwards). PostgreSQL tests skip with a printed
 reason when the service is absent, and fail under ``CI=true``. CacheContract runs in one place,
-``tests/cache/test_cache_contract.py`` (MemoryCache, RedisCache on Redis and on a Redis Cluster).
+``tests/adapters/cache/test_contract.py`` (MemoryCache, RedisCache on Redis and on a Redis Cluster).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from booking_core.ports.payments import PaymentEventType
 from ._provider import NAME, SECRET
 from ._race_worker import Step, Target
 
-#: 2030-06-15 09:00 UTC, as in tests/core: a Saturday far from DST changes.
+#: 2030-06-15 09:00 UTC, as in tests/services: a Saturday far from DST changes.
 START = dt.datetime(2030, 6, 15, 9, 0, tzinfo=dt.UTC)
 PRICE = 250_000
 CAPACITY = 1

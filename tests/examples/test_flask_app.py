@@ -111,7 +111,8 @@ def test_seed_command_and_app_from_the_environment(
 def test_seed_module_main(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`python seed.py` works without a Flask app."""
+    """Running seed.main() without a Flask app seeds the database named by BOOKING_DATABASE_URL and
+    prints the tenant and its X-Tenant-Key."""
     monkeypatch.setenv("BOOKING_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     seed.main()
     out = capsys.readouterr().out

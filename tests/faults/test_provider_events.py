@@ -604,7 +604,8 @@ def shared_backend(
 def test_events_from_two_processes_imply_the_money(
     shared_backend: Backend, worker_pool: WorkerPool, family: str, tally: Tally
 ) -> None:
-    """Delivered by two processes released at a barrier."""
+    """Provider event scenarios delivered by two processes released at a barrier leave every
+    booking's money and status as the events imply, with no invariant broken."""
     b = shared_backend
     url = b.url
     assert url is not None

@@ -50,7 +50,8 @@ def test_only_str_is_accepted(name: str, value: Any) -> None:
 
 @pytest.mark.parametrize("name", sorted(SANITIZERS))
 def test_custom_field_name_is_reported(name: str) -> None:
-    """field= names the offending field in the error."""
+    """Every sanitizer given field= reports that name as the error's field and at the start of its
+    message."""
     with pytest.raises(ValidationError) as info:
         SANITIZERS[name](None, field="customer.x")
     assert info.value.field == "customer.x"
@@ -58,7 +59,7 @@ def test_custom_field_name_is_reported(name: str) -> None:
 
 
 def test_slugify_rejects_non_str() -> None:
-    """slugify is str-only too."""
+    """slugify refuses bytes with a ValidationError saying the value must be a string."""
     with pytest.raises(ValidationError, match="must be a string"):
         sanitize.slugify(b"Cafe")
 

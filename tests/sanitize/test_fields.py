@@ -214,7 +214,8 @@ def test_slug_invalid(raw: str) -> None:
 
 
 def test_slug_max_length() -> None:
-    """The bound is configurable and checked."""
+    """sanitize_slug accepts a slug of exactly max_length, refuses a longer one with
+    ValidationError, and refuses max_length=0 with ValueError."""
     assert sanitize_slug("abc", max_length=3) == "abc"
     with pytest.raises(ValidationError, match="at most 2"):
         sanitize_slug("abc", max_length=2)

@@ -157,7 +157,8 @@ def test_item_and_character_bounds() -> None:
 
 
 def test_passthrough_subtree_is_still_bounded() -> None:
-    """passthrough skips sanitizing, not the limits."""
+    """A subtree marked passthrough is not sanitized but still counts towards max_items: 100 items
+    against a limit of 50 are refused."""
     with pytest.raises(ValidationError, match="items"):
         sanitize_object({"meta": list(range(100))}, {"meta": "passthrough"}, max_items=50)
 

@@ -73,7 +73,8 @@ def test_purge_returns_the_number_dropped() -> None:
 
 
 def test_bad_maxsize() -> None:
-    """maxsize must be at least 1."""
+    """MemoryCache(maxsize=0) raises ValueError naming maxsize: the cache holds at least one entry.
+    MemoryCache(maxsize=0) raises ValueError naming maxsize: the cache holds at least one entry."""
     with pytest.raises(ValueError, match="maxsize"):
         MemoryCache(maxsize=0)
 

@@ -23,13 +23,15 @@ def test_hit_rate() -> None:
 
 
 def test_token_known() -> None:
-    """Tokens with negative generations are unknown."""
+    """A generation token is known when its generations are non-negative; a negative one marks it
+    unknown."""
     assert GenerationToken(0, 0).known is True
     assert GenerationToken(-1, 5).known is False
 
 
 def test_check_json_names_the_bad_part() -> None:
-    """The error names the path to the offending value."""
+    """check_json refuses a value JSON cannot hold with a ValidationError whose field is the path to
+    it (value.rows[1].when), and refuses nesting 100 levels deep."""
     with pytest.raises(ValidationError) as caught:
         check_json({"rows": [1, {"when": object()}]})
     assert caught.value.field == "value.rows[1].when"

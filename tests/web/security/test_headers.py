@@ -95,7 +95,8 @@ def test_generate_nonce_is_fresh_base64_of_128_bits() -> None:
 
 @pytest.mark.parametrize("nonce", ["abc def", "abc;script-src *", "a'b", "", "é"])
 def test_bad_nonce_cannot_inject(nonce: str) -> None:
-    """A nonce that is not base64 is refused."""
+    """A nonce with spaces, a semicolon, a quote, non-ASCII text or nothing at all is refused on
+    'nonce', so it cannot inject CSP directives."""
     with pytest.raises(ValidationError) as info:
         security_headers(nonce=nonce)
     assert info.value.field == "nonce"

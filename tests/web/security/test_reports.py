@@ -74,7 +74,8 @@ def test_legacy_report() -> None:
 
 
 def test_legacy_report_falls_back_to_violated_directive() -> None:
-    """Older browsers send only violated-directive."""
+    """A legacy report with only violated-directive (older browsers) takes it as the effective
+    directive, with no blocked URI."""
     body = {"csp-report": {"document-uri": "https://a.example/", "violated-directive": "img-src"}}
     (report,) = parse_csp_report(encode(body), "application/json; charset=utf-8")
     assert report.effective_directive == "img-src"
@@ -181,7 +182,8 @@ def test_body_must_be_bytes() -> None:
 
 
 def test_max_bytes_is_configurable() -> None:
-    """The size bound can be tightened."""
+    """A report body larger than a tightened max_bytes is refused with ValidationError naming the
+    limit."""
     with pytest.raises(ValidationError, match="larger than 10"):
         parse_csp_report(encode(LEGACY), "application/csp-report", max_bytes=10)
 

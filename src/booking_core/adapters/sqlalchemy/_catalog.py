@@ -55,7 +55,7 @@ class SqlTenantRepository:
         return None if found is None else _tenant(found)
 
 
-class SqlSegmentRepository(_Scoped):
+class SqlSegmentRepository(_Scoped[Segment]):
     table = t.segments
     entity = Segment
 
@@ -65,14 +65,14 @@ class SqlSegmentRepository(_Scoped):
         return self._list(tenant_id, *conditions, order_by=[c.sort_order, c.slug])
 
 
-class SqlPackageRepository(_Scoped):
+class SqlPackageRepository(_Scoped[Package]):
     table = t.packages
     entity = Package
 
-    def _to_row(self, obj: Any) -> dict[str, Any]:
+    def _to_row(self, obj: Package) -> dict[str, Any]:
         return _package_row(obj)
 
-    def _from_row(self, row: Row[Any]) -> Any:
+    def _from_row(self, row: Row[Any]) -> Package:
         return _package(row)
 
     def list(
@@ -114,7 +114,7 @@ class SqlPackageRepository(_Scoped):
         return [AddOn(**row._mapping) for row in self._db.execute(stmt)]
 
 
-class SqlAddOnRepository(_Scoped):
+class SqlAddOnRepository(_Scoped[AddOn]):
     table = t.add_ons
     entity = AddOn
 
@@ -124,7 +124,7 @@ class SqlAddOnRepository(_Scoped):
         return self._list(tenant_id, *conditions, order_by=[c.slug])
 
 
-class SqlVenueRepository(_Scoped):
+class SqlVenueRepository(_Scoped[Venue]):
     table = t.venues
     entity = Venue
 
@@ -134,7 +134,7 @@ class SqlVenueRepository(_Scoped):
         return self._list(tenant_id, *conditions, order_by=[c.name])
 
 
-class SqlCustomerRepository(_Scoped):
+class SqlCustomerRepository(_Scoped[Customer]):
     table = t.customers
     entity = Customer
 
@@ -191,7 +191,7 @@ class SqlBlackoutRepository:
         return [BlackoutDate(**row._mapping) for row in self._db.execute(stmt)]
 
 
-class SqlApiKeyRepository(_Scoped):
+class SqlApiKeyRepository(_Scoped[ApiKey]):
     table = t.tenant_api_keys
     entity = ApiKey
 

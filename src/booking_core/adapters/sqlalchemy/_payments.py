@@ -31,16 +31,16 @@ from booking_core.domain.model import (
 )
 
 
-class SqlRefundRepository(_Scoped):
+class SqlRefundRepository(_Scoped[Refund]):
     table = t.refunds
     entity = Refund
 
-    def _to_row(self, obj: Any) -> dict[str, Any]:
+    def _to_row(self, obj: Refund) -> dict[str, Any]:
         row = asdict(obj)
         row["state"] = obj.state.value
         return row
 
-    def _from_row(self, row: Row[Any]) -> Any:
+    def _from_row(self, row: Row[Any]) -> Refund:
         m = dict(row._mapping)
         m["state"] = RefundState(m["state"])
         return Refund(**m)

@@ -13,6 +13,8 @@ a slot column to this key.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -34,6 +36,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
+from sqlalchemy.sql.schema import SchemaItem
 
 from booking_core.adapters.sqlalchemy._types import UTCDateTime
 
@@ -49,21 +52,67 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# --- the column groups and constraints the tables share ---------------------------------------
+
+
+def _required(name: str, kind: Any) -> Column[Any]:
+    return Column(name, kind, nullable=False)
+
+
+def _optional(name: str, kind: Any) -> Column[Any]:
+    return Column(name, kind, nullable=True)
+
+
+def _record(*, slug: bool = False, name: bool = True) -> tuple[Column[Any], ...]:
+    """``tenant_id``, ``id`` and (as asked) ``slug`` and ``name``: how a tenant's record starts."""
+    columns = [_required("tenant_id", Uuid), _required("id", Uuid)]
+    if slug:
+        columns.append(_required("slug", String(64)))
+    if name:
+        columns.append(_required("name", String(200)))
+    return tuple(columns)
+
+
+def _owned(*unique: str) -> tuple[SchemaItem, ...]:
+    """Key ``(tenant_id, id)``, each of ``unique`` unique inside the tenant, the tenant's row."""
+    return (
+        PrimaryKeyConstraint("tenant_id", "id"),
+        *(UniqueConstraint("tenant_id", column) for column in unique),
+        _of_tenant(),
+    )
+
+
+def _of_tenant() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"])
+
+
+def _refers(column: str, table: str) -> ForeignKeyConstraint:
+    """``(tenant_id, column)`` points at a row of ``table`` of the same tenant."""
+    return ForeignKeyConstraint(["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"])
+
+
+def _partial_index(name: str, column: str, where: str) -> Index:
+    """``(tenant_id, column)`` over the rows matching ``where`` only, on both backends."""
+    return Index(name, "tenant_id", column, postgresql_where=text(where), sqlite_where=text(where))
+
+
+# --- the tables -------------------------------------------------------------------------------
+
 tenants = Table(
     "bc_tenants",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("slug", String(64), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("timezone", String(64), nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("commission_percent", Numeric(5, 2), nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("capacity_per_date", Integer, nullable=False),
-    Column("hold_ttl_seconds", Integer, nullable=False),
-    Column("min_notice_days", Integer, nullable=False),
-    Column("horizon_days", Integer, nullable=False),
-    Column("cancellation", JSON, nullable=False),
+    _required("slug", String(64)),
+    _required("name", String(200)),
+    _required("timezone", String(64)),
+    _required("currency", String(3)),
+    _required("commission_percent", Numeric(5, 2)),
+    _required("active", Boolean),
+    _required("capacity_per_date", Integer),
+    _required("hold_ttl_seconds", Integer),
+    _required("min_notice_days", Integer),
+    _required("horizon_days", Integer),
+    _required("cancellation", JSON),
     UniqueConstraint("slug"),
     CheckConstraint("commission_percent >= 0 AND commission_percent <= 50", name="commission"),
     CheckConstraint("capacity_per_date >= 1", name="capacity"),
@@ -72,38 +121,28 @@ tenants = Table(
 segments = Table(
     "bc_segments",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("id", Uuid, nullable=False),
-    Column("slug", String(64), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("heading", Text, nullable=False),
-    Column("description", Text, nullable=False),
-    Column("sort_order", Integer, nullable=False),
-    Column("active", Boolean, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "id"),
-    UniqueConstraint("tenant_id", "slug"),
-    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+    *_record(slug=True),
+    _required("heading", Text),
+    _required("description", Text),
+    _required("sort_order", Integer),
+    _required("active", Boolean),
+    *_owned("slug"),
     Index(None, "tenant_id", "active", "sort_order"),
 )
 
 packages = Table(
     "bc_packages",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("id", Uuid, nullable=False),
-    Column("slug", String(64), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("description", Text, nullable=False),
-    Column("base_price", BigInteger, nullable=False),
-    Column("segment_id", Uuid, nullable=True),
-    Column("grouping", String(100), nullable=False),
-    Column("group_order", Integer, nullable=False),
-    Column("photo_urls", JSON, nullable=False),
-    Column("active", Boolean, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "id"),
-    UniqueConstraint("tenant_id", "slug"),
-    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
-    ForeignKeyConstraint(["tenant_id", "segment_id"], ["bc_segments.tenant_id", "bc_segments.id"]),
+    *_record(slug=True),
+    _required("description", Text),
+    _required("base_price", BigInteger),
+    _optional("segment_id", Uuid),
+    _required("grouping", String(100)),
+    _required("group_order", Integer),
+    _required("photo_urls", JSON),
+    _required("active", Boolean),
+    *_owned("slug"),
+    _refers("segment_id", "bc_segments"),
     CheckConstraint("base_price >= 0", name="price"),
     Index(None, "tenant_id", "segment_id", "active", "grouping", "group_order"),
 )
@@ -111,96 +150,80 @@ packages = Table(
 add_ons = Table(
     "bc_add_ons",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("id", Uuid, nullable=False),
-    Column("slug", String(64), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("description", Text, nullable=False),
-    Column("price", BigInteger, nullable=False),
-    Column("segment_id", Uuid, nullable=True),
-    Column("active", Boolean, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "id"),
-    UniqueConstraint("tenant_id", "slug"),
-    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
-    ForeignKeyConstraint(["tenant_id", "segment_id"], ["bc_segments.tenant_id", "bc_segments.id"]),
+    *_record(slug=True),
+    _required("description", Text),
+    _required("price", BigInteger),
+    _optional("segment_id", Uuid),
+    _required("active", Boolean),
+    *_owned("slug"),
+    _refers("segment_id", "bc_segments"),
     CheckConstraint("price >= 0", name="price"),
 )
 
 package_add_ons = Table(
     "bc_package_add_ons",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("package_id", Uuid, nullable=False),
-    Column("add_on_id", Uuid, nullable=False),
+    _required("tenant_id", Uuid),
+    _required("package_id", Uuid),
+    _required("add_on_id", Uuid),
     PrimaryKeyConstraint("tenant_id", "package_id", "add_on_id"),
-    ForeignKeyConstraint(["tenant_id", "package_id"], ["bc_packages.tenant_id", "bc_packages.id"]),
-    ForeignKeyConstraint(["tenant_id", "add_on_id"], ["bc_add_ons.tenant_id", "bc_add_ons.id"]),
+    _refers("package_id", "bc_packages"),
+    _refers("add_on_id", "bc_add_ons"),
 )
 
 venues = Table(
     "bc_venues",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("id", Uuid, nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("address", String(300), nullable=False),
-    Column("city", String(100), nullable=False),
-    Column("postal_code", String(20), nullable=False),
-    Column("country", String(2), nullable=False),
-    Column("capacity", Integer, nullable=False),
-    Column("active", Boolean, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "id"),
-    UniqueConstraint("tenant_id", "name"),
-    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+    *_record(),
+    _required("address", String(300)),
+    _required("city", String(100)),
+    _required("postal_code", String(20)),
+    _required("country", String(2)),
+    _required("capacity", Integer),
+    _required("active", Boolean),
+    *_owned("name"),
     CheckConstraint("capacity >= 1", name="capacity"),
 )
 
 customers = Table(
     "bc_customers",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("id", Uuid, nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("email", String(320), nullable=False),
-    Column("phone", String(20), nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "id"),
-    UniqueConstraint("tenant_id", "email"),
-    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+    *_record(),
+    _required("email", String(320)),
+    _optional("phone", String(20)),
+    _required("created_at", UTCDateTime),
+    *_owned("email"),
     Index(None, "tenant_id", "created_at"),
 )
 
 bookings = Table(
     "bc_bookings",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("id", Uuid, nullable=False),
-    Column("package_id", Uuid, nullable=False),
-    Column("customer_id", Uuid, nullable=False),
-    Column("venue_id", Uuid, nullable=True),
-    Column("event_date", Date, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("package_price", BigInteger, nullable=False),
-    Column("total", BigInteger, nullable=False),
-    Column("commission", BigInteger, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=True),
-    Column("confirmed_at", UTCDateTime, nullable=True),
-    Column("canceled_at", UTCDateTime, nullable=True),
-    Column("fulfilled_at", UTCDateTime, nullable=True),
-    Column("payment_ref", String(200), nullable=True),
-    Column("cancel_reason", Text, nullable=True),
+    *_record(name=False),
+    _required("package_id", Uuid),
+    _required("customer_id", Uuid),
+    _optional("venue_id", Uuid),
+    _required("event_date", Date),
+    _required("status", String(16)),
+    _required("package_price", BigInteger),
+    _required("total", BigInteger),
+    _required("commission", BigInteger),
+    _required("currency", String(3)),
+    _required("created_at", UTCDateTime),
+    _optional("expires_at", UTCDateTime),
+    _optional("confirmed_at", UTCDateTime),
+    _optional("canceled_at", UTCDateTime),
+    _optional("fulfilled_at", UTCDateTime),
+    _optional("payment_ref", String(200)),
+    _optional("cancel_reason", Text),
     Column("amount_paid", BigInteger, nullable=False, server_default="0"),
     Column("amount_refunded", BigInteger, nullable=False, server_default="0"),
     Column("commission_refunded", BigInteger, nullable=False, server_default="0"),
     Column("version", Integer, nullable=False, server_default="1"),
     PrimaryKeyConstraint("tenant_id", "id"),
-    ForeignKeyConstraint(["tenant_id", "package_id"], ["bc_packages.tenant_id", "bc_packages.id"]),
-    ForeignKeyConstraint(
-        ["tenant_id", "customer_id"], ["bc_customers.tenant_id", "bc_customers.id"]
-    ),
-    ForeignKeyConstraint(["tenant_id", "venue_id"], ["bc_venues.tenant_id", "bc_venues.id"]),
+    _refers("package_id", "bc_packages"),
+    _refers("customer_id", "bc_customers"),
+    _refers("venue_id", "bc_venues"),
     CheckConstraint(
         "status IN ('PENDING', 'CONFIRMED', 'FULFILLED', 'CANCELED', 'EXPIRED')", name="status"
     ),
@@ -212,41 +235,35 @@ bookings = Table(
     ),
     Index(None, "tenant_id", "event_date"),
     Index(None, "tenant_id", "customer_id"),
-    Index(
-        "ix_bc_bookings_pending_expiry",
-        "tenant_id",
-        "expires_at",
-        postgresql_where=text("status = 'PENDING'"),
-        sqlite_where=text("status = 'PENDING'"),
-    ),
+    _partial_index("ix_bc_bookings_pending_expiry", "expires_at", "status = 'PENDING'"),
 )
 
 booking_add_ons = Table(
     "bc_booking_add_ons",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("booking_id", Uuid, nullable=False),
-    Column("add_on_id", Uuid, nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("unit_price", BigInteger, nullable=False),
-    Column("quantity", Integer, nullable=False),
+    _required("tenant_id", Uuid),
+    _required("booking_id", Uuid),
+    _required("add_on_id", Uuid),
+    _required("name", String(200)),
+    _required("unit_price", BigInteger),
+    _required("quantity", Integer),
     PrimaryKeyConstraint("tenant_id", "booking_id", "add_on_id"),
-    ForeignKeyConstraint(["tenant_id", "booking_id"], ["bc_bookings.tenant_id", "bc_bookings.id"]),
-    ForeignKeyConstraint(["tenant_id", "add_on_id"], ["bc_add_ons.tenant_id", "bc_add_ons.id"]),
+    _refers("booking_id", "bc_bookings"),
+    _refers("add_on_id", "bc_add_ons"),
     CheckConstraint("quantity >= 1 AND unit_price >= 0", name="line"),
 )
 
 booking_claims = Table(
     "bc_booking_claims",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("resource_id", Uuid, nullable=False),
-    Column("claim_date", Date, nullable=False),
-    Column("seat", Integer, nullable=False),
-    Column("booking_id", Uuid, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=True),
+    _required("tenant_id", Uuid),
+    _required("resource_id", Uuid),
+    _required("claim_date", Date),
+    _required("seat", Integer),
+    _required("booking_id", Uuid),
+    _optional("expires_at", UTCDateTime),
     PrimaryKeyConstraint("tenant_id", "resource_id", "claim_date", "seat"),
-    ForeignKeyConstraint(["tenant_id", "booking_id"], ["bc_bookings.tenant_id", "bc_bookings.id"]),
+    _refers("booking_id", "bc_bookings"),
     CheckConstraint("seat >= 0", name="seat"),
     Index(None, "tenant_id", "booking_id"),
 )
@@ -254,122 +271,99 @@ booking_claims = Table(
 blackout_dates = Table(
     "bc_blackout_dates",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("date", Date, nullable=False),
-    Column("reason", Text, nullable=False),
+    _required("tenant_id", Uuid),
+    _required("date", Date),
+    _required("reason", Text),
     PrimaryKeyConstraint("tenant_id", "date"),
-    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+    _of_tenant(),
 )
 
 refunds = Table(
     "bc_refunds",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("id", Uuid, nullable=False),
-    Column("booking_id", Uuid, nullable=False),
-    Column("amount", BigInteger, nullable=False),
-    Column("commission_refund", BigInteger, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
-    Column("provider_refund_id", String(200), nullable=True),
-    Column("failure_reason", Text, nullable=True),
-    Column("attempts", Integer, nullable=False),
+    *_record(name=False),
+    _required("booking_id", Uuid),
+    _required("amount", BigInteger),
+    _required("commission_refund", BigInteger),
+    _required("reason", Text),
+    _required("state", String(16)),
+    _required("created_at", UTCDateTime),
+    _required("updated_at", UTCDateTime),
+    _optional("provider_refund_id", String(200)),
+    _optional("failure_reason", Text),
+    _required("attempts", Integer),
     PrimaryKeyConstraint("tenant_id", "id"),
-    ForeignKeyConstraint(["tenant_id", "booking_id"], ["bc_bookings.tenant_id", "bc_bookings.id"]),
+    _refers("booking_id", "bc_bookings"),
     CheckConstraint("amount > 0 AND commission_refund >= 0", name="amounts"),
     CheckConstraint("state IN ('PENDING', 'SUCCEEDED', 'FAILED')", name="state"),
     Index(None, "tenant_id", "booking_id"),
     # One row per refund the provider made: two reports of one dashboard refund, or its report
     # racing our own record of it, can never count it twice (NULLs, not yet executed, repeat).
     Index(None, "tenant_id", "provider_refund_id", unique=True),
-    Index(
-        "ix_bc_refunds_unsettled",
-        "tenant_id",
-        "created_at",
-        postgresql_where=text("state <> 'SUCCEEDED'"),
-        sqlite_where=text("state <> 'SUCCEEDED'"),
-    ),
+    _partial_index("ix_bc_refunds_unsettled", "created_at", "state <> 'SUCCEEDED'"),
 )
 
 idempotency_keys = Table(
     "bc_idempotency_keys",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("key", String(255), nullable=False),
-    Column("request_hash", String(64), nullable=False),
-    Column("booking_id", Uuid, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
+    _required("tenant_id", Uuid),
+    _required("key", String(255)),
+    _required("request_hash", String(64)),
+    _optional("booking_id", Uuid),
+    _required("created_at", UTCDateTime),
+    _required("expires_at", UTCDateTime),
     PrimaryKeyConstraint("tenant_id", "key"),
-    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+    _of_tenant(),
     Index(None, "tenant_id", "expires_at"),
 )
 
 webhook_inbox = Table(
     "bc_webhook_inbox",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("provider", String(50), nullable=False),
-    Column("event_id", String(255), nullable=False),
-    Column("event_type", String(100), nullable=False),
-    Column("payload", LargeBinary, nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("received_at", UTCDateTime, nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("last_error", Text, nullable=True),
-    Column("processed_at", UTCDateTime, nullable=True),
-    Column("outcome", String(100), nullable=True),
-    Column("details", JSON, nullable=False),
+    _required("tenant_id", Uuid),
+    _required("provider", String(50)),
+    _required("event_id", String(255)),
+    _required("event_type", String(100)),
+    _required("payload", LargeBinary),
+    _required("state", String(16)),
+    _required("received_at", UTCDateTime),
+    _required("attempts", Integer),
+    _optional("last_error", Text),
+    _optional("processed_at", UTCDateTime),
+    _optional("outcome", String(100)),
+    _required("details", JSON),
     PrimaryKeyConstraint("tenant_id", "provider", "event_id"),
-    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+    _of_tenant(),
     CheckConstraint("state IN ('PENDING', 'PROCESSED', 'FAILED')", name="state"),
-    Index(
-        "ix_bc_webhook_inbox_failed",
-        "tenant_id",
-        "received_at",
-        postgresql_where=text("state = 'FAILED'"),
-        sqlite_where=text("state = 'FAILED'"),
-    ),
+    _partial_index("ix_bc_webhook_inbox_failed", "received_at", "state = 'FAILED'"),
 )
 
 outbox = Table(
     "bc_outbox",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("id", Uuid, nullable=False),
-    Column("booking_id", Uuid, nullable=False),
-    Column("sequence", Integer, nullable=False),
-    Column("type", String(50), nullable=False),
-    Column("payload", JSON, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("claimed_until", UTCDateTime, nullable=True),
-    Column("done_at", UTCDateTime, nullable=True),
-    Column("last_error", Text, nullable=True),
+    *_record(name=False),
+    _required("booking_id", Uuid),
+    _required("sequence", Integer),
+    _required("type", String(50)),
+    _required("payload", JSON),
+    _required("created_at", UTCDateTime),
+    _required("attempts", Integer),
+    _optional("claimed_until", UTCDateTime),
+    _optional("done_at", UTCDateTime),
+    _optional("last_error", Text),
     PrimaryKeyConstraint("tenant_id", "id"),
-    ForeignKeyConstraint(["tenant_id", "booking_id"], ["bc_bookings.tenant_id", "bc_bookings.id"]),
+    _refers("booking_id", "bc_bookings"),
     UniqueConstraint("tenant_id", "booking_id", "sequence"),
-    Index(
-        "ix_bc_outbox_undelivered",
-        "tenant_id",
-        "created_at",
-        postgresql_where=text("done_at IS NULL"),
-        sqlite_where=text("done_at IS NULL"),
-    ),
+    _partial_index("ix_bc_outbox_undelivered", "created_at", "done_at IS NULL"),
 )
 
 tenant_api_keys = Table(
     "bc_tenant_api_keys",
     metadata,
-    Column("tenant_id", Uuid, nullable=False),
-    Column("id", Uuid, nullable=False),
-    Column("key_hash", String(64), nullable=False),
-    Column("label", String(200), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("revoked_at", UTCDateTime, nullable=True),
-    PrimaryKeyConstraint("tenant_id", "id"),
-    UniqueConstraint("tenant_id", "key_hash"),
-    ForeignKeyConstraint(["tenant_id"], ["bc_tenants.id"]),
+    *_record(name=False),
+    _required("key_hash", String(64)),
+    _required("label", String(200)),
+    _required("created_at", UTCDateTime),
+    _optional("revoked_at", UTCDateTime),
+    *_owned("key_hash"),
 )

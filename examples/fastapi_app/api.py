@@ -246,7 +246,7 @@ def payment_webhook(
     redelivers; ``app.webhooks.retry_failed()`` recovers such events without a redelivery.
     """
     tenant_id = booking.tenants.get_by_slug(tenant).id
-    receipt = booking.webhooks.receive(tenant_id, provider, body, request.headers)
+    receipt = booking.webhooks.receive(tenant_id, body, request.headers, provider=provider)
     if receipt.state is InboxState.FAILED:
         logger.error(
             "webhook processing failed",

@@ -224,7 +224,7 @@ class ApiContract:
         after_second = api.get(f"/v1/bookings/{done['booking']['id']}", key=shop.api_key).body
         assert after_second == after_first
         assert after_second["status"] == "CONFIRMED"
-        event = booking.webhooks.get(shop.tenant.id, "fake", first["event_id"])
+        event = booking.webhooks.get(shop.tenant.id, first["event_id"])
         assert event.attempts == 1
 
     def test_failed_webhook_answers_500_so_the_provider_redelivers(

@@ -80,7 +80,7 @@ def _webhook(
         currency=booking.currency,
         **extra,
     )
-    return app.webhooks.receive(booking.tenant_id, provider.name, body, headers)
+    return app.webhooks.receive(booking.tenant_id, body, headers)
 
 
 def _paid_checkout(app: BookingApp, tenant_id: uuid.UUID, package_id: uuid.UUID) -> Any:
@@ -536,7 +536,7 @@ class _EagerProvider(FakePaymentProvider):
                 currency=request.currency,
                 provider_refund_id=result.provider_refund_id,
             )
-            self.app.webhooks.receive(request.tenant_id, self.name, body, headers)
+            self.app.webhooks.receive(request.tenant_id, body, headers)
         return result
 
 

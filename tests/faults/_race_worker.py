@@ -113,7 +113,7 @@ def _expire(app: BookingApp, step: Step) -> str:
 
 
 def _webhook(app: BookingApp, step: Step) -> str:
-    receipt = app.webhooks.receive(None, "fake", step.body, dict(step.headers))
+    receipt = app.webhooks.receive(None, step.body, dict(step.headers))
     if receipt.state.value == "FAILED":
         return f"FAILED:{(receipt.error or '').split(':')[0]}"
     return f"{receipt.state.value}:{'duplicate' if receipt.duplicate else receipt.outcome}"

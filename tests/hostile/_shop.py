@@ -102,7 +102,7 @@ def _confirmed(backend: Backend, tenant: Tenant, package: Package, day: dt.date)
         amount=booking.total,
         currency=booking.currency,
     )
-    app.webhooks.receive(tenant.id, backend.payments.name, body, headers)
+    app.webhooks.receive(tenant.id, body, headers)
     return app.bookings.get(tenant.id, booking.id)
 
 
@@ -136,7 +136,7 @@ def make_shop(backend: Backend, slug: str) -> Shop:
         amount=confirmed.total,
         currency="EUR",
     )
-    receipt = app.webhooks.receive(tid, backend.payments.name, body, headers)
+    receipt = app.webhooks.receive(tid, body, headers)
     [event] = app.outbox.claim(batch_size=1, tenant_id=tid)
     return Shop(
         tenant,

@@ -38,7 +38,7 @@ def paid_booking(app: BookingApp, shop: Shop, date: dt.date = EVENT, email: str 
         amount=checkout.booking.total,
         currency=checkout.booking.currency,
     )
-    receipt = app.webhooks.receive(shop.tenant.id, "fake", body, headers)
+    receipt = app.webhooks.receive(shop.tenant.id, body, headers)
     assert receipt.outcome == "confirmed", receipt
     return app.bookings.get(shop.tenant.id, checkout.booking.id), checkout.session
 

@@ -60,7 +60,7 @@ def deliver_worker(
     ) as app:
         barrier.wait(timeout=60)
         try:
-            receipt = app.webhooks.receive(None, "fake", body, headers)
+            receipt = app.webhooks.receive(None, body, headers)
             results.put((receipt.state.value, receipt.duplicate, receipt.outcome))
         except Exception as error:
             results.put(("error", False, repr(error)))

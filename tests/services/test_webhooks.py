@@ -64,7 +64,7 @@ def test_checkout_then_webhook_confirms_and_redelivery_has_no_effect(
         payment_ref=session.payment_ref,
         amount=254_500,
     )
-    first = app.webhooks.receive(shop.tenant.id, "fake", body, headers)
+    first = app.webhooks.receive(shop.tenant.id, body, headers)
     assert (first.state, first.duplicate, first.outcome) == (
         InboxState.PROCESSED,
         False,
@@ -76,9 +76,9 @@ def test_checkout_then_webhook_confirms_and_redelivery_has_no_effect(
         254_500,
         session.payment_ref,
     )
-    again = app.webhooks.receive(shop.tenant.id, "fake", body, headers)
+    again = app.webhooks.receive(shop.tenant.id, body, headers)
     assert (again.duplicate, again.outcome) == (True, "confirmed")
-    stored = app.webhooks.get(shop.tenant.id, "fake", first.event_id)
+    stored = app.webhooks.get(shop.tenant.id, first.event_id)
     assert stored.payload == body  # byte-identical
     assert events_of(app, booking.id) == ["booking.held", "booking.confirmed"]
 
@@ -96,14 +96,14 @@ def test_bad_webhooks_are_refused_and_write_nothing(app: BookingApp, shop: Shop)
     )
     tampered = body.replace(b"250000", b"250001")
     with pytest.raises(WebhookVerificationError):
-        app.webhooks.receive(shop.tenant.id, "fake", tampered, headers)
+        app.webhooks.receive(shop.tenant.id, tampered, headers)
     with pytest.raises(WebhookVerificationError):
-        app.webhooks.receive(shop.tenant.id, "fake", body, {})
+        app.webhooks.receive(shop.tenant.id, body, {})
     with pytest.raises(WebhookVerificationError):
-        app.webhooks.receive(shop.tenant.id, "fake", b"x" * (300 * 1024), headers)
+        app.webhooks.receive(shop.tenant.id, b"x" * (300 * 1024), headers)
     other = make_shop(app)
     with pytest.raises(WebhookVerificationError):  # signed, but for another tenant
-        app.webhooks.receive(other.tenant.id, "fake", body, headers)
+        app.webhooks.receive(other.tenant.id, body, headers)
     unknown_tenant = uuid.uuid4()
     foreign = fake(app).make_webhook(
         PaymentEventType.PAYMENT_SUCCEEDED,
@@ -114,14 +114,14 @@ def test_bad_webhooks_are_refused_and_write_nothing(app: BookingApp, shop: Shop)
         currency="EUR",
     )
     with pytest.raises(NotFoundError):
-        app.webhooks.receive(unknown_tenant, "fake", *foreign)
+        app.webhooks.receive(unknown_tenant, *foreign)
     with pytest.raises(ValidationError):
-        app.webhooks.receive(shop.tenant.id, "stripe", body, headers)
+        app.webhooks.receive(shop.tenant.id, body, headers, provider="stripe")
     with pytest.raises(ValidationError):
-        app.webhooks.receive(shop.tenant.id, "fake", body.decode(), headers)  # type: ignore[arg-type]
+        app.webhooks.receive(shop.tenant.id, body.decode(), headers)  # type: ignore[arg-type]
     assert app.bookings.get(shop.tenant.id, hold.id).status is BookingStatus.PENDING
     with pytest.raises(NotFoundError):
-        app.webhooks.get(shop.tenant.id, "fake", "evt_missing")
+        app.webhooks.get(shop.tenant.id, "evt_missing")
 
 
 class FlakyUnitOfWork:
@@ -180,14 +180,14 @@ def test_failed_event_is_processed_again_until_it_succeeds(app: BookingApp, shop
         hold,
         payment_ref="pay_f",
     )
-    broken = flaky(app, bookings__transition=2)
-    first = broken.webhooks.receive(shop.tenant.id, "fake", *webhook)
+    broken = flaky(app, bookings__save=2)
+    first = broken.webhooks.receive(shop.tenant.id, *webhook)
     assert (first.state, first.duplicate) == (InboxState.FAILED, False)
     assert "injected failure" in (first.error or "")
     assert app.bookings.get(shop.tenant.id, hold.id).status is BookingStatus.PENDING
-    second = broken.webhooks.receive(shop.tenant.id, "fake", *webhook)  # the provider redelivers
+    second = broken.webhooks.receive(shop.tenant.id, *webhook)  # the provider redelivers
     assert second.state is InboxState.FAILED
-    stored = app.webhooks.get(shop.tenant.id, "fake", first.event_id)
+    stored = app.webhooks.get(shop.tenant.id, first.event_id)
     assert (stored.state, stored.attempts) == (InboxState.FAILED, 2)
     assert (
         app.webhooks.retry_failed(tenant_id=shop.tenant.id, max_attempts=2) == []
@@ -199,7 +199,7 @@ def test_failed_event_is_processed_again_until_it_succeeds(app: BookingApp, shop
         (first.event_id, InboxState.PROCESSED, "confirmed")
     ]
     assert app.bookings.get(shop.tenant.id, hold.id).status is BookingStatus.CONFIRMED
-    assert app.webhooks.receive(shop.tenant.id, "fake", *webhook).duplicate is True
+    assert app.webhooks.receive(shop.tenant.id, *webhook).duplicate is True
     assert app.webhooks.retry_failed(tenant_id=shop.tenant.id) == []
 
 
@@ -214,7 +214,7 @@ def test_unprocessable_events_stay_failed_with_their_error(app: BookingApp, shop
         payment_ref="pay_1",
         amount=1,
     )
-    failed = app.webhooks.receive(shop.tenant.id, "fake", *wrong_amount)
+    failed = app.webhooks.receive(shop.tenant.id, *wrong_amount)
     assert failed.state is InboxState.FAILED
     assert "costs 250000" in (failed.error or "")
     unknown = fake(app).make_webhook(
@@ -225,7 +225,7 @@ def test_unprocessable_events_stay_failed_with_their_error(app: BookingApp, shop
         amount=0,
         currency="EUR",
     )
-    assert "NotFoundError" in (app.webhooks.receive(shop.tenant.id, "fake", *unknown).error or "")
+    assert "NotFoundError" in (app.webhooks.receive(shop.tenant.id, *unknown).error or "")
     assert app.bookings.get(shop.tenant.id, hold.id).status is BookingStatus.PENDING
 
 
@@ -268,7 +268,7 @@ def test_concurrent_deliveries_have_one_effect(app: BookingApp, shop: Shop) -> N
 
     def deliver() -> None:
         barrier.wait(timeout=30)
-        receipts.append(app.webhooks.receive(shop.tenant.id, "fake", body, headers))
+        receipts.append(app.webhooks.receive(shop.tenant.id, body, headers))
 
     threads = [threading.Thread(target=deliver) for _ in range(10)]
     for thread in threads:
@@ -294,7 +294,7 @@ def test_payment_after_expiry_confirms_if_the_date_is_free(
         hold,
         payment_ref="pay_late",
     )
-    receipt = app.webhooks.receive(shop.tenant.id, "fake", body, headers)
+    receipt = app.webhooks.receive(shop.tenant.id, body, headers)
     assert receipt.outcome == "confirmed_after_expiry"
     assert app.bookings.get(shop.tenant.id, hold.id).status is BookingStatus.CONFIRMED
     assert app.availability.check(shop.tenant.id, EVENT).reason == "booked"
@@ -321,7 +321,7 @@ def test_payment_after_expiry_refunds_if_the_date_is_taken(
         first.booking,
         payment_ref=first.session.payment_ref,
     )
-    receipt = app.webhooks.receive(shop.tenant.id, "fake", body, headers)
+    receipt = app.webhooks.receive(shop.tenant.id, body, headers)
     assert receipt.outcome == "refunded_late_payment"
     late = app.bookings.get(shop.tenant.id, first.booking.id)
     assert (late.status, late.amount_paid, late.amount_refunded) == (
@@ -349,7 +349,7 @@ def test_failed_payment_releases_the_hold(app: BookingApp, shop: Shop) -> None:
         payment_ref=checkout.session.payment_ref,
         amount=0,
     )
-    assert app.webhooks.receive(shop.tenant.id, "fake", body, headers).outcome == "hold_released"
+    assert app.webhooks.receive(shop.tenant.id, body, headers).outcome == "hold_released"
     assert app.bookings.get(shop.tenant.id, checkout.booking.id).status is BookingStatus.CANCELED
     assert app.availability.check(shop.tenant.id, EVENT).available
 
@@ -367,8 +367,8 @@ def test_refund_webhook_records_an_outside_refund_once(app: BookingApp, shop: Sh
         amount=20_000,
         provider_refund_id="re_dashboard_1",
     )
-    assert app.webhooks.receive(shop.tenant.id, "fake", *webhook).outcome == "refund_recorded"
-    assert app.webhooks.receive(shop.tenant.id, "fake", *webhook).duplicate is True
+    assert app.webhooks.receive(shop.tenant.id, *webhook).outcome == "refund_recorded"
+    assert app.webhooks.receive(shop.tenant.id, *webhook).duplicate is True
     refunds = app.bookings.refunds(shop.tenant.id, booking.id)
     assert [(r.amount, r.state, r.provider_refund_id) for r in refunds] == [
         (20_000, RefundState.SUCCEEDED, "re_dashboard_1")
@@ -395,7 +395,7 @@ def test_webhook_without_tenant_takes_it_from_the_verified_event(
         hold,
         payment_ref="pay_any",
     )
-    receipt = app.webhooks.receive(None, "fake", body, Headers(headers))
+    receipt = app.webhooks.receive(None, body, Headers(headers))
     assert receipt.outcome == "confirmed"
     with pytest.raises(ValidationError):
-        app.webhooks.receive(None, "fake", body, [("a", "b")])  # type: ignore[arg-type]
+        app.webhooks.receive(None, body, [("a", "b")])  # type: ignore[arg-type]

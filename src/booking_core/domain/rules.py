@@ -8,9 +8,11 @@ UTC is still on today.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from zoneinfo import ZoneInfo
 
-from booking_core.domain.model import BookingPolicy, UnavailableReason
+from booking_core.domain.model import BookingPolicy, Tenant, UnavailableReason, Venue
+from booking_core.errors import DateUnavailableError
 
 
 def local_today(now: dt.datetime, timezone: str) -> dt.date:
@@ -46,3 +48,27 @@ def first_reason(
     if calendar_busy:
         return UnavailableReason.CALENDAR
     return policy
+
+
+def pool_capacity(tenant: Tenant, venue: Venue | None, venue_id: uuid.UUID | None) -> int | None:
+    """Seats per date of the pool a booking draws from (None: its venue is gone or inactive).
+
+    The one capacity rule: the tenant's ``capacity_per_date`` without a venue, the venue's own
+    capacity with one.
+    """
+    if venue_id is None:
+        return tenant.policy.capacity_per_date
+    if venue is None or not venue.active:
+        return None
+    return venue.capacity
+
+
+def refuse_calendar_or_policy(
+    tenant: Tenant, date: dt.date, *, now: dt.datetime, calendar_busy: bool
+) -> None:
+    """Raise DateUnavailableError for the calendar or a policy reason (past, too soon/far)."""
+    if calendar_busy:
+        raise DateUnavailableError(date, UnavailableReason.CALENDAR.value)
+    reason = policy_reason(date, today=local_today(now, tenant.timezone), policy=tenant.policy)
+    if reason is not None:
+        raise DateUnavailableError(date, reason.value)

@@ -12,14 +12,14 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Any, Final, Protocol, Self
+from typing import Protocol, Self
 
+from booking_core.domain.lifecycle import BookingChange
 from booking_core.domain.model import (
     AddOn,
     ApiKey,
     BlackoutDate,
     Booking,
-    BookingStatus,
     Customer,
     HeldSeat,
     HoldContext,
@@ -32,10 +32,6 @@ from booking_core.domain.model import (
     Tenant,
     Venue,
 )
-
-#: A value for ``BookingRepository.transition(changes=…)``: the booking's own ``total``
-#: (so "paid in full" needs no read of the booking first).
-BOOKING_TOTAL: Final = object()
 
 
 class TenantRepository(Protocol):
@@ -107,8 +103,21 @@ class CustomerRepository(Protocol):
 
 
 class BookingRepository(Protocol):
-    def add(self, booking: Booking) -> None: ...
+    """Storage primitives of bookings and their seat claims.
+
+    The rules (which change is legal, which seat a change takes or frees) are the domain's
+    (:mod:`booking_core.domain.lifecycle`) and run once above this port; each method here is
+    what a backend must do atomically in its own way.
+    """
+
     def get(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking | None: ...
+
+    def lock(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking | None:
+        """The booking, locked for this transaction before a change is decided from it: changes
+        of one booking queue here instead of failing each other's compare-and-swap
+        (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's write transaction already serialises)."""
+        ...
+
     def list_for_dates(
         self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
     ) -> builtins.list[Booking]: ...
@@ -146,70 +155,43 @@ class BookingRepository(Protocol):
         """
         ...
 
+    def save(self, change: BookingChange) -> Booking:
+        """Store a change the domain decided (not its event: the caller writes that to the
+        outbox in the same transaction); returns ``change.after``.
+
+        A compare-and-swap on ``change.before.version``: when the stored booking moved on since
+        it was read (a racing cancel, say), raises
+        :class:`~booking_core.errors.TransientStorageError` and writes nothing, so the caller's
+        transaction runs again on fresh data.
+        """
+        ...
+
+    def lapsed(
+        self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int
+    ) -> builtins.list[Booking]:
+        """Up to ``limit`` PENDING holds lapsed at ``now`` (of one tenant or all), the earliest
+        expiry first. PostgreSQL locks them, skipping rows another sweeper holds."""
+        ...
+
+    def claim_seat(
+        self,
+        booking: Booking,
+        *,
+        capacity: int,
+        now: dt.datetime,
+        expires_at: dt.datetime | None,
+    ) -> bool:
+        """Claim a free seat of the booking's pool on its ``event_date``, lapsing at
+        ``expires_at`` (None: never), under the same guarantee as a hold. False when none is
+        free."""
+        ...
+
     def release_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
-        """Free the booking's seats; returns how many were freed."""
+        """Free the booking's seats (on any date); returns how many were freed."""
         ...
 
     def settle_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
         """Make the booking's seats permanent (no expiry); returns how many it still held."""
-        ...
-
-    def transition(
-        self,
-        tenant_id: uuid.UUID,
-        booking_id: uuid.UUID,
-        *,
-        from_statuses: Iterable[BookingStatus],
-        to: BookingStatus,
-        unexpired_at: dt.datetime | None = None,
-        changes: dict[str, Any] | None = None,
-    ) -> Booking | None:
-        """Compare-and-swap the status: only when the current status is in ``from_statuses``
-        (and, with ``unexpired_at``, the hold has not lapsed at that instant).
-
-        Returns the updated booking, or None when the condition did not hold.
-        """
-        ...
-
-    def move(
-        self, booking: Booking, new_date: dt.date, *, capacity: int, now: dt.datetime
-    ) -> Booking | None:
-        """Move the booking's seat to ``new_date`` and its event date with it (version + 1).
-
-        A compare-and-swap on ``booking.version`` (the booking as the caller read it, PENDING or
-        CONFIRMED): when the stored booking changed since (a racing cancel, say), raises
-        :class:`~booking_core.errors.TransientStorageError`, so the caller's transaction runs
-        again on fresh data. The new seat is claimed under the same guarantee as a hold (same
-        expiry as the old one); returns None, changing nothing, when ``new_date`` is full.
-        """
-        ...
-
-    def claim_seat(self, booking: Booking, *, capacity: int, now: dt.datetime) -> bool:
-        """Claim a free seat of the booking's pool on its own date (expiring at its
-        ``expires_at``; None is permanent), as a hold does; no version change.
-
-        For a lapsed hold whose late payment keeps its date. False when no seat is free.
-        """
-        ...
-
-    def add_refund(
-        self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, amount: int, commission: int
-    ) -> Booking | None:
-        """Count ``amount`` (and ``commission`` returned) as refunded, version + 1.
-
-        A compare-and-swap: returns None, changing nothing, when the refunded total would
-        exceed what was paid.
-        """
-        ...
-
-    def touch(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int | None:
-        """Bump the booking's version (serialising changes of one booking); the new version."""
-        ...
-
-    def expire_lapsed(
-        self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int
-    ) -> builtins.list[Booking]:
-        """Mark up to ``limit`` lapsed PENDING holds EXPIRED and free their seats."""
         ...
 
     def held_seats(
@@ -371,7 +353,6 @@ class UnitOfWorkFactory(Protocol):
 
 
 __all__: Sequence[str] = [
-    "BOOKING_TOTAL",
     "AddOnRepository",
     "ApiKeyRepository",
     "BlackoutRepository",

@@ -20,16 +20,16 @@ import datetime as dt
 import logging
 import uuid
 
+from booking_core.domain import lifecycle
 from booking_core.domain.ids import new_id
 from booking_core.domain.model import Booking, Refund, RefundState
-from booking_core.domain.money import commission_refund
-from booking_core.errors import BookingCoreError, NotFoundError, PaymentError, ValidationError
+from booking_core.errors import BookingCoreError, NotFoundError, PaymentError
 from booking_core.ports.clock import Clock
 from booking_core.ports.payments import PaymentProvider, RefundRequest, RefundResult
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
-from booking_core.services import _events
 from booking_core.services import _validate as v
 from booking_core.services._base import Service
+from booking_core.services._lifecycle import store
 
 log = logging.getLogger("booking_core.refunds")
 
@@ -48,33 +48,32 @@ def decide_refund(
     provider_refund_id: str | None = None,
     refund_id: uuid.UUID | None = None,
 ) -> tuple[Booking, Refund]:
-    """Count ``amount`` as refunded on ``booking`` and record the refund (in ``uow``).
+    """Count ``amount`` as refunded on ``booking`` (as read in ``uow``) and record the refund.
 
-    The commission returned keeps the cumulative formula exact: after this refund the booking
-    has returned ``ceil(commission × refunded / total)`` (capped), whatever the number of
-    partial refunds. ``refund_id``, chosen before the transaction's first attempt, lets a retry
-    find out whether an attempt whose COMMIT reply was lost recorded it.
+    The domain decides the amounts (:func:`booking_core.domain.lifecycle.refund`); the
+    booking's compare-and-swap makes a racing refund run again on fresh totals. ``refund_id``,
+    chosen before the transaction's first attempt, lets a retry find out whether an attempt
+    whose COMMIT reply was lost recorded it.
 
     Raises:
         ValidationError: the amount is not positive or exceeds what remains refundable.
     """
-    if amount <= 0:
-        raise ValidationError("amount", "must be positive")
-    refunded_after = booking.amount_refunded + amount
-    commission_after = commission_refund(booking.commission, refunded_after, booking.total)
-    share = max(0, commission_after - booking.commission_refunded)
-    updated = uow.bookings.add_refund(
-        booking.tenant_id, booking.id, amount=amount, commission=share
+    refund_id = refund_id or new_id()
+    change = lifecycle.refund(
+        booking,
+        amount=amount,
+        now=now,
+        refund_id=refund_id,
+        settled=state is RefundState.SUCCEEDED,
     )
-    if updated is None:
-        remaining = booking.amount_paid - booking.amount_refunded
-        raise ValidationError("amount", f"exceeds what remains refundable ({remaining})")
+    updated = store(uow, change, now=now)
+    assert updated is not None  # only a reclaim can come back empty
     refund = Refund(
-        id=refund_id or new_id(),
+        id=refund_id,
         tenant_id=booking.tenant_id,
         booking_id=booking.id,
         amount=amount,
-        commission_refund=share,
+        commission_refund=updated.commission_refunded - booking.commission_refunded,
         reason=reason,
         state=state,
         created_at=now,
@@ -82,8 +81,6 @@ def decide_refund(
         provider_refund_id=provider_refund_id,
     )
     uow.refunds.add(refund)
-    kind = _events.REFUND_SUCCEEDED if state is RefundState.SUCCEEDED else _events.REFUND_REQUESTED
-    _events.emit(uow, updated, kind, now, refund_id=str(refund.id), amount=amount)
     return updated, refund
 
 
@@ -102,24 +99,22 @@ def _attempt_key(refund: Refund) -> str:
 def record_outcome(uow: UnitOfWork, settled: Refund, now: dt.datetime) -> None:
     """Store a refund that reached SUCCEEDED or FAILED, with its outbox event.
 
-    The booking's version is bumped first: it serialises changes of one booking and gives the
-    event its sequence.
+    The event is the booking's next version: a change like any other, so it serialises with
+    the booking's other changes and takes the next sequence.
     """
     uow.refunds.update(settled)
-    uow.bookings.touch(settled.tenant_id, settled.booking_id)
-    booking = uow.bookings.get(settled.tenant_id, settled.booking_id)
+    booking = uow.bookings.lock(settled.tenant_id, settled.booking_id)
     if booking is None:
         return
-    succeeded = settled.state is RefundState.SUCCEEDED
-    _events.emit(
-        uow,
+    change = lifecycle.note_refund_outcome(
         booking,
-        _events.REFUND_SUCCEEDED if succeeded else _events.REFUND_FAILED,
-        now,
-        refund_id=str(settled.id),
+        refund_id=settled.id,
         amount=settled.amount,
+        succeeded=settled.state is RefundState.SUCCEEDED,
         failure_reason=settled.failure_reason,
+        now=now,
     )
+    store(uow, change, now=now)
 
 
 class RefundSettler(Service):

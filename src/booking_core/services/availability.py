@@ -17,11 +17,9 @@ from booking_core.domain.model import (
     DateAvailability,
     HeldSeat,
     Tenant,
-    UnavailableReason,
-    Venue,
 )
-from booking_core.domain.rules import first_reason, local_today, policy_reason
-from booking_core.errors import DateUnavailableError, NotFoundError
+from booking_core.domain.rules import first_reason, local_today, policy_reason, pool_capacity
+from booking_core.errors import NotFoundError
 from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort
 from booking_core.ports.clock import Clock
@@ -34,19 +32,6 @@ from booking_core.services._base import (
     load_tenant,
     whole_tenant,
 )
-
-
-def pool_capacity(tenant: Tenant, venue: Venue | None, venue_id: uuid.UUID | None) -> int | None:
-    """Seats per date of the pool a booking draws from (None: its venue is gone or inactive).
-
-    The one capacity rule: the tenant's ``capacity_per_date`` without a venue, the venue's own
-    capacity with one.
-    """
-    if venue_id is None:
-        return tenant.policy.capacity_per_date
-    if venue is None or not venue.active:
-        return None
-    return venue.capacity
 
 
 def capacity_for(
@@ -163,7 +148,7 @@ class AvailabilityService(Service):
         return result
 
     def check(
-        self, tenant_id: uuid.UUID, date: dt.date, venue_id: uuid.UUID | None = None
+        self, tenant_id: uuid.UUID, date: dt.date, *, venue_id: uuid.UUID | None = None
     ) -> DateAvailability:
         """Whether ``date`` (the tenant's local calendar) can be booked, with the first reason
         why not: blackout, booked, calendar, past, too_soon, too_far."""
@@ -175,6 +160,7 @@ class AvailabilityService(Service):
         tenant_id: uuid.UUID,
         start: dt.date,
         end: dt.date,
+        *,
         venue_id: uuid.UUID | None = None,
     ) -> list[DateAvailability]:
         """The dates in ``[start, end]`` that cannot be booked, each with its reason."""
@@ -186,6 +172,7 @@ class AvailabilityService(Service):
         tenant_id: uuid.UUID,
         start: dt.date,
         end: dt.date,
+        *,
         venue_id: uuid.UUID | None = None,
     ) -> list[DateAvailability]:
         """Every date in ``[start, end]`` with its availability (for month views)."""
@@ -217,14 +204,3 @@ class AvailabilityService(Service):
             return uow.blackouts.remove(tenant_id, date)
 
         return self._write(work, invalidates=whole_tenant(tenant_id))
-
-
-def refuse_calendar_or_policy(
-    tenant: Tenant, date: dt.date, *, now: dt.datetime, calendar_busy: bool
-) -> None:
-    """Raise DateUnavailableError for the calendar or a policy reason (past, too soon/far)."""
-    if calendar_busy:
-        raise DateUnavailableError(date, UnavailableReason.CALENDAR.value)
-    reason = policy_reason(date, today=local_today(now, tenant.timezone), policy=tenant.policy)
-    if reason is not None:
-        raise DateUnavailableError(date, reason.value)

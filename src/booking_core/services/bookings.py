@@ -16,15 +16,18 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
+from booking_core.domain import lifecycle
+from booking_core.domain.events import booking_event
 from booking_core.domain.ids import new_id
+from booking_core.domain.lifecycle import BookingChange
 from booking_core.domain.model import (
-    ALLOWED_TRANSITIONS,
     Booking,
     BookingAddOn,
     BookingStatus,
     Cancellation,
     Customer,
     CustomerDetails,
+    EventType,
     HoldContext,
     IdempotencyRecord,
     Refund,
@@ -32,11 +35,10 @@ from booking_core.domain.model import (
     UnavailableReason,
 )
 from booking_core.domain.money import commission_for, refund_for
-from booking_core.domain.rules import local_today
+from booking_core.domain.rules import local_today, pool_capacity, refuse_calendar_or_policy
 from booking_core.errors import (
     BookingConflictError,
     DateUnavailableError,
-    HoldExpiredError,
     IdempotencyKeyReusedError,
     InvalidTransitionError,
     NotFoundError,
@@ -49,9 +51,8 @@ from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort
 from booking_core.ports.clock import Clock
 from booking_core.ports.payments import PaymentProvider, PaymentRequest, PaymentSession
-from booking_core.ports.repositories import BOOKING_TOTAL, UnitOfWork, UnitOfWorkFactory
+from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.sanitize import sanitize_phone
-from booking_core.services import _events
 from booking_core.services import _validate as v
 from booking_core.services._base import (
     CacheSettings,
@@ -60,8 +61,8 @@ from booking_core.services._base import (
     load_tenant,
     month_of,
 )
+from booking_core.services._lifecycle import store
 from booking_core.services._refunds import RefundSettler, decide_refund
-from booking_core.services.availability import pool_capacity, refuse_calendar_or_policy
 
 MAX_ADD_ON_QUANTITY = 1000
 EXPIRY_BATCH = 500
@@ -248,7 +249,7 @@ class BookingService(Service):
                 created_at=now,
                 expires_at=now + tenant.policy.hold_ttl,
             )
-            held_event = _events.build(booking, _events.HELD, now, event_id=event_id)
+            held_event = booking_event(booking, EventType.BOOKING_HELD, now, event_id=event_id)
             placed = uow.bookings.place_hold(
                 booking, customer, capacity=capacity, now=now, event=held_event
             )
@@ -381,60 +382,37 @@ class BookingService(Service):
         self,
         tenant_id: uuid.UUID,
         booking_id: uuid.UUID,
-        to: BookingStatus,
+        decide: _Decide,
         *,
-        changes: Mapping[str, Any],
-        event: str,
-        noop_if: Callable[[Booking], bool] | None = None,
-        guard: Callable[[Tenant, Booking, dt.datetime], None] | None = None,
-        after: _After | None = None,
+        then: _After | None = None,
         recover: _Recover | None = None,
         frees_or_settles: bool = True,
-        refusal: Callable[[Booking], InvalidTransitionError | None] | None = None,
     ) -> _Transitioned:
-        """CAS ``to`` from every status that may reach it; decide errors from the current state.
+        """Read the booking, let the domain decide (``decide``), store its change.
 
-        ``refusal`` may explain a refused transition better than "is X; cannot become Y".
-        The event's id is chosen before the first attempt: after a lost COMMIT reply, finding
-        it in the outbox means the transition landed (``recover`` rebuilds its result).
+        The change is a compare-and-swap on the version read here: a racing change makes this
+        attempt run again on fresh data, where the domain decides anew. The event's id is chosen
+        before the first attempt: after a lost COMMIT reply, finding it in the outbox means the
+        change landed (``recover`` rebuilds its result).
         """
         tenant_id = v.uuid_(tenant_id, "tenant_id")
         booking_id = v.uuid_(booking_id, "booking_id")
-        sources = tuple(s for s, targets in ALLOWED_TRANSITIONS.items() if to in targets)
-        fixed = tuple(changes.items())
         event_id = new_id()
 
         def work(uow: UnitOfWork) -> _Transitioned:
             tenant = load_tenant(uow, tenant_id)
             now = self._clock.now()
-            concrete = {key: (now if val is _NOW else val) for key, val in fixed}
-            updated = uow.bookings.transition(
-                tenant_id,
-                booking_id,
-                from_statuses=sources,
-                to=to,
-                unexpired_at=now,
-                changes=concrete,
-            )
-            if updated is None:
-                current = uow.bookings.get(tenant_id, booking_id)
-                if current is None:
-                    raise NotFoundError("booking", booking_id)
-                seen = current.as_of(now)
-                if noop_if is not None and noop_if(seen):
-                    return _Transitioned(seen)
-                if seen.status is BookingStatus.EXPIRED and to is BookingStatus.CONFIRMED:
-                    raise HoldExpiredError(booking_id, seen.status.value, to.value)
-                explained = None if refusal is None else refusal(seen)
-                if explained is not None:
-                    raise explained
-                raise InvalidTransitionError(booking_id, seen.status.value, to.value)
-            _events.emit(uow, updated, event, now, event_id=event_id)
-            if guard is not None:
-                guard(tenant, updated, now)
-            if after is not None:
-                return after(uow, tenant, updated, now)
-            return _Transitioned(updated)
+            booking = uow.bookings.lock(tenant_id, booking_id)
+            if booking is None:
+                raise NotFoundError("booking", booking_id)
+            change = decide(tenant, booking, now, event_id)
+            if change is None:
+                return _Transitioned(booking.as_of(now))
+            stored = store(uow, change, now=now)
+            assert stored is not None  # only a reclaim can come back empty
+            if then is not None:
+                return then(uow, tenant, stored, now)
+            return _Transitioned(stored)
 
         def landed(uow: UnitOfWork) -> _Transitioned | None:
             if uow.outbox.get(tenant_id, event_id) is None:
@@ -472,27 +450,14 @@ class BookingService(Service):
         ref = v.name(payment_ref, "payment_ref")
         paid = None if amount_paid is None else v.money(amount_paid, "amount_paid")
 
-        def settle(
-            uow: UnitOfWork, _tenant: Tenant, booking: Booking, _now: dt.datetime
-        ) -> _Transitioned:
-            if uow.bookings.settle_claims(booking.tenant_id, booking.id) == 0:
-                raise HoldExpiredError(booking.id, BookingStatus.EXPIRED.value, "CONFIRMED")
-            return _Transitioned(booking)
+        def decide(
+            _tenant: Tenant, booking: Booking, now: dt.datetime, event_id: uuid.UUID
+        ) -> BookingChange | None:
+            return lifecycle.confirm(
+                booking, payment_ref=ref, amount_paid=paid, now=now, event_id=event_id
+            )
 
-        return self._transition(
-            tenant_id,
-            booking_id,
-            BookingStatus.CONFIRMED,
-            changes={
-                "confirmed_at": _NOW,
-                "payment_ref": ref,
-                "amount_paid": BOOKING_TOTAL if paid is None else paid,
-            },
-            event=_events.CONFIRMED,
-            noop_if=lambda b: b.status is BookingStatus.CONFIRMED and b.payment_ref == ref,
-            after=settle,
-            refusal=lambda b: _paid_by_another(b, ref),
-        ).booking
+        return self._transition(tenant_id, booking_id, decide).booking
 
     def cancel(
         self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, reason: str = ""
@@ -509,10 +474,14 @@ class BookingService(Service):
         refund_reason = f"cancellation: {clean_reason}".strip(": ")
         refund_id = new_id()
 
-        def release_and_refund(
+        def decide(
+            _tenant: Tenant, booking: Booking, now: dt.datetime, event_id: uuid.UUID
+        ) -> BookingChange | None:
+            return lifecycle.cancel(booking, reason=clean_reason, now=now, event_id=event_id)
+
+        def refund_by_policy(
             uow: UnitOfWork, tenant: Tenant, booking: Booking, now: dt.datetime
         ) -> _Transitioned:
-            uow.bookings.release_claims(booking.tenant_id, booking.id)
             refundable = booking.amount_paid - booking.amount_refunded
             if refundable <= 0:
                 return _Transitioned(booking)
@@ -535,14 +504,7 @@ class BookingService(Service):
             return _Transitioned(booking, refund, days_before, percent)
 
         done = self._transition(
-            tenant_id,
-            booking_id,
-            BookingStatus.CANCELED,
-            changes={"canceled_at": _NOW, "cancel_reason": clean_reason},
-            event=_events.CANCELED,
-            noop_if=lambda b: b.status is BookingStatus.CANCELED,
-            after=release_and_refund,
-            recover=recover,
+            tenant_id, booking_id, decide, then=refund_by_policy, recover=recover
         )
         if done.refund is None:
             return Cancellation(done.booking, 0, 0, None, done.days_before, done.percent)
@@ -572,7 +534,7 @@ class BookingService(Service):
 
         def work(uow: UnitOfWork) -> Refund:
             load_tenant(uow, tenant_id)
-            booking = uow.bookings.get(tenant_id, booking_id)
+            booking = uow.bookings.lock(tenant_id, booking_id)
             if booking is None:
                 raise NotFoundError("booking", booking_id)
             _, refund = decide_refund(
@@ -608,20 +570,13 @@ class BookingService(Service):
     def fulfil(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking:
         """CONFIRMED → FULFILLED, allowed from the event date on (tenant's local calendar)."""
 
-        def not_before_event(tenant: Tenant, booking: Booking, now: dt.datetime) -> None:
-            if booking.event_date > local_today(now, tenant.timezone):
-                raise InvalidTransitionError(booking.id, "CONFIRMED (event ahead)", "FULFILLED")
+        def decide(
+            tenant: Tenant, booking: Booking, now: dt.datetime, event_id: uuid.UUID
+        ) -> BookingChange | None:
+            today = local_today(now, tenant.timezone)
+            return lifecycle.fulfil(booking, today=today, now=now, event_id=event_id)
 
-        return self._transition(
-            tenant_id,
-            booking_id,
-            BookingStatus.FULFILLED,
-            changes={"fulfilled_at": _NOW},
-            event=_events.FULFILLED,
-            noop_if=lambda b: b.status is BookingStatus.FULFILLED,
-            guard=not_before_event,
-            frees_or_settles=False,
-        ).booking
+        return self._transition(tenant_id, booking_id, decide, frees_or_settles=False).booking
 
     def reschedule(self, tenant_id: uuid.UUID, booking_id: uuid.UUID, new_date: dt.date) -> Booking:
         """Move a PENDING or CONFIRMED booking to ``new_date`` atomically.
@@ -641,32 +596,22 @@ class BookingService(Service):
 
         def work(uow: UnitOfWork) -> _Moved:
             now = self._clock.now()
-            booking = uow.bookings.get(tenant_id, booking_id)
+            booking = uow.bookings.lock(tenant_id, booking_id)
             if booking is None:
                 raise NotFoundError("booking", booking_id)
             context = uow.bookings.hold_context(
                 tenant_id, booking.package_id, booking.venue_id, new_date, now
             )
             context = _of_active_tenant(context, tenant_id)
-            tenant = context.tenant
-            seen = booking.as_of(now)
-            if seen.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
-                raise InvalidTransitionError(booking_id, seen.status.value, "RESCHEDULED")
-            if new_date == booking.event_date:
-                raise ValidationError("new_date", "is the booking's current date")
+            change = lifecycle.reschedule(booking, new_date, now=now, event_id=event_id)
             if context.blackout:
                 raise DateUnavailableError(new_date, UnavailableReason.BLACKOUT.value)
             capacity = self._capacity(context, booking.venue_id)
-            refuse_calendar_or_policy(tenant, new_date, now=now, calendar_busy=calendar_busy)
-            # A compare-and-swap on the version read above: a racing cancel makes this
-            # attempt retry on fresh data (and then refuse), never move a cancelled booking.
-            moved = uow.bookings.move(booking, new_date, capacity=capacity, now=now)
-            if moved is None:
-                raise BookingConflictError(new_date)
-            previous = booking.event_date.isoformat()
-            _events.emit(
-                uow, moved, _events.RESCHEDULED, now, event_id=event_id, previous_date=previous
+            refuse_calendar_or_policy(
+                context.tenant, new_date, now=now, calendar_busy=calendar_busy
             )
+            moved = store(uow, change, now=now, capacity=capacity)
+            assert moved is not None  # only a reclaim can come back empty
             return _Moved(moved, booking.event_date)
 
         def landed(uow: UnitOfWork) -> _Moved | None:
@@ -705,10 +650,9 @@ class BookingService(Service):
 
         def work(uow: UnitOfWork) -> list[Booking]:
             now = self._clock.now()
-            expired = uow.bookings.expire_lapsed(now, tenant_id=tenant, limit=limit)
-            for booking in expired:
-                _events.emit(uow, booking, _events.EXPIRED, now)
-            return expired
+            lapsed = uow.bookings.lapsed(now, tenant_id=tenant, limit=limit)
+            changes = [lifecycle.expire(booking, now=now) for booking in lapsed]
+            return [booking for c in changes if (booking := store(uow, c, now=now)) is not None]
 
         return self._write(work)
 
@@ -774,33 +718,15 @@ class _Moved:
     previous_date: dt.date
 
 
-#: Runs after a transition's compare-and-swap, in its transaction; returns the result.
+#: The domain's decision on the booking as read: a change, or None when there is nothing to do.
+_Decide = Callable[[Tenant, Booking, dt.datetime, uuid.UUID], BookingChange | None]
+#: Runs after a transition's change is stored, in its transaction; returns the result.
 _After = Callable[[UnitOfWork, Tenant, Booking, dt.datetime], _Transitioned]
 #: Rebuilds a transition's result once its earlier attempt is known to have landed.
 _Recover = Callable[[UnitOfWork, Tenant, Booking], _Transitioned]
-
-
-def _paid_by_another(booking: Booking, payment_ref: str) -> InvalidTransitionError | None:
-    """The refusal of confirming a booking already CONFIRMED by another payment, or None."""
-    if booking.status is not BookingStatus.CONFIRMED or booking.payment_ref in (None, payment_ref):
-        return None
-    status = booking.status.value
-    # same attributes (and HTTP body) as every refused transition; a message that says why
-    return InvalidTransitionError(
-        booking.id,
-        status,
-        status,
-        message=f"booking {booking.id} is already CONFIRMED with payment_ref "
-        f"{v.short_repr(booking.payment_ref)}; the payment_ref differs "
-        f"({v.short_repr(payment_ref)}): confirming again is a no-op only with the same one",
-    )
 
 
 def _refund_terms(tenant: Tenant, booking: Booking, at: dt.datetime) -> tuple[int, int]:
     """(whole days before the event, refund percent) of a cancellation at ``at``."""
     days_before = (booking.event_date - local_today(at, tenant.timezone)).days
     return days_before, tenant.cancellation.refund_percent(days_before)
-
-
-#: Placeholder for "the transaction's now" in transition changes.
-_NOW = object()

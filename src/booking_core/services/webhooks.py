@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from booking_core.domain import lifecycle
 from booking_core.domain.ids import new_id
 from booking_core.domain.model import (
     Booking,
@@ -29,9 +30,11 @@ from booking_core.domain.model import (
     Refund,
     RefundState,
 )
+from booking_core.domain.rules import pool_capacity
 from booking_core.errors import (
     AlreadyExistsError,
     BookingCoreError,
+    HoldExpiredError,
     NotFoundError,
     PaymentError,
     TransientStorageError,
@@ -43,7 +46,6 @@ from booking_core.ports.cache import CachePort
 from booking_core.ports.clock import Clock
 from booking_core.ports.payments import PaymentEvent, PaymentEventType, PaymentProvider
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
-from booking_core.services import _events
 from booking_core.services import _validate as v
 from booking_core.services._base import (
     CacheSettings,
@@ -52,8 +54,8 @@ from booking_core.services._base import (
     load_tenant,
     month_of,
 )
+from booking_core.services._lifecycle import store
 from booking_core.services._refunds import RefundSettler, decide_refund, record_outcome
-from booking_core.services.availability import pool_capacity
 from booking_core.web.signing import HeaderLines
 
 log = logging.getLogger("booking_core.webhooks")
@@ -116,16 +118,18 @@ class WebhookService(Service):
     def receive(
         self,
         tenant_id: uuid.UUID | None,
-        provider: str,
         raw_body: bytes,
         headers: Mapping[str, str],
+        *,
+        provider: str | None = None,
     ) -> WebhookReceipt:
-        """Verify, record and process one delivery of a provider webhook.
+        """Verify, record and process one delivery of the configured provider's webhook.
 
         ``tenant_id`` None takes the tenant from the verified event (for a single webhook URL
         shared by all tenants); with a tenant id, an event of another tenant is refused.
         ``headers`` may be any mapping-like object with ``items()`` (werkzeug's ``Headers``
-        included).
+        included). ``provider``, when given (a route's ``/webhooks/{provider}`` segment, say),
+        must name the configured provider; leave it out to mean that one.
 
         Raises:
             ValidationError: not bytes, an unknown provider, or a malformed tenant id.
@@ -188,10 +192,11 @@ class WebhookService(Service):
             receipts.append(self._process(stored.tenant_id, stored.provider, event))
         return receipts
 
-    def get(self, tenant_id: uuid.UUID, provider: str, event_id: str) -> InboxEvent:
-        """The stored inbox entry (raw payload byte-identical to what was received)."""
+    def get(self, tenant_id: uuid.UUID, event_id: str) -> InboxEvent:
+        """The configured provider's stored inbox entry (raw payload byte-identical to what
+        was received)."""
         tenant_id = v.uuid_(tenant_id, "tenant_id")
-        name = self._provider(provider).name
+        name = self._provider(None).name
         event_id = v.identifier(event_id, "event_id", max_length=255)
 
         def work(uow: UnitOfWork) -> InboxEvent:
@@ -204,8 +209,11 @@ class WebhookService(Service):
         return self._read(work)
 
     def _provider(self, name: object) -> PaymentProvider:
+        """The configured provider; ``name`` (None: that one) must name it."""
         if self._payments is None:
             raise PaymentError("no payment provider is configured")
+        if name is None:
+            return self._payments
         # a str first: comparing an arbitrary object may run its own __eq__
         if v.identifier(name, "provider", max_length=50) != self._payments.name:
             raise ValidationError("provider", f"unknown payment provider {name!r}")
@@ -289,7 +297,12 @@ class WebhookService(Service):
         self, uow: UnitOfWork, event: PaymentEvent, now: dt.datetime, *, refund_id: uuid.UUID
     ) -> _Effect:
         load_tenant(uow, event.tenant_id)
-        booking = uow.bookings.get(event.tenant_id, event.booking_id)
+        # A payment changes the booking: it waits for the booking's other changes. A refund
+        # locks its refund first and the booking after (as the refund settler does), so it
+        # only reads the booking here.
+        refund_event = event.type is PaymentEventType.REFUND_SUCCEEDED
+        read = uow.bookings.get if refund_event else uow.bookings.lock
+        booking = read(event.tenant_id, event.booking_id)
         if booking is None:
             raise NotFoundError("booking", event.booking_id)
         if event.type is PaymentEventType.PAYMENT_SUCCEEDED:
@@ -322,35 +335,35 @@ class WebhookService(Service):
                 f"paid {event.amount} {event.currency}, booking costs "
                 f"{booking.total} {booking.currency}"
             )
-        paid = {"confirmed_at": now, "payment_ref": event.payment_ref, "amount_paid": event.amount}
         if booking.status is BookingStatus.PENDING and not booking.is_lapsed(now):
-            confirmed = uow.bookings.transition(
-                booking.tenant_id,
-                booking.id,
-                from_statuses=[BookingStatus.PENDING],
-                to=BookingStatus.CONFIRMED,
-                unexpired_at=now,
-                changes=paid,
+            change = lifecycle.confirm(
+                booking, payment_ref=event.payment_ref, amount_paid=event.amount, now=now
             )
-            if confirmed is not None and uow.bookings.settle_claims(booking.tenant_id, booking.id):
-                _events.emit(uow, confirmed, _events.CONFIRMED, now)
-                return _Effect("confirmed", invalidations=(month_of(confirmed),))
-            raise PaymentError("the hold changed while confirming; retry")
-        kept = self._keep_date(uow, booking, now, paid)
+            assert change is not None  # a PENDING hold paid by no payment yet
+            try:
+                confirmed = store(uow, change, now=now)
+            except HoldExpiredError as lost:
+                raise PaymentError("the hold changed while confirming; retry") from lost
+            assert confirmed is not None  # only a reclaim can come back empty
+            return _Effect("confirmed", invalidations=(month_of(confirmed),))
+        kept = self._keep_date(uow, booking, event, now)
         if kept is not None:
             return kept
         return self._refund_late_payment(uow, booking, event, now, refund_id=refund_id)
 
     @staticmethod
     def _keep_date(
-        uow: UnitOfWork, booking: Booking, now: dt.datetime, paid: dict[str, object]
+        uow: UnitOfWork, booking: Booking, event: PaymentEvent, now: dt.datetime
     ) -> _Effect | None:
         """Paid after the hold lapsed: confirm it if its date still has a free seat.
 
-        The seat is claimed without a version change, so the confirmation is the booking's one
-        new version and its one event (sequences stay gapless).
+        The seat is claimed again before the booking is stored, so a full date leaves the
+        booking unchanged for :meth:`_refund_late_payment`, in the same transaction.
         """
-        if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
+        change = lifecycle.confirm_late(
+            booking, payment_ref=event.payment_ref, amount_paid=event.amount, now=now
+        )
+        if change is None:
             return None
         context = uow.bookings.hold_context(
             booking.tenant_id, booking.package_id, booking.venue_id, booking.event_date, now
@@ -362,20 +375,9 @@ class WebhookService(Service):
         )
         if not capacity:
             return None
-        uow.bookings.release_claims(booking.tenant_id, booking.id)  # its lapsed seat, if any
-        permanent = dataclasses.replace(booking, expires_at=None)
-        if not uow.bookings.claim_seat(permanent, capacity=capacity, now=now):
-            return None
-        confirmed = uow.bookings.transition(
-            booking.tenant_id,
-            booking.id,
-            from_statuses=[BookingStatus.PENDING, BookingStatus.EXPIRED],
-            to=BookingStatus.CONFIRMED,
-            changes=paid,
-        )
+        confirmed = store(uow, change, now=now, capacity=capacity)
         if confirmed is None:
-            raise PaymentError("the booking changed while confirming; retry")
-        _events.emit(uow, confirmed, _events.CONFIRMED, now, late_payment=True)
+            return None
         return _Effect("confirmed_after_expiry", invalidations=(month_of(confirmed),))
 
     @staticmethod
@@ -388,26 +390,12 @@ class WebhookService(Service):
         refund_id: uuid.UUID,
     ) -> _Effect:
         """The date is gone, or the booking was cancelled: keep the money only to refund it."""
-        lost = booking.status is not BookingStatus.CANCELED
-        recorded = uow.bookings.transition(
-            booking.tenant_id,
-            booking.id,
-            from_statuses=[booking.status],
-            to=BookingStatus.EXPIRED if lost else BookingStatus.CANCELED,
-            changes={"payment_ref": event.payment_ref, "amount_paid": event.amount},
+        change = lifecycle.record_late_payment(
+            booking, payment_ref=event.payment_ref, amount_paid=event.amount, now=now
         )
-        if recorded is None:
-            raise PaymentError("the booking changed while recording a late payment; retry")
-        why = (
-            "paid after the hold expired and its date was taken"
-            if lost
-            else "paid after the booking was cancelled"
-        )
-        # One event per version: the expiry when it happens now, else the payment itself.
-        expired_now = lost and booking.status is BookingStatus.PENDING
-        _events.emit(
-            uow, recorded, _events.EXPIRED if expired_now else _events.PAID_LATE, now, reason=why
-        )
+        recorded = store(uow, change, now=now)
+        assert recorded is not None  # only a reclaim can come back empty
+        why = lifecycle.late_payment_reason(change)
         _, refund = decide_refund(uow, recorded, event.amount, why, now, refund_id=refund_id)
         return _Effect(
             "refunded_late_payment", refunds=(refund,), invalidations=(month_of(recorded),)
@@ -416,19 +404,11 @@ class WebhookService(Service):
     def _payment_lost(
         self, uow: UnitOfWork, booking: Booking, event: PaymentEvent, now: dt.datetime
     ) -> _Effect:
-        if booking.status is not BookingStatus.PENDING:
+        change = lifecycle.release_unpaid(booking, reason=event.type.value, now=now)
+        if change is None:
             return _Effect("ignored")
-        released = uow.bookings.transition(
-            booking.tenant_id,
-            booking.id,
-            from_statuses=[BookingStatus.PENDING],
-            to=BookingStatus.CANCELED,
-            changes={"canceled_at": now, "cancel_reason": event.type.value},
-        )
-        if released is None:
-            return _Effect("ignored")
-        uow.bookings.release_claims(booking.tenant_id, booking.id)
-        _events.emit(uow, released, _events.CANCELED, now, reason=event.type.value)
+        released = store(uow, change, now=now)
+        assert released is not None  # only a reclaim can come back empty
         return _Effect("hold_released", invalidations=(month_of(released),))
 
     def _refunded(

@@ -219,7 +219,7 @@ class World:
             currency=booking.currency,
             **extra,
         )
-        return self.app.webhooks.receive(booking.tenant_id, self.provider.name, body, headers)
+        return self.app.webhooks.receive(booking.tenant_id, body, headers)
 
     def paid(self) -> Booking:
         """A CONFIRMED booking paid through the provider's webhook."""

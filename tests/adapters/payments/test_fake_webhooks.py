@@ -511,9 +511,9 @@ def test_receive_refuses_a_repeated_signature_header(
     lines = [("Content-Type", "application/json"), (copies[0], first), (copies[1], signature)]
     headers = HEADER_SHAPES[shape](lines)
     with pytest.raises(WebhookVerificationError, match="more than one Fake-Signature header"):
-        booking_app.webhooks.receive(booking_tenant.id, "fake", body, headers)
+        booking_app.webhooks.receive(booking_tenant.id, body, headers)
     with pytest.raises(NotFoundError):
-        booking_app.webhooks.get(booking_tenant.id, "fake", json.loads(body)["id"])
+        booking_app.webhooks.get(booking_tenant.id, json.loads(body)["id"])
 
 
 @pytest.mark.parametrize("shape", sorted(HEADER_SHAPES))
@@ -523,7 +523,5 @@ def test_receive_accepts_one_signature_header_next_to_other_repeated_headers(
     """Only the headers the provider reads must be single: a proxy's repeated Via is fine."""
     body, signature = _paid_webhook(booking_app, booking_tenant)
     lines = [("Via", "1.1 a"), ("FAKE-SIGNATURE", signature), ("Via", "1.1 b")]
-    receipt = booking_app.webhooks.receive(
-        booking_tenant.id, "fake", body, HEADER_SHAPES[shape](lines)
-    )
+    receipt = booking_app.webhooks.receive(booking_tenant.id, body, HEADER_SHAPES[shape](lines))
     assert receipt.event_id == json.loads(body)["id"]  # verified and recorded (no booking: FAILED)

@@ -11,12 +11,12 @@ from typing import Any
 
 from booking_core.adapters.memory._store import Claim, MemoryDatabase, Table
 from booking_core.domain.ids import TENANT_WIDE
+from booking_core.domain.lifecycle import BookingChange
 from booking_core.domain.model import (
     AddOn,
     ApiKey,
     BlackoutDate,
     Booking,
-    BookingStatus,
     Customer,
     HeldSeat,
     HoldContext,
@@ -32,7 +32,6 @@ from booking_core.domain.model import (
     Venue,
 )
 from booking_core.errors import AlreadyExistsError, NotFoundError, TransientStorageError
-from booking_core.ports.repositories import BOOKING_TOTAL
 
 
 def _require(table: Table[Any], tenant_id: uuid.UUID, row_id: uuid.UUID | None) -> None:
@@ -194,7 +193,7 @@ class MemoryBookingRepository:
         self._db = db
         self._table: Table[Booking] = db.bookings
 
-    def add(self, booking: Booking) -> None:
+    def _add(self, booking: Booking) -> None:
         t = booking.tenant_id
         _require(self._db.packages, t, booking.package_id)
         _require(self._db.customers, t, booking.customer_id)
@@ -205,6 +204,9 @@ class MemoryBookingRepository:
 
     def get(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking | None:
         return self._table.get(tenant_id, booking_id)
+
+    def lock(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking | None:
+        return self._table.get(tenant_id, booking_id)  # write transactions run one at a time
 
     def list_for_dates(
         self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
@@ -245,8 +247,8 @@ class MemoryBookingRepository:
     ) -> Booking | None:
         stored = MemoryCustomerRepository(self._db).upsert_by_email(customer)
         placed = replace(booking, customer_id=stored.id)
-        self.add(placed)
-        if not self.claim_seat(placed, capacity=capacity, now=now):
+        self._add(placed)
+        if not self.claim_seat(placed, capacity=capacity, now=now, expires_at=placed.expires_at):
             return None
         if event is not None:
             MemoryOutboxRepository(self._db).add(
@@ -254,24 +256,27 @@ class MemoryBookingRepository:
             )
         return placed
 
-    def claim_seat(self, booking: Booking, *, capacity: int, now: dt.datetime) -> bool:
+    def claim_seat(
+        self,
+        booking: Booking,
+        *,
+        capacity: int,
+        now: dt.datetime,
+        expires_at: dt.datetime | None,
+    ) -> bool:
         for seat in range(capacity):
             key = (booking.tenant_id, booking.resource_id, booking.event_date, seat)
             held = self._db.claims.get(key)
             if held is None or (held.expires_at is not None and held.expires_at <= now):
-                self._db.claims.set(key, Claim(booking.id, booking.expires_at))
+                self._db.claims.set(key, Claim(booking.id, expires_at))
                 return True
         return False
 
     def _claim_keys(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> builtins.list[Any]:
-        booking = self._table.get(tenant_id, booking_id)
-        if booking is None:
-            return []
-        prefix = (tenant_id, booking.resource_id, booking.event_date)
         return [
             key
             for key, claim in list(self._db.claims.data.items())
-            if key[:3] == prefix and claim.booking_id == booking_id
+            if key[0] == tenant_id and claim.booking_id == booking_id
         ]
 
     def release_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
@@ -286,86 +291,21 @@ class MemoryBookingRepository:
             self._db.claims.set(key, Claim(booking_id, None))
         return len(keys)
 
-    def transition(
-        self,
-        tenant_id: uuid.UUID,
-        booking_id: uuid.UUID,
-        *,
-        from_statuses: Iterable[BookingStatus],
-        to: BookingStatus,
-        unexpired_at: dt.datetime | None = None,
-        changes: dict[str, Any] | None = None,
-    ) -> Booking | None:
-        booking = self._table.get(tenant_id, booking_id)
-        if booking is None or booking.status not in set(from_statuses):
-            return None
-        if unexpired_at is not None and booking.is_lapsed(unexpired_at):
-            return None
-        resolved: dict[str, Any] = {
-            name: booking.total if value is BOOKING_TOTAL else value
-            for name, value in (changes or {}).items()
-        }
-        updated = replace(booking, status=to, version=booking.version + 1, **resolved)
-        self._table.put(tenant_id, booking_id, updated)
-        return updated
+    def save(self, change: BookingChange) -> Booking:
+        before, after = change.before, change.after
+        stored = self._table.get(before.tenant_id, before.id)
+        if stored is None or stored.version != before.version:
+            raise TransientStorageError("the booking changed since it was read")
+        self._table.put(after.tenant_id, after.id, after)
+        return after
 
-    def move(
-        self, booking: Booking, new_date: dt.date, *, capacity: int, now: dt.datetime
-    ) -> Booking | None:
-        stored = self._table.get(booking.tenant_id, booking.id)
-        movable = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
-        if stored is None or stored.version != booking.version or stored.status not in movable:
-            raise TransientStorageError("the booking changed while moving it")
-        old_keys = self._claim_keys(booking.tenant_id, booking.id)
-        held = [claim for key in old_keys if (claim := self._db.claims.get(key)) is not None]
-        expiry = held[0].expires_at if held else None
-        moved = replace(stored, event_date=new_date, version=stored.version + 1)
-        if not self.claim_seat(replace(moved, expires_at=expiry), capacity=capacity, now=now):
-            return None
-        for key in old_keys:
-            if key[2] != new_date:
-                self._db.claims.pop(key)
-        self._table.put(booking.tenant_id, booking.id, moved)
-        return moved
-
-    def add_refund(
-        self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, amount: int, commission: int
-    ) -> Booking | None:
-        booking = self._table.get(tenant_id, booking_id)
-        if booking is None or booking.amount_refunded + amount > booking.amount_paid:
-            return None
-        if booking.commission_refunded + commission > booking.commission:
-            return None
-        updated = replace(
-            booking,
-            amount_refunded=booking.amount_refunded + amount,
-            commission_refunded=booking.commission_refunded + commission,
-            version=booking.version + 1,
-        )
-        self._table.put(tenant_id, booking_id, updated)
-        return updated
-
-    def touch(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int | None:
-        booking = self._table.get(tenant_id, booking_id)
-        if booking is None:
-            return None
-        self._table.put(tenant_id, booking_id, replace(booking, version=booking.version + 1))
-        return booking.version + 1
-
-    def expire_lapsed(
+    def lapsed(
         self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int
     ) -> builtins.list[Booking]:
         rows = self._table.rows(tenant_id) if tenant_id is not None else self._table.all_rows()
-        lapsed = sorted(
+        return sorted(
             (b for b in rows if b.is_lapsed(now)), key=lambda b: (b.expires_at, str(b.id))
         )[:limit]
-        expired = []
-        for booking in lapsed:
-            self.release_claims(booking.tenant_id, booking.id)
-            updated = replace(booking, status=BookingStatus.EXPIRED, version=booking.version + 1)
-            self._table.put(booking.tenant_id, booking.id, updated)
-            expired.append(updated)
-        return expired
 
     def held_seats(
         self, tenant_id: uuid.UUID, resource_id: uuid.UUID, start: dt.date, end: dt.date

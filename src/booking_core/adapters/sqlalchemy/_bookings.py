@@ -12,10 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Row,
     delete,
-    or_,
     select,
     tuple_,
     update,
@@ -26,6 +24,7 @@ from booking_core.adapters.sqlalchemy import tables as t
 from booking_core.adapters.sqlalchemy._db import Db, _now_param, asdict
 from booking_core.adapters.sqlalchemy._rows import _booking, _booking_row, _tenant
 from booking_core.domain.ids import TENANT_WIDE
+from booking_core.domain.lifecycle import BookingChange
 from booking_core.domain.model import (
     Booking,
     BookingAddOn,
@@ -39,15 +38,11 @@ from booking_core.domain.model import (
     Venue,
 )
 from booking_core.errors import TransientStorageError
-from booking_core.ports.repositories import BOOKING_TOTAL
 
 
 class SqlBookingRepository:
     def __init__(self, db: Db) -> None:
         self._db = db
-
-    def add(self, booking: Booking) -> None:
-        self._insert(booking)
 
     def _insert(self, booking: Booking) -> None:
         row = _booking_row(booking)
@@ -85,8 +80,16 @@ class SqlBookingRepository:
         return [_booking(row, lines[(row.tenant_id, row.id)]) for row in rows]
 
     def get(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking | None:
+        return self._one(tenant_id, booking_id, lock=False)
+
+    def lock(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> Booking | None:
+        return self._one(tenant_id, booking_id, lock=self._db.dialect == "postgresql")
+
+    def _one(self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, lock: bool) -> Booking | None:
         c = t.bookings.c
         stmt = select(t.bookings).where(c.tenant_id == tenant_id, c.id == booking_id)
+        if lock:
+            stmt = stmt.with_for_update()
         found = self._db.execute(stmt).first()
         return None if found is None else self._with_lines([found])[0]
 
@@ -153,11 +156,11 @@ class SqlBookingRepository:
             ).one()
             placed = replace(booking, customer_id=stored.id)
             self._insert(placed)
-            won = self._claim(placed, seats[0], now)
+            won = self._claim(placed, seats[0], now, placed.expires_at)
         for seat in seats[1:]:
             if won:
                 break
-            won = self._claim(placed, seat, now)
+            won = self._claim(placed, seat, now, placed.expires_at)
         if not won:
             return None
         if event is not None:
@@ -219,14 +222,16 @@ class SqlBookingRepository:
             self._insert_lines(placed)
         return placed, row.seat is not None
 
-    def _claim(self, booking: Booking, seat: int, now: dt.datetime) -> bool:
+    def _claim(
+        self, booking: Booking, seat: int, now: dt.datetime, expires_at: dt.datetime | None
+    ) -> bool:
         params = {
             "tenant_id": booking.tenant_id,
             "resource_id": booking.resource_id,
             "claim_date": booking.event_date,
             "seat": seat,
             "booking_id": booking.id,
-            "expires_at": booking.expires_at,
+            "expires_at": expires_at,
             "now": now,
         }
         return self._db.execute(q.claim_seat(self._db.dialect), params).first() is not None
@@ -245,137 +250,42 @@ class SqlBookingRepository:
         )
         return self._db.execute(stmt).rowcount
 
-    def transition(
-        self,
-        tenant_id: uuid.UUID,
-        booking_id: uuid.UUID,
-        *,
-        from_statuses: Iterable[BookingStatus],
-        to: BookingStatus,
-        unexpired_at: dt.datetime | None = None,
-        changes: dict[str, Any] | None = None,
-    ) -> Booking | None:
+    def save(self, change: BookingChange) -> Booking:
+        before, after = change.before, change.after
         c = t.bookings.c
-        conditions: builtins.list[ColumnElement[bool]] = [
-            c.tenant_id == tenant_id,
-            c.id == booking_id,
-            c.status.in_([s.value for s in from_statuses]),
-        ]
-        if unexpired_at is not None:
-            conditions.append(
-                or_(
-                    c.status != BookingStatus.PENDING.value,
-                    c.expires_at.is_(None),
-                    c.expires_at > _now_param(unexpired_at),
-                )
-            )
-        values = {
-            name: c.total if value is BOOKING_TOTAL else value
-            for name, value in {
-                "status": to.value,
-                "version": c.version + 1,
-                **(changes or {}),
-            }.items()
-        }
-        stmt = update(t.bookings).where(*conditions).values(values).returning(*t.bookings.c)
-        found = self._db.execute(stmt).first()
-        return None if found is None else self._with_lines([found])[0]
-
-    def move(
-        self, booking: Booking, new_date: dt.date, *, capacity: int, now: dt.datetime
-    ) -> Booking | None:
-        # The booking row first: the compare-and-swap on its version locks it, so a racing
-        # cancel either committed before (no row: retry on fresh data) or waits for us.
-        c = t.bookings.c
-        row = self._db.execute(
-            update(t.bookings)
-            .where(
-                c.tenant_id == booking.tenant_id,
-                c.id == booking.id,
-                c.version == booking.version,
-                c.status.in_([BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value]),
-            )
-            .values(event_date=new_date, version=c.version + 1)
-            .returning(*t.bookings.c)
-        ).first()
-        if row is None:
-            raise TransientStorageError("the booking changed while moving it")
-        cc = t.booking_claims.c
-        mine = (cc.tenant_id == booking.tenant_id, cc.booking_id == booking.id)
-        expiry = self._db.execute(select(cc.expires_at).where(*mine).limit(1)).scalar()
-        moved = self._with_lines([row])[0]
-        if not self.claim_seat(replace(moved, expires_at=expiry), capacity=capacity, now=now):
-            return None
-        self._db.execute(delete(t.booking_claims).where(*mine, cc.claim_date != new_date))
-        return moved
-
-    def claim_seat(self, booking: Booking, *, capacity: int, now: dt.datetime) -> bool:
-        seats = self._free_seats(booking, booking.event_date, capacity, now)
-        return any(self._claim(booking, seat, now) for seat in seats)
-
-    def add_refund(
-        self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, amount: int, commission: int
-    ) -> Booking | None:
-        c = t.bookings.c
+        values = change.changed_fields()
+        values["status"] = after.status.value
         stmt = (
             update(t.bookings)
-            .where(
-                c.tenant_id == tenant_id,
-                c.id == booking_id,
-                c.amount_refunded + amount <= c.amount_paid,
-                c.commission_refunded + commission <= c.commission,
-            )
-            .values(
-                amount_refunded=c.amount_refunded + amount,
-                commission_refunded=c.commission_refunded + commission,
-                version=c.version + 1,
-            )
-            .returning(*t.bookings.c)
+            .where(c.tenant_id == before.tenant_id, c.id == before.id, c.version == before.version)
+            .values(values)
         )
-        row = self._db.execute(stmt).first()
-        return None if row is None else self._with_lines([row])[0]
+        if self._db.execute(stmt).rowcount != 1:
+            raise TransientStorageError("the booking changed since it was read")
+        return after
 
-    def touch(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int | None:
-        c = t.bookings.c
-        stmt = (
-            update(t.bookings)
-            .where(c.tenant_id == tenant_id, c.id == booking_id)
-            .values(version=c.version + 1)
-            .returning(c.version)
-        )
-        version: int | None = self._db.execute(stmt).scalar()
-        return version
-
-    def expire_lapsed(
+    def lapsed(
         self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int
     ) -> builtins.list[Booking]:
         c = t.bookings.c
         due = [c.status == BookingStatus.PENDING.value, c.expires_at <= _now_param(now)]
         if tenant_id is not None:
             due.insert(0, c.tenant_id == tenant_id)
-        pick = select(c.tenant_id, c.id).where(*due).order_by(c.expires_at, c.id).limit(limit)
+        pick = select(t.bookings).where(*due).order_by(c.expires_at, c.id).limit(limit)
         if self._db.dialect == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
-        # Pick first, then update exactly those: a LIMIT subquery inside the UPDATE may be
-        # re-evaluated by the planner and then no longer bounds the update.
-        keys = [(row.tenant_id, row.id) for row in self._db.execute(pick)]
-        if not keys:
-            return []
-        stmt = (
-            update(t.bookings)
-            .where(tuple_(c.tenant_id, c.id).in_(keys), *due)
-            .values(status=BookingStatus.EXPIRED.value, version=c.version + 1)
-            .returning(*t.bookings.c)
-        )
-        rows = list(self._db.execute(stmt))
-        if rows:
-            cc = t.booking_claims.c
-            self._db.execute(
-                delete(t.booking_claims).where(
-                    tuple_(cc.tenant_id, cc.booking_id).in_([(r.tenant_id, r.id) for r in rows])
-                )
-            )
-        return self._with_lines(rows)
+        return self._with_lines(list(self._db.execute(pick)))
+
+    def claim_seat(
+        self,
+        booking: Booking,
+        *,
+        capacity: int,
+        now: dt.datetime,
+        expires_at: dt.datetime | None,
+    ) -> bool:
+        seats = self._free_seats(booking, booking.event_date, capacity, now)
+        return any(self._claim(booking, seat, now, expires_at) for seat in seats)
 
     def held_seats(
         self, tenant_id: uuid.UUID, resource_id: uuid.UUID, start: dt.date, end: dt.date

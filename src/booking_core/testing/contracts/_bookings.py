@@ -6,10 +6,10 @@ import datetime as dt
 import threading
 import uuid
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
+from booking_core.domain import lifecycle
 from booking_core.domain.ids import TENANT_WIDE
 from booking_core.domain.model import (
     BlackoutDate,
@@ -20,9 +20,13 @@ from booking_core.domain.model import (
     OutboxEvent,
 )
 from booking_core.errors import (
+    BookingConflictError,
+    HoldExpiredError,
     TransientStorageError,
+    ValidationError,
 )
-from booking_core.ports.repositories import BOOKING_TOTAL, UnitOfWorkFactory
+from booking_core.ports.repositories import UnitOfWorkFactory
+from booking_core.services._lifecycle import store
 from booking_core.testing.contracts._shop import (
     _MINUTE,
     DAY,
@@ -213,88 +217,85 @@ class BookingsContract(_UowBase):
             everything = uow.bookings.held_seats(shop.tenant_id, TENANT_WIDE, days[0], days[2])
             assert [s.date for s in everything] == days
 
-    def test_transition_is_a_compare_and_swap(
-        self, uow_factory: UnitOfWorkFactory, shop: Shop
-    ) -> None:
-        """transition() changes status, applies changes and bumps the version only from one of
-        ``from_statuses``; a second identical call gets None."""
+    def test_save_is_a_compare_and_swap(self, uow_factory: UnitOfWorkFactory, shop: Shop) -> None:
+        """save() stores a change (its fields, the version + 1) only while the stored version is
+        the one the change was decided from; a stale change raises TransientStorageError and
+        writes nothing; the change's event sits beside it in the outbox."""
         held = _hold(uow_factory, shop.booking(), capacity=1)
         assert held is not None
-        changes: dict[str, Any] = {
-            "confirmed_at": NOW + _MINUTE,
-            "payment_ref": "pay_1",
-            "amount_paid": 300_000,
-        }
+        change = lifecycle.confirm(
+            held, payment_ref="pay_1", amount_paid=300_000, now=NOW + _MINUTE
+        )
+        assert change is not None
         with uow_factory() as uow:
-            confirmed = uow.bookings.transition(
-                shop.tenant_id,
-                held.id,
-                from_statuses=[BookingStatus.PENDING],
-                to=BookingStatus.CONFIRMED,
-                unexpired_at=NOW + _MINUTE,
-                changes=changes,
-            )
+            confirmed = uow.bookings.save(change)
+            uow.outbox.add(change.event)
             uow.commit()
-        expected = replace(held, status=BookingStatus.CONFIRMED, version=2, **changes)
+        expected = replace(
+            held,
+            status=BookingStatus.CONFIRMED,
+            version=2,
+            confirmed_at=NOW + _MINUTE,
+            payment_ref="pay_1",
+            amount_paid=300_000,
+        )
         assert confirmed == expected
-        with uow_factory() as uow:
-            again = uow.bookings.transition(
-                shop.tenant_id,
-                held.id,
-                from_statuses=[BookingStatus.PENDING],
-                to=BookingStatus.CANCELED,
-            )
-            assert again is None
+        stale = lifecycle.cancel(held, reason="", now=NOW + _MINUTE)
+        assert stale is not None
+        with uow_factory() as uow, pytest.raises(TransientStorageError):
+            uow.bookings.save(stale)
+        with uow_factory(read_only=True) as uow:
             assert uow.bookings.get(shop.tenant_id, held.id) == expected
+            events = uow.outbox.for_booking(shop.tenant_id, held.id)
+            assert [(e.id, e.sequence, e.type) for e in events] == [
+                (change.event.id, 2, "booking.confirmed")
+            ]
 
-    def test_transition_resolves_booking_total(
+    def test_a_confirm_without_an_amount_pays_the_total(
         self, uow_factory: UnitOfWorkFactory, shop: Shop
     ) -> None:
-        """``BOOKING_TOTAL`` as a change value stands for the booking's own total."""
+        """A confirm with no ``amount_paid`` stores the booking's own total as paid."""
         held = _hold(uow_factory, shop.booking(), capacity=1)
         assert held is not None
+        change = lifecycle.confirm(held, payment_ref="pay_1", amount_paid=None, now=NOW)
+        assert change is not None
         with uow_factory() as uow:
-            paid = uow.bookings.transition(
-                shop.tenant_id,
-                held.id,
-                from_statuses=[BookingStatus.PENDING],
-                to=BookingStatus.CONFIRMED,
-                changes={"amount_paid": BOOKING_TOTAL},
-            )
+            paid = uow.bookings.save(change)
             uow.commit()
-        assert paid is not None
         assert paid.amount_paid == held.total > 0
+        with uow_factory(read_only=True) as uow:
+            assert uow.bookings.get(shop.tenant_id, held.id) == paid
 
-    def test_transition_refuses_a_lapsed_hold(
+    def test_a_lapsed_hold_is_not_confirmed_but_its_failed_payment_releases_it(
         self, uow_factory: UnitOfWorkFactory, shop: Shop
     ) -> None:
-        """With ``unexpired_at`` at or after its expiry, a PENDING hold cannot transition."""
+        """At or after its expiry a hold can no longer be confirmed; a failed payment still
+        releases it (PENDING → CANCELED), and save() stores exactly that."""
         held = _hold(uow_factory, shop.booking(), capacity=1)
         assert held is not None
+        with pytest.raises(HoldExpiredError):
+            lifecycle.confirm(held, payment_ref="pay_1", amount_paid=None, now=NOW + HOLD)
+        change = lifecycle.release_unpaid(held, reason="changed plans", now=NOW + HOLD)
+        assert change is not None
         with uow_factory() as uow:
-            lapsed = uow.bookings.transition(
-                shop.tenant_id,
-                held.id,
-                from_statuses=[BookingStatus.PENDING],
-                to=BookingStatus.CONFIRMED,
-                unexpired_at=NOW + HOLD,
-            )
-            assert lapsed is None
-            canceled = uow.bookings.transition(
-                shop.tenant_id,
-                held.id,
-                from_statuses=[BookingStatus.PENDING],
-                to=BookingStatus.CANCELED,
-                changes={"cancel_reason": "changed plans"},
-            )
+            canceled = uow.bookings.save(change)
             uow.commit()
         assert canceled == replace(
-            held, status=BookingStatus.CANCELED, version=2, cancel_reason="changed plans"
+            held,
+            status=BookingStatus.CANCELED,
+            version=2,
+            cancel_reason="changed plans",
+            canceled_at=NOW + HOLD,
         )
+        with uow_factory(read_only=True) as uow:
+            assert uow.bookings.get(shop.tenant_id, held.id) == canceled
 
-    def test_expire_lapsed(self, uow_factory: UnitOfWorkFactory, shop: Shop) -> None:
-        """expire_lapsed marks lapsed PENDING holds EXPIRED (earliest expiry first, up to
-        ``limit``) and frees their seats; live holds and other statuses stay."""
+    def test_lapsed_lists_due_holds_earliest_first(
+        self, uow_factory: UnitOfWorkFactory, shop: Shop
+    ) -> None:
+        """lapsed() lists PENDING holds past their expiry, earliest expiry first, up to
+        ``limit``; expiring them (save + release_claims) frees their seats; live holds and
+        other statuses stay."""
         days = [DAY + dt.timedelta(days=n) for n in range(4)]
         first = _hold(uow_factory, shop.booking(date=days[0], ttl=_MINUTE), capacity=1)
         second = _hold(uow_factory, shop.booking(date=days[1], ttl=_MINUTE * 2), capacity=1)
@@ -304,22 +305,26 @@ class BookingsContract(_UowBase):
         assert second is not None
         assert live is not None
         assert settled is not None
+        confirm = lifecycle.confirm(settled, payment_ref="pay_1", amount_paid=None, now=NOW)
+        assert confirm is not None
         with uow_factory() as uow:
-            uow.bookings.transition(
-                shop.tenant_id, settled.id, from_statuses=[BookingStatus.PENDING],
-                to=BookingStatus.CONFIRMED,
-            )  # fmt: skip
+            uow.bookings.save(confirm)
             uow.bookings.settle_claims(shop.tenant_id, settled.id)
             uow.commit()
         later = NOW + HOLD
         with uow_factory() as uow:
-            expired = uow.bookings.expire_lapsed(later, tenant_id=shop.tenant_id, limit=1)
+            due = uow.bookings.lapsed(later, tenant_id=shop.tenant_id, limit=1)
+            assert due == [first]
+            expired = [uow.bookings.save(lifecycle.expire(b, now=later)) for b in due]
+            uow.bookings.release_claims(shop.tenant_id, first.id)
             uow.commit()
         assert expired == [replace(first, status=BookingStatus.EXPIRED, version=2)]
         with uow_factory() as uow:
-            rest = uow.bookings.expire_lapsed(later, tenant_id=None, limit=10_000)
+            rest = uow.bookings.lapsed(later, tenant_id=None, limit=10_000)
+            assert [b.id for b in rest if b.tenant_id == shop.tenant_id] == [second.id]
+            uow.bookings.save(lifecycle.expire(second, now=later))
+            uow.bookings.release_claims(shop.tenant_id, second.id)
             uow.commit()
-        assert [b.id for b in rest if b.tenant_id == shop.tenant_id] == [second.id]
         with uow_factory(read_only=True) as uow:
             statuses = [
                 uow.bookings.get(shop.tenant_id, b.id).status  # type: ignore[union-attr]
@@ -328,53 +333,62 @@ class BookingsContract(_UowBase):
             assert statuses == ["EXPIRED", "EXPIRED", "PENDING", "CONFIRMED"]
             seats = uow.bookings.held_seats(shop.tenant_id, TENANT_WIDE, days[0], days[3])
             assert [s.date for s in seats] == [days[2], days[3]]
-            assert uow.bookings.expire_lapsed(later, tenant_id=shop.tenant_id, limit=10) == []
+            assert uow.bookings.lapsed(later, tenant_id=shop.tenant_id, limit=10) == []
 
-    def test_move_takes_a_seat_on_the_new_date(
+    def test_a_move_takes_a_seat_on_the_new_date(
         self, uow_factory: UnitOfWorkFactory, shop: Shop
     ) -> None:
-        """move() claims a seat on the new date (same expiry), frees the old one and bumps the
-        version; onto a full date it returns None and changes nothing."""
+        """A stored reschedule claims a seat on the new date (same expiry), frees the old one
+        and bumps the version; onto a full date it raises BookingConflictError and, rolled
+        back, changes nothing."""
         held = _hold(uow_factory, shop.booking(), capacity=1)
         new_day = DAY + dt.timedelta(days=3)
         blocker = _hold(uow_factory, shop.booking(date=DAY + dt.timedelta(days=1)), capacity=1)
         assert held is not None
         assert blocker is not None
         with uow_factory() as uow:
-            moved = uow.bookings.move(held, new_day, capacity=1, now=NOW)
+            moved = store(uow, lifecycle.reschedule(held, new_day, now=NOW), now=NOW, capacity=1)
             uow.commit()
         assert moved == replace(held, event_date=new_day, version=2)
         assert _seats(uow_factory, shop) == []
         assert _seats(uow_factory, shop, new_day) == [HeldSeat(new_day, NOW + HOLD)]
-        with uow_factory() as uow:
-            assert uow.bookings.move(moved, blocker.event_date, capacity=1, now=NOW) is None
+        onto_full = lifecycle.reschedule(moved, blocker.event_date, now=NOW)
+        with uow_factory() as uow, pytest.raises(BookingConflictError):
+            store(uow, onto_full, now=NOW, capacity=1)
         with uow_factory(read_only=True) as uow:
             assert uow.bookings.get(shop.tenant_id, held.id) == moved
+        assert _seats(uow_factory, shop, new_day) == [HeldSeat(new_day, NOW + HOLD)]
 
-    def test_add_refund_is_a_compare_and_swap(
+    def test_refunds_never_pass_what_was_paid(
         self, uow_factory: UnitOfWorkFactory, shop: Shop
     ) -> None:
-        """add_refund counts refunds up to what was paid (and the commission), bumping the
-        version; beyond that it returns None and changes nothing."""
+        """Refunds count up to what was paid (and the commission in proportion), each bumping
+        the version; beyond that the domain refuses, and a refund decided from a stale version
+        cannot be stored."""
         held = _hold(uow_factory, shop.booking(total=100_000), capacity=1)
         assert held is not None
+        paid = lifecycle.confirm(held, payment_ref="pay_1", amount_paid=100_000, now=NOW)
+        assert paid is not None
         with uow_factory() as uow:
-            uow.bookings.transition(
-                shop.tenant_id, held.id, from_statuses=[BookingStatus.PENDING],
-                to=BookingStatus.CONFIRMED, changes={"amount_paid": 100_000},
-            )  # fmt: skip
+            confirmed = uow.bookings.save(paid)
             uow.commit()
         tid = shop.tenant_id
         with uow_factory() as uow:
-            partial = uow.bookings.add_refund(tid, held.id, amount=60_000, commission=6_000)
-            assert partial is not None
+            first = lifecycle.refund(confirmed, amount=60_000, now=NOW, refund_id=uuid.uuid4())
+            partial = uow.bookings.save(first)
             assert (partial.amount_refunded, partial.commission_refunded) == (60_000, 6_000)
             assert partial.version == 3
-            assert uow.bookings.add_refund(tid, held.id, amount=40_001, commission=0) is None
-            assert uow.bookings.add_refund(tid, held.id, amount=0, commission=4_001) is None
-            rest = uow.bookings.add_refund(tid, held.id, amount=40_000, commission=4_000)
+            with pytest.raises(ValidationError):
+                lifecycle.refund(partial, amount=40_001, now=NOW, refund_id=uuid.uuid4())
+            with pytest.raises(ValidationError):
+                lifecycle.refund(partial, amount=0, now=NOW, refund_id=uuid.uuid4())
+            twice = lifecycle.refund(confirmed, amount=60_000, now=NOW, refund_id=uuid.uuid4())
+            with pytest.raises(TransientStorageError):
+                uow.bookings.save(twice)  # decided from the version before the first refund
+            rest = uow.bookings.save(
+                lifecycle.refund(partial, amount=40_000, now=NOW, refund_id=uuid.uuid4())
+            )
             uow.commit()
-        assert rest is not None
         assert (rest.amount_refunded, rest.commission_refunded, rest.version) == (
             100_000,
             10_000,
@@ -383,30 +397,21 @@ class BookingsContract(_UowBase):
         with uow_factory(read_only=True) as uow:
             assert uow.bookings.get(tid, held.id) == rest
 
-    def test_move_is_a_compare_and_swap_on_the_version(
-        self, uow_factory: UnitOfWorkFactory, shop: Shop
-    ) -> None:
-        """move() of a booking changed since it was read (or no longer movable) raises
+    def test_a_stale_move_changes_nothing(self, uow_factory: UnitOfWorkFactory, shop: Shop) -> None:
+        """A reschedule of a booking changed since it was read (here: cancelled) raises
         TransientStorageError and changes nothing: a racing cancel always wins cleanly."""
         held = _hold(uow_factory, shop.booking(), capacity=1)
         assert held is not None
+        cancel = lifecycle.cancel(held, reason="", now=NOW)
+        assert cancel is not None
         with uow_factory() as uow:
-            assert uow.bookings.touch(shop.tenant_id, held.id) == held.version + 1
+            canceled = uow.bookings.save(cancel)
+            uow.bookings.release_claims(shop.tenant_id, held.id)
             uow.commit()
         new_day = DAY + dt.timedelta(days=3)
+        stale = lifecycle.reschedule(held, new_day, now=NOW)
         with uow_factory() as uow, pytest.raises(TransientStorageError):
-            uow.bookings.move(held, new_day, capacity=1, now=NOW)
-        with uow_factory() as uow:
-            canceled = uow.bookings.transition(
-                shop.tenant_id,
-                held.id,
-                from_statuses=[BookingStatus.PENDING],
-                to=BookingStatus.CANCELED,
-            )
-            assert canceled is not None
-            uow.commit()
-        with uow_factory() as uow, pytest.raises(TransientStorageError):
-            uow.bookings.move(canceled, new_day, capacity=1, now=NOW)
+            store(uow, stale, now=NOW, capacity=1)
         assert _seats(uow_factory, shop, new_day) == []
         with uow_factory(read_only=True) as uow:
             stored = uow.bookings.get(shop.tenant_id, held.id)
@@ -422,9 +427,10 @@ class BookingsContract(_UowBase):
         assert held is not None
         with uow_factory() as uow:
             assert uow.bookings.release_claims(shop.tenant_id, held.id) == 1
-            permanent = replace(held, expires_at=None)
-            assert uow.bookings.claim_seat(permanent, capacity=1, now=NOW) is True
-            assert uow.bookings.claim_seat(shop.booking(), capacity=1, now=NOW) is False
+            assert uow.bookings.claim_seat(held, capacity=1, now=NOW, expires_at=None) is True
+            other = shop.booking()
+            taken = uow.bookings.claim_seat(other, capacity=1, now=NOW, expires_at=other.expires_at)
+            assert taken is False
             uow.commit()
         assert [seat.expires_at for seat in _seats(uow_factory, shop)] == [None]
         with uow_factory(read_only=True) as uow:
@@ -473,14 +479,23 @@ class BookingsContract(_UowBase):
             assert uow.idempotency.claim(record, now=NOW) is None  # the key is free again
             uow.commit()
 
-    def test_touch_bumps_the_version(self, uow_factory: UnitOfWorkFactory, shop: Shop) -> None:
-        """touch() returns the new version; an unknown booking gives None."""
+    def test_a_noted_refund_outcome_bumps_the_version(
+        self, uow_factory: UnitOfWorkFactory, shop: Shop
+    ) -> None:
+        """A refund outcome's change moves only the version (it orders the booking's events);
+        each is decided from the version stored before it."""
         held = _hold(uow_factory, shop.booking(), capacity=1)
         assert held is not None
         with uow_factory() as uow:
-            assert uow.bookings.touch(shop.tenant_id, held.id) == 2
-            assert uow.bookings.touch(shop.tenant_id, held.id) == 3
-            assert uow.bookings.touch(shop.tenant_id, uuid.uuid4()) is None
+            booking = held
+            for _ in range(2):
+                booking = uow.bookings.save(
+                    lifecycle.note_refund_outcome(
+                        booking, refund_id=uuid.uuid4(), amount=1, succeeded=False,
+                        failure_reason="declined", now=NOW,
+                    )
+                )  # fmt: skip
+            assert booking.version == 3
             uow.commit()
         with uow_factory(read_only=True) as uow:
             assert uow.bookings.get(shop.tenant_id, held.id) == replace(held, version=3)

@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import pytest
 
+from booking_core.domain import lifecycle
 from booking_core.domain.ids import TENANT_WIDE
 from booking_core.domain.model import (
     AddOn,
     BlackoutDate,
-    BookingStatus,
     Package,
     Refund,
     RefundState,
@@ -22,6 +22,7 @@ from booking_core.domain.model import (
 from booking_core.errors import (
     AlreadyExistsError,
     NotFoundError,
+    TransientStorageError,
 )
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.testing.contracts._shop import (
@@ -136,7 +137,7 @@ class CatalogContract(_UowBase):
                         tenant_id=tid,
                         add_ons=(),
                     )
-                    uow.bookings.add(foreign)
+                    uow.bookings.place_hold(foreign, customer, capacity=1, now=NOW)
                 uow.commit()
 
         with pytest.raises(NotFoundError):
@@ -215,16 +216,25 @@ class CatalogContract(_UowBase):
             assert uow.inbox.lock(b, "fake", "evt_scoped") is None
             assert uow.bookings.release_claims(b, placed.id) == 0
             assert uow.bookings.settle_claims(b, placed.id) == 0
-            assert uow.bookings.touch(b, placed.id) is None
-            assert uow.bookings.add_refund(b, placed.id, amount=0, commission=0) is None
-            assert (
-                uow.bookings.transition(
-                    b, placed.id, from_statuses=list(BookingStatus), to=BookingStatus.CANCELED
-                )
-                is None
-            )
-            assert uow.bookings.expire_lapsed(NOW + HOLD * 2, tenant_id=b, limit=10) == []
+            assert uow.bookings.lapsed(NOW + HOLD * 2, tenant_id=b, limit=10) == []
             assert uow.blackouts.remove(b, DAY) is False
+        # A change of A's booking as if it were B's finds nothing to swap.
+        seen_as_b = replace(placed, tenant_id=b)
+        for change in (
+            lifecycle.cancel(seen_as_b, reason="", now=NOW),
+            lifecycle.expire(seen_as_b, now=NOW + HOLD * 2),
+            lifecycle.note_refund_outcome(
+                seen_as_b,
+                refund_id=refund.id,
+                amount=0,
+                succeeded=True,
+                failure_reason=None,
+                now=NOW,
+            ),
+        ):
+            assert change is not None
+            with uow_factory() as uow, pytest.raises(TransientStorageError):
+                uow.bookings.save(change)
         with uow_factory(read_only=True) as uow:  # and A's data is untouched by B's writes
             assert uow.bookings.get(shop.tenant_id, placed.id) == placed
             assert len(uow.bookings.held_seats(shop.tenant_id, TENANT_WIDE, DAY, DAY)) == 1

@@ -1,0 +1,52 @@
+"""Storing what the domain decided: the booking's compare-and-swap, then (or first) its seat.
+
+The seat rules run here once, above the repository port, for every backend: the repository
+offers the storage primitives (save, claim, release, settle) and this module orders them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from booking_core.domain.lifecycle import BookingChange, SeatEffect
+from booking_core.domain.model import Booking, BookingStatus
+from booking_core.errors import BookingConflictError, HoldExpiredError
+from booking_core.ports.repositories import UnitOfWork
+
+
+def store(
+    uow: UnitOfWork, change: BookingChange, *, now: dt.datetime, capacity: int = 0
+) -> Booking | None:
+    """Store ``change``, write its outbox event and apply its seat effect; the stored booking.
+
+    ``capacity`` is the booking's pool's, for a change that claims a seat. Returns None only
+    for :attr:`SeatEffect.RECLAIM` when no seat is free: the booking is then unchanged (its
+    lapsed claim dropped), for the caller to decide otherwise in the same transaction.
+
+    Raises:
+        TransientStorageError: the booking changed since it was read (run again, fresh).
+        HoldExpiredError: a confirm whose hold lost its seat meanwhile.
+        BookingConflictError: a move to a date with no free seat.
+    """
+    bookings = uow.bookings
+    after = change.after
+    if change.seat is SeatEffect.RECLAIM:
+        bookings.release_claims(after.tenant_id, after.id)  # its lapsed seat, if any
+        if not bookings.claim_seat(
+            after, capacity=capacity, now=now, expires_at=change.seat_expiry
+        ):
+            return None
+    # The row first: its compare-and-swap serialises every change of one booking.
+    stored = bookings.save(change)
+    uow.outbox.add(change.event)
+    if change.seat is SeatEffect.SETTLE and bookings.settle_claims(after.tenant_id, after.id) == 0:
+        raise HoldExpiredError(after.id, BookingStatus.EXPIRED.value, after.status.value)
+    if change.seat is SeatEffect.RELEASE:
+        bookings.release_claims(after.tenant_id, after.id)
+    if change.seat is SeatEffect.MOVE:
+        bookings.release_claims(after.tenant_id, after.id)
+        if not bookings.claim_seat(
+            after, capacity=capacity, now=now, expires_at=change.seat_expiry
+        ):
+            raise BookingConflictError(after.event_date)
+    return stored

@@ -51,3 +51,5 @@ MAX_ATTEMPTS: Final = 1000
 MAX_MONEY: Final = 10**12
 #: Any other count (an offset, ``max_batches``, a length): only keeps a huge int out of SQL.
 MAX_COUNT: Final = 10**9
+#: Tiers of a cancellation policy.
+MAX_REFUND_TIERS: Final = 20

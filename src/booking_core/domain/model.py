@@ -15,6 +15,11 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from booking_core.domain.ids import TENANT_WIDE
+from booking_core.errors import ValidationError
+
+#: The shortest and longest a hold may live (``BookingPolicy.hold_ttl``).
+MIN_HOLD_TTL = dt.timedelta(minutes=1)
+MAX_HOLD_TTL = dt.timedelta(days=7)
 
 
 class BookingStatus(enum.StrEnum):
@@ -66,6 +71,23 @@ class BookingPolicy:
     min_notice_days: int = 0
     horizon_days: int = 730
 
+    def check(self) -> None:
+        """Raise ValidationError naming the first rule this policy breaks.
+
+        At least one seat; a hold lives between 1 minute and 7 days (shorter cannot be paid,
+        longer blocks dates for nothing); the horizon is not shorter than the notice.
+        """
+        if self.capacity_per_date < 1:
+            raise ValidationError("policy.capacity_per_date", "must be at least 1")
+        if self.min_notice_days < 0:
+            raise ValidationError("policy.min_notice_days", "must not be negative")
+        if not MIN_HOLD_TTL <= self.hold_ttl <= MAX_HOLD_TTL:
+            raise ValidationError(
+                "policy.hold_ttl", "must be a timedelta between 1 minute and 7 days"
+            )
+        if self.horizon_days < self.min_notice_days:
+            raise ValidationError("policy.horizon_days", "must not be shorter than min_notice_days")
+
 
 @dataclass(frozen=True, slots=True)
 class RefundTier:
@@ -86,6 +108,29 @@ class CancellationPolicy:
 
     tiers: tuple[RefundTier, ...] = (RefundTier(30, 100), RefundTier(7, 50))
     fee: int = 0
+
+    def check(self) -> None:
+        """Raise ValidationError naming the first rule this policy breaks.
+
+        The fee is not negative; each tier refunds 0-100 % from 0 or more days before; tiers go
+        from the most days before to the fewest, and a later cancellation never refunds more.
+        """
+        if self.fee < 0:
+            raise ValidationError("cancellation.fee", "must not be negative")
+        previous: RefundTier | None = None
+        for index, tier in enumerate(self.tiers):
+            field = f"cancellation.tiers.{index}"
+            if tier.days_before < 0:
+                raise ValidationError(f"{field}.days_before", "must not be negative")
+            if not 0 <= tier.percent <= 100:
+                raise ValidationError(f"{field}.percent", "must be between 0 and 100")
+            if previous is not None and tier.days_before >= previous.days_before:
+                raise ValidationError(
+                    field, "tiers must go from the most days before to the fewest"
+                )
+            if previous is not None and tier.percent > previous.percent:
+                raise ValidationError(field, "a later cancellation cannot refund more")
+            previous = tier
 
     def refund_percent(self, days_before: int) -> int:
         """The percent of the payment refunded when cancelling ``days_before`` days ahead."""

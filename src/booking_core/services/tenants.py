@@ -28,7 +28,7 @@ from booking_core.errors import (
     TenantInactiveError,
     ValidationError,
 )
-from booking_core.limits import MAX_CAPACITY, MAX_POLICY_DAYS
+from booking_core.limits import MAX_CAPACITY, MAX_POLICY_DAYS, MAX_REFUND_TIERS
 from booking_core.ports.repositories import UnitOfWork
 from booking_core.services import _validate as v
 from booking_core.services._base import Service, load_tenant, whole_tenant
@@ -36,39 +36,34 @@ from booking_core.unset import UNSET, Unset
 
 
 def _policy(policy: Any) -> BookingPolicy:
+    """A BookingPolicy of well-typed fields within the limits; its rules are its own."""
     if not isinstance(policy, BookingPolicy):
         raise ValidationError("policy", "must be a BookingPolicy")
     v.integer(policy.capacity_per_date, "policy.capacity_per_date", minimum=1, maximum=MAX_CAPACITY)
     v.integer(policy.min_notice_days, "policy.min_notice_days", minimum=0, maximum=MAX_POLICY_DAYS)
     v.integer(policy.horizon_days, "policy.horizon_days", minimum=0, maximum=MAX_POLICY_DAYS)
-    ttl = policy.hold_ttl
-    if not isinstance(ttl, dt.timedelta) or not (
-        dt.timedelta(minutes=1) <= ttl <= dt.timedelta(days=7)
-    ):
+    if not isinstance(policy.hold_ttl, dt.timedelta):
         raise ValidationError("policy.hold_ttl", "must be a timedelta between 1 minute and 7 days")
-    if policy.horizon_days < policy.min_notice_days:
-        raise ValidationError("policy.horizon_days", "must not be shorter than min_notice_days")
+    policy.check()
     return policy
 
 
 def _cancellation(policy: Any) -> CancellationPolicy:
+    """A CancellationPolicy of well-typed fields within the limits; its rules are its own."""
     if not isinstance(policy, CancellationPolicy):
         raise ValidationError("cancellation", "must be a CancellationPolicy")
     v.money(policy.fee, "cancellation.fee")
-    if not isinstance(policy.tiers, tuple) or len(policy.tiers) > 20:
-        raise ValidationError("cancellation.tiers", "must be a tuple of at most 20 RefundTier")
-    previous: RefundTier | None = None
+    if not isinstance(policy.tiers, tuple) or len(policy.tiers) > MAX_REFUND_TIERS:
+        raise ValidationError(
+            "cancellation.tiers", f"must be a tuple of at most {MAX_REFUND_TIERS} RefundTier"
+        )
     for index, tier in enumerate(policy.tiers):
         field = f"cancellation.tiers.{index}"
         if not isinstance(tier, RefundTier):
             raise ValidationError(field, "must be a RefundTier")
         v.integer(tier.days_before, f"{field}.days_before", minimum=0, maximum=MAX_POLICY_DAYS)
         v.integer(tier.percent, f"{field}.percent", minimum=0, maximum=100)
-        if previous is not None and tier.days_before >= previous.days_before:
-            raise ValidationError(field, "tiers must go from the most days before to the fewest")
-        if previous is not None and tier.percent > previous.percent:
-            raise ValidationError(field, "a later cancellation cannot refund more")
-        previous = tier
+    policy.check()
     return policy
 
 

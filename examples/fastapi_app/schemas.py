@@ -29,6 +29,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from booking_core import limits
 from booking_core.services.bookings import MAX_ADD_ON_QUANTITY, MAX_IDEMPOTENCY_KEY
 
 # -- the library's input rules, as JSON Schema ---------------------------------------------------
@@ -47,7 +48,7 @@ _BLANK = (
 )
 NAME_PATTERN: Final = rf"^[^<]*[^<{_BLANK}][^<]*$"
 #: The longest range of dates booking_core's availability answers, in days.
-MAX_RANGE_DAYS: Final = 1100
+MAX_RANGE_DAYS: Final = limits.MAX_RANGE_DAYS
 #: Dates in four-digit years from 2000 to 2999: every real booking, and far from the ends of the
 #: calendar, where date arithmetic (a month later, a horizon) would overflow.
 DATE_PATTERN: Final = r"^2[0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"

@@ -85,29 +85,42 @@ _VENUE_FIELDS: dict[str, Callable[[Any], Any]] = {
 
 
 def _clean(
-    fields: Mapping[str, Callable[[Any], Any]], changes: Mapping[str, Any]
+    fields: Mapping[str, Callable[[Any], Any]],
+    changes: Mapping[str, Any],
+    *,
+    partial: bool = True,
 ) -> dict[str, Any]:
-    """The validated given fields; UNSET ones are left out, an unknown name is refused."""
+    """The validated fields; an unknown name is refused. ``partial`` (an update): fields left
+    UNSET are left out; else (a create) UNSET is refused like any other invalid value."""
     unknown = set(changes) - set(fields)
     if unknown:
         raise ValidationError(sorted(unknown)[0], "is not an updatable field")
+    if not partial:
+        for name, value in changes.items():
+            if value is UNSET:
+                raise ValidationError(name, "UNSET only means 'leave as is' in an update")
     return {name: fields[name](value) for name, value in changes.items() if value is not UNSET}
 
 
 class _Editable(Protocol[_E]):
-    """What an update needs of a catalog repository."""
+    """What a create or an update needs of a catalog repository."""
 
+    def add(self, entity: _E, /) -> None: ...
     def get(self, tenant_id: uuid.UUID, entity_id: uuid.UUID, /) -> _E | None: ...
     def update(self, entity: _E, /) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class _Kind(Generic[_E]):
-    """One kind of catalog record, as an update sees it."""
+    """One kind of catalog record, as its create and update see it."""
 
     name: str
+    entity: Callable[..., _E]
     fields: Mapping[str, Callable[[Any], Any]]
+    #: Its repository in a unit of work, reached explicitly (no attribute lookup by name).
     repository: Callable[[UnitOfWork], _Editable[_E]]
+    #: Whether its records have a slug (set at creation, never updated).
+    slugged: bool = True
     #: A venue's capacity shapes availability: its edits drop the tenant's whole cache (they
     #: are rare); everything else only touches the catalog namespace.
     whole_tenant: bool = False
@@ -116,10 +129,12 @@ class _Kind(Generic[_E]):
         return whole_tenant(tenant_id) if self.whole_tenant else catalog_of(tenant_id)
 
 
-_SEGMENT: _Kind[Segment] = _Kind("segment", _SEGMENT_FIELDS, lambda uow: uow.segments)
-_PACKAGE: _Kind[Package] = _Kind("package", _PACKAGE_FIELDS, lambda uow: uow.packages)
-_ADD_ON: _Kind[AddOn] = _Kind("add_on", _ADD_ON_FIELDS, lambda uow: uow.add_ons)
-_VENUE: _Kind[Venue] = _Kind("venue", _VENUE_FIELDS, lambda uow: uow.venues, whole_tenant=True)
+_SEGMENT = _Kind("segment", Segment, _SEGMENT_FIELDS, lambda uow: uow.segments)
+_PACKAGE = _Kind("package", Package, _PACKAGE_FIELDS, lambda uow: uow.packages)
+_ADD_ON = _Kind("add_on", AddOn, _ADD_ON_FIELDS, lambda uow: uow.add_ons)
+_VENUE = _Kind(
+    "venue", Venue, _VENUE_FIELDS, lambda uow: uow.venues, slugged=False, whole_tenant=True
+)
 
 
 class CatalogService(Service):
@@ -130,19 +145,26 @@ class CatalogService(Service):
     def _create(
         self,
         kind: _Kind[E],
-        entity: E,
-        add: Callable[[UnitOfWork, E], None],
-        *,
-        segment_id: uuid.UUID | None = None,
+        tenant_id: uuid.UUID,
+        fields: Mapping[str, object],
     ) -> E:
+        """Validate ``fields`` (its ``slug`` too, for a kind that has one), then add the new
+        record (its segment must exist) and invalidate."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        validators = {"slug": v.slug, **kind.fields} if kind.slugged else kind.fields
+        entity = kind.entity(
+            id=new_id(), tenant_id=tenant_id, **_clean(validators, fields, partial=False)
+        )
+        segment_id = getattr(entity, "segment_id", None)
+
         def work(uow: UnitOfWork) -> E:
-            load_tenant(uow, entity.tenant_id)
+            load_tenant(uow, tenant_id)
             if segment_id is not None:
-                self._segment(uow, entity.tenant_id, segment_id)
-            add(uow, entity)
+                self._segment(uow, tenant_id, segment_id)
+            kind.repository(uow).add(entity)
             return entity
 
-        return self._write(work, invalidates=kind.invalidates(entity.tenant_id))
+        return self._write(work, invalidates=kind.invalidates(tenant_id))
 
     def _update(
         self,
@@ -189,21 +211,14 @@ class CatalogService(Service):
         sort_order: int = 0,
     ) -> Segment:
         """Add a segment (a business line). Raises AlreadyExistsError on a taken slug."""
-        segment = Segment(
-            id=new_id(),
-            tenant_id=v.uuid_(tenant_id, "tenant_id"),
-            slug=v.slug(slug),
-            **_clean(
-                _SEGMENT_FIELDS,
-                {
-                    "name": name,
-                    "heading": heading,
-                    "description": description,
-                    "sort_order": sort_order,
-                },
-            ),
-        )
-        return self._create(_SEGMENT, segment, lambda uow, e: uow.segments.add(e))
+        fields = {
+            "slug": slug,
+            "name": name,
+            "heading": heading,
+            "description": description,
+            "sort_order": sort_order,
+        }
+        return self._create(_SEGMENT, tenant_id, fields)
 
     def update_segment(
         self,
@@ -250,26 +265,17 @@ class CatalogService(Service):
         photo_urls: Iterable[str] = (),
     ) -> Package:
         """Add a package. Prices are integer minor units (e.g. cents)."""
-        package = Package(
-            id=new_id(),
-            tenant_id=v.uuid_(tenant_id, "tenant_id"),
-            slug=v.slug(slug),
-            **_clean(
-                _PACKAGE_FIELDS,
-                {
-                    "name": name,
-                    "base_price": base_price,
-                    "description": description,
-                    "segment_id": segment_id,
-                    "grouping": grouping,
-                    "group_order": group_order,
-                    "photo_urls": photo_urls,
-                },
-            ),
-        )
-        return self._create(
-            _PACKAGE, package, lambda uow, e: uow.packages.add(e), segment_id=package.segment_id
-        )
+        fields = {
+            "slug": slug,
+            "name": name,
+            "base_price": base_price,
+            "description": description,
+            "segment_id": segment_id,
+            "grouping": grouping,
+            "group_order": group_order,
+            "photo_urls": photo_urls,
+        }
+        return self._create(_PACKAGE, tenant_id, fields)
 
     def update_package(
         self,
@@ -316,23 +322,14 @@ class CatalogService(Service):
         segment_id: uuid.UUID | None = None,
     ) -> AddOn:
         """Add an add-on; ``segment_id=None`` means it may be offered in every segment."""
-        add_on = AddOn(
-            id=new_id(),
-            tenant_id=v.uuid_(tenant_id, "tenant_id"),
-            slug=v.slug(slug),
-            **_clean(
-                _ADD_ON_FIELDS,
-                {
-                    "name": name,
-                    "price": price,
-                    "description": description,
-                    "segment_id": segment_id,
-                },
-            ),
-        )
-        return self._create(
-            _ADD_ON, add_on, lambda uow, e: uow.add_ons.add(e), segment_id=add_on.segment_id
-        )
+        fields = {
+            "slug": slug,
+            "name": name,
+            "price": price,
+            "description": description,
+            "segment_id": segment_id,
+        }
+        return self._create(_ADD_ON, tenant_id, fields)
 
     def update_add_on(
         self,
@@ -373,22 +370,15 @@ class CatalogService(Service):
         capacity: int = 1,
     ) -> Venue:
         """Add a venue; bookings naming it draw from its own per-date ``capacity``."""
-        venue = Venue(
-            id=new_id(),
-            tenant_id=v.uuid_(tenant_id, "tenant_id"),
-            **_clean(
-                _VENUE_FIELDS,
-                {
-                    "name": name,
-                    "address": address,
-                    "city": city,
-                    "postal_code": postal_code,
-                    "country": country,
-                    "capacity": capacity,
-                },
-            ),
-        )
-        return self._create(_VENUE, venue, lambda uow, e: uow.venues.add(e))
+        fields = {
+            "name": name,
+            "address": address,
+            "city": city,
+            "postal_code": postal_code,
+            "country": country,
+            "capacity": capacity,
+        }
+        return self._create(_VENUE, tenant_id, fields)
 
     def update_venue(
         self,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -19,7 +19,7 @@ from sqlalchemy import (
 
 from booking_core.adapters.sqlalchemy import _statements as q
 from booking_core.adapters.sqlalchemy import tables as t
-from booking_core.adapters.sqlalchemy._db import Db, _Scoped, asdict
+from booking_core.adapters.sqlalchemy._db import Db, R, _Scoped, asdict
 from booking_core.adapters.sqlalchemy._rows import _package, _package_row, _tenant, _tenant_row
 from booking_core.domain.model import (
     AddOn,
@@ -55,14 +55,21 @@ class SqlTenantRepository:
         return None if found is None else _tenant(found)
 
 
-class SqlSegmentRepository(_Scoped[Segment]):
-    table = t.segments
-    entity = Segment
+class _Listed(_Scoped[R]):
+    """A catalog table with an ``active`` flag, listed in the order of :attr:`order`."""
 
-    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[Segment]:
+    order: ClassVar[tuple[str, ...]]
+
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[R]:
         c = self.table.c
         conditions = [c.active.is_(True)] if active_only else []
-        return self._list(tenant_id, *conditions, order_by=[c.sort_order, c.slug])
+        return self._list(tenant_id, *conditions, order_by=[c[name] for name in self.order])
+
+
+class SqlSegmentRepository(_Listed[Segment]):
+    table = t.segments
+    entity = Segment
+    order = ("sort_order", "slug")
 
 
 class SqlPackageRepository(_Scoped[Package]):
@@ -114,24 +121,16 @@ class SqlPackageRepository(_Scoped[Package]):
         return [AddOn(**row._mapping) for row in self._db.execute(stmt)]
 
 
-class SqlAddOnRepository(_Scoped[AddOn]):
+class SqlAddOnRepository(_Listed[AddOn]):
     table = t.add_ons
     entity = AddOn
-
-    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[AddOn]:
-        c = self.table.c
-        conditions = [c.active.is_(True)] if active_only else []
-        return self._list(tenant_id, *conditions, order_by=[c.slug])
+    order = ("slug",)
 
 
-class SqlVenueRepository(_Scoped[Venue]):
+class SqlVenueRepository(_Listed[Venue]):
     table = t.venues
     entity = Venue
-
-    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[Venue]:
-        c = self.table.c
-        conditions = [c.active.is_(True)] if active_only else []
-        return self._list(tenant_id, *conditions, order_by=[c.name])
+    order = ("name",)
 
 
 class SqlCustomerRepository(_Scoped[Customer]):

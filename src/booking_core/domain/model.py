@@ -176,11 +176,17 @@ class IssuedApiKey(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class Segment:
+class CatalogRecord:
+    """What every catalog record has: its id, its tenant, a per-tenant slug and a name."""
+
     id: uuid.UUID
     tenant_id: uuid.UUID
     slug: str
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Segment(CatalogRecord):
     heading: str = ""
     description: str = ""
     sort_order: int = 0
@@ -188,11 +194,7 @@ class Segment:
 
 
 @dataclass(frozen=True, slots=True)
-class Package:
-    id: uuid.UUID
-    tenant_id: uuid.UUID
-    slug: str
-    name: str
+class Package(CatalogRecord):
     base_price: int
     description: str = ""
     segment_id: uuid.UUID | None = None
@@ -203,11 +205,7 @@ class Package:
 
 
 @dataclass(frozen=True, slots=True)
-class AddOn:
-    id: uuid.UUID
-    tenant_id: uuid.UUID
-    slug: str
-    name: str
+class AddOn(CatalogRecord):
     price: int
     description: str = ""
     segment_id: uuid.UUID | None = None

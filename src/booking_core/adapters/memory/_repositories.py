@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from booking_core.adapters.memory._store import Claim, MemoryDatabase, Table
 from booking_core.domain.ids import TENANT_WIDE
@@ -33,6 +33,8 @@ from booking_core.domain.model import (
 )
 from booking_core.errors import AlreadyExistsError, NotFoundError, TransientStorageError
 
+R = TypeVar("R")
+
 
 def _require(table: Table[Any], tenant_id: uuid.UUID, row_id: uuid.UUID | None) -> None:
     """Mirror the SQL composite foreign keys: a reference must exist in the same tenant."""
@@ -57,42 +59,43 @@ class MemoryTenantRepository:
         self._table.put(TENANT_WIDE, tenant.id, tenant)
 
 
-class MemorySegmentRepository:
+class _SlugRecords(Generic[R]):
+    """Reads of a tenant-owned table whose records carry a per-tenant slug."""
+
+    def __init__(self, db: MemoryDatabase, table: Table[R]) -> None:
+        self._db = db
+        self._table = table
+
+    def get(self, tenant_id: uuid.UUID, record_id: uuid.UUID) -> R | None:
+        return self._table.get(tenant_id, record_id)
+
+    def get_by_slug(self, tenant_id: uuid.UUID, slug: str) -> R | None:
+        return self._table.find("slug", tenant_id, slug)
+
+
+class MemorySegmentRepository(_SlugRecords[Segment]):
     def __init__(self, db: MemoryDatabase) -> None:
-        self._table: Table[Segment] = db.segments
+        super().__init__(db, db.segments)
 
     def add(self, segment: Segment) -> None:
         self._table.put(segment.tenant_id, segment.id, segment)
 
     update = add
 
-    def get(self, tenant_id: uuid.UUID, segment_id: uuid.UUID) -> Segment | None:
-        return self._table.get(tenant_id, segment_id)
-
-    def get_by_slug(self, tenant_id: uuid.UUID, slug: str) -> Segment | None:
-        return self._table.find("slug", tenant_id, slug)
-
     def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[Segment]:
         rows = [s for s in self._table.rows(tenant_id) if s.active or not active_only]
         return sorted(rows, key=lambda s: (s.sort_order, s.slug))
 
 
-class MemoryPackageRepository:
+class MemoryPackageRepository(_SlugRecords[Package]):
     def __init__(self, db: MemoryDatabase) -> None:
-        self._db = db
-        self._table: Table[Package] = db.packages
+        super().__init__(db, db.packages)
 
     def add(self, package: Package) -> None:
         _require(self._db.segments, package.tenant_id, package.segment_id)
         self._table.put(package.tenant_id, package.id, package)
 
     update = add
-
-    def get(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> Package | None:
-        return self._table.get(tenant_id, package_id)
-
-    def get_by_slug(self, tenant_id: uuid.UUID, slug: str) -> Package | None:
-        return self._table.find("slug", tenant_id, slug)
 
     def list(
         self, tenant_id: uuid.UUID, *, segment_id: uuid.UUID | None, active_only: bool
@@ -125,22 +128,15 @@ class MemoryPackageRepository:
         return sorted((a for a in found if a is not None), key=lambda a: a.slug)
 
 
-class MemoryAddOnRepository:
+class MemoryAddOnRepository(_SlugRecords[AddOn]):
     def __init__(self, db: MemoryDatabase) -> None:
-        self._db = db
-        self._table: Table[AddOn] = db.add_ons
+        super().__init__(db, db.add_ons)
 
     def add(self, add_on: AddOn) -> None:
         _require(self._db.segments, add_on.tenant_id, add_on.segment_id)
         self._table.put(add_on.tenant_id, add_on.id, add_on)
 
     update = add
-
-    def get(self, tenant_id: uuid.UUID, add_on_id: uuid.UUID) -> AddOn | None:
-        return self._table.get(tenant_id, add_on_id)
-
-    def get_by_slug(self, tenant_id: uuid.UUID, slug: str) -> AddOn | None:
-        return self._table.find("slug", tenant_id, slug)
 
     def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[AddOn]:
         rows = [a for a in self._table.rows(tenant_id) if a.active or not active_only]

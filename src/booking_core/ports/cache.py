@@ -29,6 +29,7 @@ __all__ = [
     "CacheLookup",
     "CachePort",
     "CacheStats",
+    "EncodedJSON",
     "GenerationToken",
     "check_json",
     "check_namespace",
@@ -38,6 +39,19 @@ __all__ = [
 
 JSON: TypeAlias = bool | int | float | str | list["JSON"] | dict[str, "JSON"] | None
 """A JSON-compatible value: what a cache stores and returns (never pickled objects)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedJSON:
+    """A value already encoded as strict JSON text (no NaN or Infinity), stored as it is.
+
+    Services encode entities straight to text with msgspec; checking and encoding that value
+    again would do the same work twice. Only pass text a strict JSON encoder produced: a cache
+    stores it unchecked, and an entry that does not parse reads as a miss.
+    """
+
+    text: str
+
 
 T = TypeVar("T")
 
@@ -115,7 +129,7 @@ class CachePort(Protocol):
         tenant_id: uuid.UUID,
         namespace: str,
         key: str,
-        value: JSON,
+        value: JSON | EncodedJSON,
         *,
         ttl: float,
         token: GenerationToken | None = None,
@@ -160,7 +174,7 @@ def read_through(
     loader: Callable[[], T],
     *,
     ttl: float,
-    encode: Callable[[T], JSON] | None = None,
+    encode: Callable[[T], JSON | EncodedJSON] | None = None,
     decode: Callable[[JSON], T] | None = None,
 ) -> T:
     """Return the cached value for ``key`` or call ``loader``, cache its result and return it.
@@ -178,7 +192,7 @@ def read_through(
         key: the entry inside the namespace.
         loader: computes the value on a miss (typically a database query).
         ttl: seconds the loaded value stays cached.
-        encode: ``T`` to JSON, applied before caching.
+        encode: ``T`` to JSON (or to :class:`EncodedJSON` text), applied before caching.
         decode: JSON to ``T``, applied to a hit.
     """
     lookup = cache.get(tenant_id, namespace, key)

@@ -22,6 +22,7 @@ from booking_core.ports.cache import (
     CacheLookup,
     CachePort,
     CacheStats,
+    EncodedJSON,
     GenerationToken,
 )
 
@@ -141,7 +142,7 @@ class GuardedCache:
         tenant_id: uuid.UUID,
         namespace: str,
         key: str,
-        value: JSON,
+        value: JSON | EncodedJSON,
         *,
         ttl: float,
         token: GenerationToken | None = None,

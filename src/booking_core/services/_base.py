@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from booking_core._retry import assert_rerunnable, run_transaction
 from booking_core.domain.model import Booking, Tenant
 from booking_core.errors import NotFoundError, TenantInactiveError
-from booking_core.ports.cache import JSON, CachePort, read_through
+from booking_core.ports.cache import JSON, CachePort, EncodedJSON, read_through
 from booking_core.ports.cache_guard import guarded
 from booking_core.ports.clock import Clock
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
@@ -123,7 +123,7 @@ class Service:
         if self._cache is None:
             return loader()
         decode: Callable[[JSON], T] = _codec.decoder(kind)
-        encode: Callable[[T], JSON] = _codec.encode
+        encode: Callable[[T], EncodedJSON] = _codec.encode
         return read_through(
             self._cache,
             tenant_id,

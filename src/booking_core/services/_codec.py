@@ -12,16 +12,17 @@ from typing import Any
 
 import msgspec
 
-from booking_core.ports.cache import JSON
+from booking_core.ports.cache import JSON, EncodedJSON
 
 _to_json = msgspec.json.Encoder().encode
-_from_json = msgspec.json.Decoder().decode
 
 
-def encode(value: Any) -> JSON:
-    """A JSON-compatible form (dicts, lists, str, numbers) of an entity or a tuple of them."""
-    plain: JSON = _from_json(_to_json(value))
-    return plain
+def encode(value: Any) -> EncodedJSON:
+    """The JSON text of an entity or a tuple of them, encoded once (the cache stores it as is).
+
+    msgspec writes strict JSON: entities hold no floats, and it never writes NaN or Infinity.
+    """
+    return EncodedJSON(_to_json(value).decode())
 
 
 @cache

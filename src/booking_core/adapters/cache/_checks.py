@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from booking_core.adapters.cache._json import encode
-from booking_core.ports.cache import JSON, check_namespace, check_ttl
+from booking_core.ports.cache import JSON, EncodedJSON, check_namespace, check_ttl
 
 __all__ = ["Checks"]
 
@@ -21,7 +21,7 @@ class Checks:
             self.known.add(check_namespace(namespace))
         return namespace
 
-    def write(self, namespace: str, value: JSON, ttl: float) -> tuple[float, str]:
+    def write(self, namespace: str, value: JSON | EncodedJSON, ttl: float) -> tuple[float, str]:
         """``(ttl, text)`` of a write: the namespace and TTL checked, the value encoded once."""
         self.namespace(namespace)
         return check_ttl(ttl), encode(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Final, NoReturn
 
-from booking_core.ports.cache import JSON, check_json
+from booking_core.ports.cache import JSON, EncodedJSON, check_json
 
 __all__ = ["decode", "encode"]
 
@@ -19,8 +19,11 @@ _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separato
 _DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
 
 
-def encode(value: JSON) -> str:
-    """Serialize a strictly-JSON value (checked first; raises ValidationError otherwise)."""
+def encode(value: JSON | EncodedJSON) -> str:
+    """Serialize a strictly-JSON value (checked first; raises ValidationError otherwise); an
+    :class:`EncodedJSON` is already text and is taken as it is."""
+    if isinstance(value, EncodedJSON):
+        return value.text
     return _ENCODER.encode(check_json(value))
 
 

@@ -17,6 +17,7 @@ from booking_core.ports.cache import (
     JSON,
     CacheLookup,
     CacheStats,
+    EncodedJSON,
     GenerationToken,
 )
 
@@ -156,7 +157,7 @@ class MemoryCache:
         tenant_id: uuid.UUID,
         namespace: str,
         key: str,
-        value: JSON,
+        value: JSON | EncodedJSON,
         *,
         ttl: float,
         token: GenerationToken | None = None,

@@ -11,6 +11,7 @@ from booking_core.ports.cache import (
     UNKNOWN_GENERATION,
     CacheLookup,
     CacheStats,
+    EncodedJSON,
     GenerationToken,
     check_json,
     check_namespace,
@@ -57,14 +58,15 @@ class NullCache:
         tenant_id: uuid.UUID,
         namespace: str,
         key: str,
-        value: JSON,
+        value: JSON | EncodedJSON,
         *,
         ttl: float,
         token: GenerationToken | None = None,
     ) -> bool:
         check_namespace(namespace)
         check_ttl(ttl)
-        check_json(value)
+        if not isinstance(value, EncodedJSON):
+            check_json(value)
         return False
 
     def delete(self, tenant_id: uuid.UUID, namespace: str, key: str) -> None:

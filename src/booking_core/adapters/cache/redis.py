@@ -39,6 +39,7 @@ from booking_core.ports.cache import (
     UNKNOWN_GENERATION,
     CacheLookup,
     CacheStats,
+    EncodedJSON,
     GenerationToken,
     check_ttl,
 )
@@ -409,7 +410,7 @@ class RedisCache:
         tenant_id: uuid.UUID,
         namespace: str,
         key: str,
-        value: JSON,
+        value: JSON | EncodedJSON,
         *,
         ttl: float,
         token: GenerationToken | None = None,

@@ -15,6 +15,7 @@ from booking_core.ports.cache import (
     UNKNOWN_GENERATION,
     CachePort,
     CacheStats,
+    EncodedJSON,
     read_through,
 )
 
@@ -79,6 +80,15 @@ class CacheContract:
         }
         assert cache.set(tenant, NS, "v", value, ttl=TTL) is True
         assert cache.get(tenant, NS, "v").value == value
+
+    def test_encoded_json_is_stored_as_its_text(self, cache: CachePort, tenant: uuid.UUID) -> None:
+        """An EncodedJSON value is stored without re-encoding and reads back as the JSON its
+        text denotes; its text may hold what a Python walk would refuse (a tuple's array)."""
+        text = '{"name":"Zoë","seats":[1,2],"paid":null}'
+        assert cache.set(tenant, NS, "enc", EncodedJSON(text), ttl=TTL) is True
+        lookup = cache.get(tenant, NS, "enc")
+        assert (lookup.hit, lookup.value) == (True, {"name": "Zoë", "seats": [1, 2], "paid": None})
+        assert cache.get_many(tenant, NS, ["enc"])["enc"].value == lookup.value
 
     def test_json_values_round_trip(self, cache: CachePort) -> None:
         """Any strict JSON value (random nesting of null, bools, 64-bit ints, finite floats,

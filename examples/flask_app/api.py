@@ -343,9 +343,7 @@ def payment_webhook(provider: str) -> tuple[Response, int]:
     # dict(): werkzeug's headers are not a collections.abc.Mapping; WSGI servers have already
     # joined repeated headers into one value, so nothing is lost.
     headers = dict(request.headers)
-    receipt = booking.webhooks.receive(
-        tenant_id, request.get_data(), headers, provider=provider
-    )
+    receipt = booking.webhooks.receive(tenant_id, request.get_data(), headers, provider=provider)
     failed = receipt.state is InboxState.FAILED
     if failed:
         logger.error(

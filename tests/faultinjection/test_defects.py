@@ -271,7 +271,7 @@ def test_cancel_racing_reschedule_never_leaves_a_claim(race_app: BookingApp) -> 
         ) -> None:
             barrier.wait()
             with contextlib.suppress(InvalidTransitionError):  # cancel won
-                app.bookings.reschedule(tenant.id, booking.id, day + dt.timedelta(days=1))
+                app.bookings.reschedule(tenant.id, booking.id, new_date=day + dt.timedelta(days=1))
 
         threads = [threading.Thread(target=cancel), threading.Thread(target=move)]
         for thread in threads:
@@ -456,7 +456,9 @@ def test_checkout_replay_after_a_reschedule_returns_the_same_payment() -> None:
         )
 
     first = checkout()
-    moved = app.bookings.reschedule(tenant.id, first.booking.id, DAY + dt.timedelta(days=1))
+    moved = app.bookings.reschedule(
+        tenant.id, first.booking.id, new_date=DAY + dt.timedelta(days=1)
+    )
     again = checkout()
     assert again.session == first.session
     assert again.booking.id == first.booking.id

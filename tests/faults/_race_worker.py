@@ -102,7 +102,7 @@ def _cancel(app: BookingApp, step: Step) -> str:
 
 def _reschedule(app: BookingApp, step: Step) -> str:
     tgt = step.target
-    booking = app.bookings.reschedule(tgt.tenant_id, tgt.booking_id, tgt.other_date)
+    booking = app.bookings.reschedule(tgt.tenant_id, tgt.booking_id, new_date=tgt.other_date)
     return f"ok:{booking.status.value}"
 
 

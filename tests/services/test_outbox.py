@@ -34,7 +34,7 @@ def test_every_state_change_writes_one_event(
     tid = shop.tenant.id
     first = _hold(app, shop, DAY)
     app.bookings.confirm(tid, first, payment_ref="p1")
-    app.bookings.reschedule(tid, first, DAY + dt.timedelta(days=1))
+    app.bookings.reschedule(tid, first, new_date=DAY + dt.timedelta(days=1))
     app.bookings.cancel(tid, first)
     lapsing = _hold(app, shop, DAY + dt.timedelta(days=5), "b")
     clock.advance(dt.timedelta(minutes=16))
@@ -123,7 +123,7 @@ def test_several_workers_deliver_each_booking_in_order(app: BookingApp) -> None:
     for i in range(10):
         booking_id = _hold(app, shop, DAY + dt.timedelta(days=3 * i), f"w{i}")
         app.bookings.confirm(tid, booking_id, payment_ref=f"p{i}")
-        app.bookings.reschedule(tid, booking_id, DAY + dt.timedelta(days=3 * i + 1))
+        app.bookings.reschedule(tid, booking_id, new_date=DAY + dt.timedelta(days=3 * i + 1))
         app.bookings.cancel(tid, booking_id)  # + refund.requested
         bookings.append(booking_id)
     lock = threading.Lock()

@@ -32,22 +32,22 @@ def test_reschedule_moves_the_booking_and_frees_the_old_date(app: BookingApp, sh
     changes nothing."""
     booking, _ = paid_booking(app, shop)
     new_date = EVENT + dt.timedelta(days=7)
-    moved = app.bookings.reschedule(shop.tenant.id, booking.id, new_date)
+    moved = app.bookings.reschedule(shop.tenant.id, booking.id, new_date=new_date)
     assert (moved.event_date, moved.status) == (new_date, BookingStatus.CONFIRMED)
     assert app.availability.check(shop.tenant.id, EVENT).available
     assert app.availability.check(shop.tenant.id, new_date).reason == "booked"
     other = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
     with pytest.raises(BookingConflictError):
-        app.bookings.reschedule(shop.tenant.id, other.id, new_date)
+        app.bookings.reschedule(shop.tenant.id, other.id, new_date=new_date)
     assert app.bookings.get(shop.tenant.id, other.id).event_date == EVENT  # nothing changed
     assert app.availability.check(shop.tenant.id, EVENT).reason == "booked"
     app.availability.add_blackout(shop.tenant.id, EVENT + dt.timedelta(days=1))
     with pytest.raises(DateUnavailableError):
-        app.bookings.reschedule(shop.tenant.id, other.id, EVENT + dt.timedelta(days=1))
+        app.bookings.reschedule(shop.tenant.id, other.id, new_date=EVENT + dt.timedelta(days=1))
     with pytest.raises(DateUnavailableError):
-        app.bookings.reschedule(shop.tenant.id, other.id, dt.date(2030, 6, 1))
+        app.bookings.reschedule(shop.tenant.id, other.id, new_date=dt.date(2030, 6, 1))
     with pytest.raises(ValidationError):
-        app.bookings.reschedule(shop.tenant.id, other.id, EVENT)
+        app.bookings.reschedule(shop.tenant.id, other.id, new_date=EVENT)
     assert "booking.rescheduled" in events_of(app, booking.id)
 
 
@@ -57,12 +57,12 @@ def test_reschedule_of_a_pending_hold_keeps_its_expiry(
     """A rescheduled PENDING hold keeps its original expiry: once it lapses, its new date is free
     and it cannot be rescheduled again (InvalidTransitionError)."""
     hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
-    moved = app.bookings.reschedule(shop.tenant.id, hold.id, EVENT + dt.timedelta(days=2))
+    moved = app.bookings.reschedule(shop.tenant.id, hold.id, new_date=EVENT + dt.timedelta(days=2))
     assert moved.status is BookingStatus.PENDING
     clock.advance(dt.timedelta(minutes=15))
     assert app.availability.check(shop.tenant.id, EVENT + dt.timedelta(days=2)).available
     with pytest.raises(InvalidTransitionError):
-        app.bookings.reschedule(shop.tenant.id, hold.id, EVENT + dt.timedelta(days=3))
+        app.bookings.reschedule(shop.tenant.id, hold.id, new_date=EVENT + dt.timedelta(days=3))
 
 
 def test_reschedule_race_one_winner(app: BookingApp) -> None:
@@ -84,7 +84,7 @@ def test_reschedule_race_one_winner(app: BookingApp) -> None:
     def move(i: int) -> None:
         barrier.wait(timeout=30)
         try:
-            results[i] = app.bookings.reschedule(shop.tenant.id, bookings[i].id, target)
+            results[i] = app.bookings.reschedule(shop.tenant.id, bookings[i].id, new_date=target)
         except BookingConflictError as error:
             results[i] = error
 

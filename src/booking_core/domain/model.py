@@ -23,25 +23,13 @@ MAX_HOLD_TTL = dt.timedelta(days=7)
 
 
 class BookingStatus(enum.StrEnum):
-    """Lifecycle of a booking; see :data:`ALLOWED_TRANSITIONS`."""
+    """Lifecycle of a booking; :mod:`booking_core.domain.lifecycle` decides every change."""
 
     PENDING = "PENDING"
     CONFIRMED = "CONFIRMED"
     FULFILLED = "FULFILLED"
     CANCELED = "CANCELED"
     EXPIRED = "EXPIRED"
-
-
-#: Which statuses a booking may move to from each status.
-ALLOWED_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
-    BookingStatus.PENDING: frozenset(
-        {BookingStatus.CONFIRMED, BookingStatus.CANCELED, BookingStatus.EXPIRED}
-    ),
-    BookingStatus.CONFIRMED: frozenset({BookingStatus.FULFILLED, BookingStatus.CANCELED}),
-    BookingStatus.FULFILLED: frozenset(),
-    BookingStatus.CANCELED: frozenset(),
-    BookingStatus.EXPIRED: frozenset(),
-}
 
 
 class UnavailableReason(enum.StrEnum):

@@ -33,6 +33,8 @@ from booking_core.services._base import (
     whole_tenant,
 )
 
+__all__ = ["AvailabilityService"]
+
 
 def capacity_for(
     uow: UnitOfWork, tenant: Tenant, venue_id: uuid.UUID | None

@@ -64,6 +64,15 @@ from booking_core.services._base import (
 from booking_core.services._lifecycle import store
 from booking_core.services._refunds import RefundSettler, decide_refund
 
+__all__ = [
+    "DEFAULT_IDEMPOTENCY_TTL",
+    "EXPIRY_BATCH",
+    "MAX_ADD_ON_QUANTITY",
+    "MAX_IDEMPOTENCY_KEY",
+    "BookingService",
+    "Checkout",
+]
+
 MAX_ADD_ON_QUANTITY = 1000
 EXPIRY_BATCH = 500
 DEFAULT_IDEMPOTENCY_TTL = dt.timedelta(hours=24)
@@ -578,7 +587,9 @@ class BookingService(Service):
 
         return self._transition(tenant_id, booking_id, decide, frees_or_settles=False).booking
 
-    def reschedule(self, tenant_id: uuid.UUID, booking_id: uuid.UUID, new_date: dt.date) -> Booking:
+    def reschedule(
+        self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, new_date: dt.date
+    ) -> Booking:
         """Move a PENDING or CONFIRMED booking to ``new_date`` atomically.
 
         The new date is checked and claimed under the same guarantee as a hold; on any

@@ -136,6 +136,8 @@ _VENUE = _Kind(
     "venue", Venue, _VENUE_FIELDS, lambda uow: uow.venues, slugged=False, whole_tenant=True
 )
 
+__all__ = ["MAX_PHOTOS", "CatalogService"]
+
 
 class CatalogService(Service):
     """Manage and read a tenant's catalog."""

@@ -11,6 +11,8 @@ from booking_core.ports.repositories import UnitOfWork
 from booking_core.services import _validate as v
 from booking_core.services._base import Service, load_tenant
 
+__all__ = ["CustomerService"]
+
 
 class CustomerService(Service):
     """Look up a tenant's customers."""

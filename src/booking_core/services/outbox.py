@@ -21,6 +21,15 @@ from booking_core.ports.repositories import UnitOfWork
 from booking_core.services import _validate as v
 from booking_core.services._base import Service
 
+__all__ = [
+    "DEFAULT_LEASE",
+    "MAX_ERROR_LENGTH",
+    "MAX_EVENTS",
+    "MAX_LEASE",
+    "OutboxService",
+    "describe",
+]
+
 log = logging.getLogger("booking_core.outbox")
 
 DEFAULT_LEASE = dt.timedelta(seconds=60)

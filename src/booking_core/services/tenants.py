@@ -34,6 +34,8 @@ from booking_core.services import _validate as v
 from booking_core.services._base import Service, load_tenant, whole_tenant
 from booking_core.unset import UNSET, Unset
 
+__all__ = ["API_KEY_PREFIX", "TenantService"]
+
 
 def _policy(policy: Any) -> BookingPolicy:
     """A BookingPolicy of well-typed fields within the limits; its rules are its own."""

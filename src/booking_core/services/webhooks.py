@@ -58,6 +58,8 @@ from booking_core.services._lifecycle import store
 from booking_core.services._refunds import RefundSettler, decide_refund, record_outcome
 from booking_core.web.signing import HeaderLines
 
+__all__ = ["MAX_BODY_BYTES", "MAX_ERROR_LENGTH", "WebhookReceipt", "WebhookService"]
+
 log = logging.getLogger("booking_core.webhooks")
 
 MAX_BODY_BYTES = 256 * 1024

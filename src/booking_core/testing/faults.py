@@ -372,7 +372,9 @@ SCENARIOS: Final[tuple[Scenario, ...]] = (
     ),
     Scenario(
         "bookings.reschedule",
-        lambda w: w.app.bookings.reschedule(w.tenant.id, w.values["booking"].id, OTHER_DAY),
+        lambda w: w.app.bookings.reschedule(
+            w.tenant.id, w.values["booking"].id, new_date=OTHER_DAY
+        ),
         _setup_paid,
     ),
     Scenario("webhook: payment succeeded", _pay, _setup_checkout),

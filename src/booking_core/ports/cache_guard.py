@@ -26,13 +26,67 @@ from booking_core.ports.cache import (
     GenerationToken,
 )
 
-__all__ = ["GuardedCache", "guarded"]
+__all__ = ["GuardedCache", "Outage", "guarded"]
 
 R = TypeVar("R")
 
 logger: Final = logging.getLogger("booking_core.cache")
 
 _MISS: Final = CacheLookup(False, None, UNKNOWN_GENERATION)
+
+
+class Outage:
+    """The bookkeeping of a cache backend's outages, for the guard and for adapters that guard
+    themselves (RedisCache): whether it is down, how many calls failed, one ``WARNING`` when an
+    outage starts and one ``INFO`` when it ends (nothing per call), and the invalidations that
+    could not reach the backend, to replay before anything else once it answers.
+
+    Args:
+        subject: how the warning names the failing cache (``"cache unavailable"``).
+    """
+
+    def __init__(self, subject: str) -> None:
+        self.subject = subject
+        self.down = False
+        self.failures = 0
+        self.pending: set[tuple[uuid.UUID, str | None]] = set()
+        self._lock = threading.Lock()
+
+    def failed(self, error: BaseException) -> None:
+        """Count a failed call; the first of an outage logs the warning."""
+        with self._lock:
+            self.failures += 1
+            was_down, self.down = self.down, True
+        if not was_down:
+            logger.warning(
+                "%s, degrading to misses: %s: %s",
+                self.subject,
+                type(error).__name__,
+                error,
+                extra={"cache_error": type(error).__name__},
+            )
+
+    def recovered(self, what: str) -> None:
+        """A call worked again: end the outage (logging how many calls it cost)."""
+        with self._lock:
+            was_down, self.down = self.down, False
+            failures, self.failures = self.failures, 0
+        if was_down:
+            logger.info("%s available again after %d failed calls", what, failures)
+
+    def remember(self, tenant_id: uuid.UUID, namespace: str | None) -> None:
+        """An invalidation (namespace None: the whole tenant) that could not be applied."""
+        with self._lock:
+            self.pending.add((tenant_id, namespace))
+
+    def replay(self, invalidate: Callable[[uuid.UUID, str | None], object]) -> None:
+        """Apply the remembered invalidations; one that raises stays remembered."""
+        with self._lock:
+            pending = list(self.pending)
+        for tenant_id, namespace in pending:
+            invalidate(tenant_id, namespace)
+            with self._lock:
+                self.pending.discard((tenant_id, namespace))
 
 
 def guarded(cache: CachePort) -> GuardedCache:
@@ -59,73 +113,42 @@ class GuardedCache:
 
     def __init__(self, inner: CachePort) -> None:
         self.inner = inner
-        self._lock = threading.Lock()
-        self._pending: set[tuple[uuid.UUID, str | None]] = set()
-        self._down = False
-        self._failures = 0
+        self._outage = Outage(f"cache adapter {type(inner).__name__} failed")
 
     def _call(self, operation: Callable[[CachePort], R], fallback: R) -> R:
         """Run ``operation`` on the adapter after any pending replay; ``fallback`` if it raises."""
+        outage = self._outage
         try:
-            if self._pending:
-                self._replay()
+            if outage.pending:
+                outage.replay(self._apply)
             result = operation(self.inner)
         except Exception as error:  # any: a cache never fails a request
-            self._failed(error)
+            outage.failed(error)
             return fallback
-        if self._down:
-            self._recovered()
+        if outage.down:
+            outage.recovered("cache adapter")
         return result
 
-    def _replay(self) -> None:
-        with self._lock:
-            pending = list(self._pending)
-        for tenant_id, namespace in pending:
-            if namespace is None:
-                self.inner.invalidate_tenant(tenant_id)
-            else:
-                self.inner.invalidate_namespace(tenant_id, namespace)
-            with self._lock:
-                self._pending.discard((tenant_id, namespace))
-
-    def _failed(self, error: Exception) -> None:
-        with self._lock:
-            self._failures += 1
-            was_down, self._down = self._down, True
-        if not was_down:
-            logger.warning(
-                "cache adapter %s failed, degrading to misses: %s: %s",
-                type(self.inner).__name__,
-                type(error).__name__,
-                error,
-                extra={"cache_error": type(error).__name__},
-            )
-
-    def _recovered(self) -> None:
-        with self._lock:
-            was_down, self._down = self._down, False
-            failures, self._failures = self._failures, 0
-        if was_down:
-            logger.info("cache adapter available again after %d failed calls", failures)
+    def _apply(self, tenant_id: uuid.UUID, namespace: str | None) -> None:
+        if namespace is None:
+            self.inner.invalidate_tenant(tenant_id)
+        else:
+            self.inner.invalidate_namespace(tenant_id, namespace)
 
     def _invalidate(self, tenant_id: uuid.UUID, namespace: str | None) -> None:
         """Invalidate now, or remember it for the replay when the adapter raises."""
 
-        def invalidate(cache: CachePort) -> bool:
-            if namespace is None:
-                cache.invalidate_tenant(tenant_id)
-            else:
-                cache.invalidate_namespace(tenant_id, namespace)
+        def invalidate(_cache: CachePort) -> bool:
+            self._apply(tenant_id, namespace)
             return True
 
         if not self._call(invalidate, False):
-            with self._lock:
-                self._pending.add((tenant_id, namespace))
+            self._outage.remember(tenant_id, namespace)
 
     @property
     def pending_invalidations(self) -> int:
         """Invalidations that raised and wait for the adapter to work again."""
-        return len(self._pending)
+        return len(self._outage.pending)
 
     def get(self, tenant_id: uuid.UUID, namespace: str, key: str) -> CacheLookup:
         return self._call(lambda cache: cache.get(tenant_id, namespace, key), _MISS)
@@ -159,8 +182,7 @@ class GuardedCache:
             return True
 
         if not self._call(delete, False):
-            with self._lock:
-                self._pending.add((tenant_id, namespace))
+            self._outage.remember(tenant_id, namespace)
 
     def invalidate_namespace(self, tenant_id: uuid.UUID, namespace: str) -> None:
         self._invalidate(tenant_id, namespace)

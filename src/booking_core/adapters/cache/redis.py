@@ -43,6 +43,7 @@ from booking_core.ports.cache import (
     GenerationToken,
     check_ttl,
 )
+from booking_core.ports.cache_guard import Outage
 
 if TYPE_CHECKING:
     from redis.commands.core import Script
@@ -142,13 +143,11 @@ class RedisCache:
         self._generation_ttl_ms = max(1, int(check_ttl(generation_ttl) * 1000))
         self._clock = clock
         self._lock = threading.Lock()  # counters and breaker state
-        self._replay_lock = threading.Lock()
-        self._pending: set[tuple[uuid.UUID, str | None]] = set()
+        self._client_lock = threading.Lock()
+        self._outage = Outage("cache unavailable")
         self._checks = Checks()
         self._namespaces = self._checks.known  # for the inlined check on the hot path
-        self._down = False
         self._retry_at = 0.0
-        self._failures = 0
         self._hits = self._misses = self._errors = self._sets = 0
 
     @classmethod
@@ -244,7 +243,7 @@ class RedisCache:
     def _ensure_client(self) -> RedisClient:
         client = self._client
         if client is None:
-            with self._replay_lock:
+            with self._client_lock:
                 client = self._client
                 if client is None:
                     factory = self._factory
@@ -259,7 +258,7 @@ class RedisCache:
 
     def _available(self) -> bool:
         """Whether this call may use Redis (closed circuit, or the one probe after a cooldown)."""
-        if not self._down:
+        if not self._outage.down:
             return True
         with self._lock:
             now = self._clock()
@@ -272,34 +271,18 @@ class RedisCache:
     def _failed(self, error: BaseException) -> None:
         with self._lock:
             self._errors += 1
-            self._failures += 1
             self._retry_at = self._clock() + self._cooldown
-            if self._down:
-                return
-            self._down = True
-        logger.warning(
-            "cache unavailable, degrading to misses: %s: %s",
-            type(error).__name__,
-            error,
-            extra={"cache_error": type(error).__name__},
-        )
+        self._outage.failed(error)
 
-    def _recovered(self) -> None:
-        with self._lock:
-            was_down, self._down = self._down, False
-            failures, self._failures = self._failures, 0
-        if was_down:
-            logger.info("cache available again after %d failed calls", failures)
+    def _invalidate_now(self, client: RedisClient) -> Callable[[uuid.UUID, str | None], object]:
+        """Replays an invalidation remembered during an outage with ``client``."""
 
-    def _replay(self, client: RedisClient) -> None:
-        """Re-apply invalidations that failed during an outage, before any other command."""
-        with self._replay_lock:
-            for tenant_id, namespace in list(self._pending):
-                if namespace is None:
-                    client.incr(self._keys.tenant_generation(tenant_id))
-                else:
-                    client.incr(self._keys.namespace_generation(tenant_id, namespace))
-                self._pending.discard((tenant_id, namespace))
+        def invalidate(tenant_id: uuid.UUID, namespace: str | None) -> object:
+            if namespace is None:
+                return client.incr(self._keys.tenant_generation(tenant_id))
+            return client.incr(self._keys.namespace_generation(tenant_id, namespace))
+
+        return invalidate
 
     def _run(self, operation: Callable[[RedisClient], R]) -> tuple[bool, R | None]:
         """Run ``operation`` against Redis unless the circuit is open; never raise."""
@@ -307,26 +290,22 @@ class RedisCache:
             return False, None
         try:
             client = self._client if self._client is not None else self._ensure_client()
-            if self._pending:
-                self._replay(client)
+            if self._outage.pending:
+                self._outage.replay(self._invalidate_now(client))
             result = operation(client)
         except _CLIENT_ERRORS as error:
             self._failed(error)
             return False, None
-        if self._down:
-            self._recovered()
+        if self._outage.down:
+            self._outage.recovered("cache")
         return True, result
-
-    def _remember(self, tenant_id: uuid.UUID, namespace: str | None) -> None:
-        with self._replay_lock:
-            self._pending.add((tenant_id, namespace))
 
     # -- the port -----------------------------------------------------------------------------
 
     def _mget(self, names: Sequence[str]) -> list[bytes | None] | None:
         """``MGET names`` in one round trip, or ``None`` when Redis cannot be used."""
         client = self._client
-        if client is None or self._down or self._pending:
+        if client is None or self._outage.down or self._outage.pending:
             ok, reply = self._run(
                 lambda client: client.execute_command("MGET", *names)  # type: ignore[no-untyped-call]
             )
@@ -446,7 +425,7 @@ class RedisCache:
         name = self._keys.entry(tenant_id, namespace, key)
         ok, _ = self._run(lambda client: client.delete(name))
         if not ok:
-            self._remember(tenant_id, namespace)
+            self._outage.remember(tenant_id, namespace)
 
     def invalidate_namespace(self, tenant_id: uuid.UUID, namespace: str) -> None:
         """Hide every entry of the namespace: one ``INCR`` (replayed on recovery if it fails)."""
@@ -454,19 +433,19 @@ class RedisCache:
         name = self._keys.namespace_generation(tenant_id, namespace)
         ok, _ = self._run(lambda client: client.incr(name))
         if not ok:
-            self._remember(tenant_id, namespace)
+            self._outage.remember(tenant_id, namespace)
 
     def invalidate_tenant(self, tenant_id: uuid.UUID) -> None:
         """Hide every entry of the tenant: one ``INCR`` (replayed on recovery if it fails)."""
         name = self._keys.tenant_generation(tenant_id)
         ok, _ = self._run(lambda client: client.incr(name))
         if not ok:
-            self._remember(tenant_id, None)
+            self._outage.remember(tenant_id, None)
 
     @property
     def pending_invalidations(self) -> int:
         """Invalidations that failed and wait for Redis to come back."""
-        return len(self._pending)
+        return len(self._outage.pending)
 
     def ping(self) -> bool:
         """Whether Redis answers now (probes even while the circuit is open)."""

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import math
+import selectors
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "DriverClock",
     "DriverTime",
     "SideTimes",
     "StatementCounter",
+    "WireCounter",
+    "WireTally",
     "count_statements",
     "driver_time",
     "fmt_ms",
@@ -156,7 +162,7 @@ def count_statements(engine: Any) -> Iterator[StatementCounter]:
     def on_rollback(_conn: Any) -> None:
         counter.rollbacks += 1
 
-    hooks = [
+    hooks: list[tuple[str, Callable[..., Any]]] = [
         ("before_cursor_execute", on_statement),
         ("begin", on_begin),
         ("commit", on_commit),
@@ -209,7 +215,7 @@ def driver_time(engine: Any) -> Iterator[DriverTime]:
             spent.commit_seconds += clock() - started
             spent.commits += 1
 
-    hooks = [
+    hooks: list[tuple[Any, str, Callable[..., Any]]] = [
         (engine, "before_cursor_execute", before),
         (engine, "after_cursor_execute", after),
         (engine, "commit", on_commit),
@@ -222,6 +228,244 @@ def driver_time(engine: Any) -> Iterator[DriverTime]:
     finally:
         for target, name, hook in hooks:
             event.remove(target, name, hook)
+
+
+# --- wire round trips (a counting proxy) and driver time (psycopg patched) -------------------
+
+#: PostgreSQL's SSLRequest and GSSENCRequest codes (answered with one byte, then a new startup).
+_ENCRYPTION_REQUESTS = {80877103, 80877104}
+
+
+class _FrontendParser:
+    """Splits a client's PostgreSQL protocol stream into messages; names what they execute."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._started = False
+        self._named: dict[bytes, str] = {}
+        self._unnamed = ""
+        self._bound = "?"
+
+    def feed(self, data: bytes) -> list[str]:
+        """Labels of what ``data`` executes: a Query's text, an Execute's statement,
+        ``(connect)`` for a startup message, ``(prepare)`` for a named Parse."""
+        self._buffer += data
+        found: list[str] = []
+        buf = self._buffer
+        while True:
+            if not self._started:
+                if len(buf) < 8:
+                    break
+                size = int.from_bytes(buf[:4], "big")
+                code = int.from_bytes(buf[4:8], "big")
+                if len(buf) < size:
+                    break
+                buf = buf[size:]
+                if code not in _ENCRYPTION_REQUESTS:
+                    self._started = True
+                    found.append("(connect)")
+                continue
+            if len(buf) < 5:
+                break
+            kind = buf[:1]
+            size = int.from_bytes(buf[1:5], "big")
+            if len(buf) < 1 + size:
+                break
+            body = buf[5 : 1 + size]
+            buf = buf[1 + size :]
+            if kind == b"Q":
+                found.append(body.rstrip(b"\0").decode(errors="replace"))
+            elif kind == b"P":
+                name, rest = body.split(b"\0", 1)
+                query = rest.split(b"\0", 1)[0].decode(errors="replace")
+                if name:
+                    self._named[name] = query
+                    found.append("(prepare)")
+                else:
+                    self._unnamed = query
+            elif kind == b"B":
+                _portal, rest = body.split(b"\0", 1)
+                statement = rest.split(b"\0", 1)[0]
+                self._bound = self._named.get(statement, "?") if statement else self._unnamed
+            elif kind == b"E":
+                found.append(self._bound)
+        self._buffer = buf
+        return found
+
+
+@dataclass
+class WireTally:
+    """What the clients of a :class:`WireCounter` sent while it was recording."""
+
+    #: One entry per request/response exchange: the statements that exchange carried.
+    exchanges: list[list[str]] = field(default_factory=list)
+
+    @property
+    def round_trips(self) -> int:
+        return len(self.exchanges)
+
+    @property
+    def statements(self) -> list[str]:
+        """Executed statements (Query messages and Executes); connects, prepares excluded."""
+        return [s for trip in self.exchanges for s in trip if not s.startswith("(")]
+
+    @property
+    def connects(self) -> int:
+        return sum(1 for trip in self.exchanges for s in trip if s == "(connect)")
+
+
+class WireCounter:
+    """A loopback TCP proxy in front of PostgreSQL that counts round trips, driver-agnostic.
+
+    Point a client at ``127.0.0.1:port`` (with ``sslmode=disable``, so the stream can be read)
+    and every request/response exchange it makes inside :meth:`recording` is counted: one
+    round trip = the client sending after it last heard from the server (a BEGIN, a COMMIT, a
+    Sync'ed extended-protocol statement, a pipeline burst: each is one). It catches statements
+    sent on any connection, pooled or not, through SQLAlchemy or the bare driver. It adds
+    latency: use it to count, never to time.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self._upstream = (host, port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._tally: WireTally | None = None
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True, name="wire-counter").start()
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[WireTally]:
+        tally = WireTally()
+        with self._lock:
+            self._tally = tally
+        try:
+            yield tally
+        finally:
+            with self._lock:
+                self._tally = None
+
+    def close(self) -> None:
+        self._closed = True
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _addr = self._listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self._upstream)
+            for sock in (client, server):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+
+    def _pump(self, client: socket.socket, server: socket.socket) -> None:
+        parser = _FrontendParser()
+        heard_server = True  # a new connection's startup is an exchange of its own
+        selector = selectors.DefaultSelector()
+        selector.register(client, selectors.EVENT_READ)
+        selector.register(server, selectors.EVENT_READ)
+        try:
+            while True:
+                for key, _events in selector.select():
+                    sock = key.fileobj
+                    assert isinstance(sock, socket.socket)
+                    data = sock.recv(1 << 16)
+                    if not data:
+                        return
+                    if sock is client:
+                        labels = parser.feed(data)
+                        with self._lock:
+                            if self._tally is not None:
+                                if heard_server or not self._tally.exchanges:
+                                    self._tally.exchanges.append([])
+                                self._tally.exchanges[-1].extend(labels)
+                        heard_server = False
+                        server.sendall(data)
+                    else:
+                        heard_server = True
+                        client.sendall(data)
+        except OSError:
+            return
+        finally:
+            selector.close()
+            client.close()
+            server.close()
+
+
+class DriverClock:
+    """Wall time spent inside psycopg 3 calls (cursor execute/fetch, connection execute,
+    commit, rollback, connect), whoever makes them: SQLAlchemy or code using the bare driver.
+
+    Everything else a caller spends is Python outside the driver (validation, services,
+    SQLAlchemy, pool). Not thread-safe: time one thread at a time.
+    """
+
+    _CURSOR = ("execute", "executemany", "fetchone", "fetchmany", "fetchall")
+    _CONNECTION = ("execute", "commit", "rollback")
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.calls = 0
+        self.connects = 0
+        self._depth = 0
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    def _wrap(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        clock = time.perf_counter
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if self._depth:
+                return method(*args, **kwargs)
+            self._depth += 1
+            t0 = clock()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.seconds += clock() - t0
+                self.calls += 1
+                self._depth -= 1
+
+        return timed
+
+    def install(self) -> None:
+        import psycopg  # noqa: PLC0415 - keep _common importable without psycopg
+
+        for cls, names in ((psycopg.Cursor, self._CURSOR), (psycopg.Connection, self._CONNECTION)):
+            for name in names:
+                original = cls.__dict__[name]
+                self._saved.append((cls, name, original))
+                setattr(cls, name, self._wrap(original))
+        connect = psycopg.Connection.__dict__["connect"]
+        self._saved.append((psycopg.Connection, "connect", connect))
+        timed_connect = self._wrap(connect.__func__)
+
+        def counted(cls: Any, *args: Any, **kwargs: Any) -> Any:
+            self.connects += 1
+            return timed_connect(cls, *args, **kwargs)
+
+        psycopg.Connection.connect = classmethod(counted)  # type: ignore[method-assign, assignment]
+        # ``psycopg.connect`` is the classmethod bound at import time: replace it too.
+        self._saved.append((psycopg, "connect", psycopg.connect))
+        psycopg.connect = psycopg.Connection.connect
+
+    def uninstall(self) -> None:
+        for cls, name, original in reversed(self._saved):
+            setattr(cls, name, original)
+        self._saved.clear()
+
+    def reset(self) -> None:
+        self.seconds = 0.0
+        self.calls = 0
+        self.connects = 0
+
+    def __enter__(self) -> DriverClock:
+        self.install()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.uninstall()
 
 
 # --- output ----------------------------------------------------------------------------------

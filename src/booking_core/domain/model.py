@@ -130,6 +130,12 @@ class CancellationPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Tenant:
+    """A business on the platform.
+
+    ``version`` grows with every change of the tenant or of what its holds are priced from
+    (packages, add-ons and their offers, venues): terms cached at an older version are stale.
+    """
+
     id: uuid.UUID
     slug: str
     name: str
@@ -139,6 +145,7 @@ class Tenant:
     active: bool = True
     policy: BookingPolicy = field(default_factory=BookingPolicy)
     cancellation: CancellationPolicy = field(default_factory=CancellationPolicy)
+    version: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,6 +164,7 @@ class CatalogService(Service):
             if segment_id is not None:
                 self._segment(uow, tenant_id, segment_id)
             kind.repository(uow).add(entity)
+            uow.tenants.touch(tenant_id)  # terms cached for holds are stale now
             return entity
 
         return self._write(work, invalidates=kind.invalidates(tenant_id))
@@ -190,6 +191,7 @@ class CatalogService(Service):
                 self._segment(uow, tenant_id, clean["segment_id"])
             updated = replace(current, **clean)
             repository.update(updated)
+            uow.tenants.touch(tenant_id)  # terms cached for holds are stale now
             return updated
 
         # Setting the same fields twice is setting them once: safe after a lost COMMIT reply.
@@ -437,6 +439,7 @@ class CatalogService(Service):
             if add_on.segment_id is not None and add_on.segment_id != package.segment_id:
                 raise ValidationError("add_on_id", "add-on belongs to another segment")
             uow.packages.offer_add_on(tenant_id, package_id, add_on_id)
+            uow.tenants.touch(tenant_id)
 
         self._write(work, invalidates=catalog_of(tenant_id))
 
@@ -451,6 +454,7 @@ class CatalogService(Service):
         def work(uow: UnitOfWork) -> None:
             load_tenant(uow, tenant_id)
             uow.packages.withdraw_add_on(tenant_id, package_id, add_on_id)
+            uow.tenants.touch(tenant_id)
 
         self._write(work, invalidates=catalog_of(tenant_id))
 

@@ -159,7 +159,7 @@ class TenantService(Service):
         def work(uow: UnitOfWork) -> Tenant:
             tenant = replace(load_tenant(uow, tenant_id, require_active=False), **fields)
             uow.tenants.update(tenant)
-            return tenant
+            return load_tenant(uow, tenant_id, require_active=False)  # at its new version
 
         # Setting the same fields twice is setting them once: safe after a lost COMMIT reply.
         return self._write(work, invalidates=whole_tenant(tenant_id), idempotent=True)

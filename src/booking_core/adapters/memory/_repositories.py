@@ -56,7 +56,14 @@ class MemoryTenantRepository:
         return self._table.find("slug", TENANT_WIDE, slug)
 
     def update(self, tenant: Tenant) -> None:
-        self._table.put(TENANT_WIDE, tenant.id, tenant)
+        stored = self._table.get(TENANT_WIDE, tenant.id)
+        version = 1 if stored is None else stored.version + 1
+        self._table.put(TENANT_WIDE, tenant.id, replace(tenant, version=version))
+
+    def touch(self, tenant_id: uuid.UUID) -> None:
+        stored = self._table.get(TENANT_WIDE, tenant_id)
+        if stored is not None:
+            self._table.put(TENANT_WIDE, tenant_id, replace(stored, version=stored.version + 1))
 
 
 class _SlugRecords(Generic[R]):

@@ -43,8 +43,13 @@ class SqlTenantRepository:
 
     def update(self, tenant: Tenant) -> None:
         row = _tenant_row(tenant)
-        stmt = update(t.tenants).where(t.tenants.c.id == tenant.id).values(row)
+        c = t.tenants.c
+        stmt = update(t.tenants).where(c.id == tenant.id).values({**row, "version": c.version + 1})
         self._db.execute(stmt, row=row)
+
+    def touch(self, tenant_id: uuid.UUID) -> None:
+        c = t.tenants.c
+        self._db.execute(update(t.tenants).where(c.id == tenant_id).values(version=c.version + 1))
 
     def get(self, tenant_id: uuid.UUID) -> Tenant | None:
         found = self._db.execute(select(t.tenants).where(t.tenants.c.id == tenant_id)).first()

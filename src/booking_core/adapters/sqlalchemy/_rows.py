@@ -66,6 +66,7 @@ def _tenant(row: Row[Any]) -> Tenant:
             tiers=tuple(RefundTier(days, pct) for days, pct in m["cancellation"]["tiers"]),
             fee=m["cancellation"]["fee"],
         ),
+        version=m["version"],
     )
 
 

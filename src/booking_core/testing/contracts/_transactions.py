@@ -64,7 +64,8 @@ class TransactionsContract(_UowBase):
             assert uow.tenants.get(tenant.id) is None
 
     def test_update_persists(self, uow_factory: UnitOfWorkFactory, shop: Shop) -> None:
-        """update() of tenants and catalog records replaces the stored row."""
+        """update() of tenants and catalog records replaces the stored row (a tenant's version
+        grows by one instead of being written)."""
         tid = shop.tenant_id
         tenant = replace(shop.tenant, name="Renamed", active=False)
         segment = replace(shop.segment, name="Elopements", active=False)
@@ -79,8 +80,28 @@ class TransactionsContract(_UowBase):
             uow.venues.update(venue)
             uow.commit()
         with uow_factory(read_only=True) as uow:
-            assert uow.tenants.get(tid) == tenant
+            assert uow.tenants.get(tid) == replace(tenant, version=tenant.version + 1)
             assert uow.segments.get(tid, segment.id) == segment
             assert uow.packages.get(tid, package.id) == package
             assert uow.add_ons.get(tid, add_on.id) == add_on
             assert uow.venues.get(tid, venue.id) == venue
+
+    def test_touch_bumps_only_that_tenants_version(
+        self, uow_factory: UnitOfWorkFactory, shop: Shop
+    ) -> None:
+        """touch() grows the tenant's version by one and changes nothing else; an unknown id
+        is a no-op; update() never writes the version it is handed."""
+        tid = shop.tenant_id
+        with uow_factory() as uow:
+            uow.tenants.touch(tid)
+            uow.tenants.touch(tid)
+            uow.tenants.touch(uuid.uuid4())
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.tenants.get(tid) == replace(shop.tenant, version=shop.tenant.version + 2)
+            uow.tenants.update(replace(shop.tenant, version=1))  # a stale copy
+            uow.commit()
+        with uow_factory(read_only=True) as uow:
+            stored = uow.tenants.get(tid)
+            assert stored is not None
+            assert stored.version == shop.tenant.version + 3

@@ -1,6 +1,7 @@
 """Several processes, one PostgreSQL and one Redis: a bounded mixed load, then its invariants.
 
     .venv/bin/python benchmarks/load.py [--workers 8] [--seconds 30] [--short]
+        [--profile read-heavy|write-heavy|both]
 
 Issue 6, part 4. A scratch PostgreSQL database and a unique Redis key prefix are created and
 seeded with a few tenants (capacity 1 and 3, one with a venue of capacity 2, one with a
@@ -16,6 +17,11 @@ own ``connect()`` to the same PostgreSQL and Redis, then run a mixed workload fo
   ``expire_holds`` sweeps (the setup also places holds with a clock three minutes in the past,
   so even a short run's sweeps race real lapsed holds against new holds on their dates);
   ``outbox.drain`` batches.
+
+That is the default ``read-heavy`` profile. ``--profile write-heavy`` (issue 14) runs the same
+operations with 34 % holds, confirms and cancels (22 % holds, 7 % confirms, 5 % cancels, 1 %
+sweeps, 1 % drains, 64 % reads); ``--profile both`` runs one after the other and compares their
+operations per second.
 
 Afterwards the database is checked (no date over capacity, claims agree with bookings, every
 booking's outbox events present and ordered and delivered in order, expiry sweeps complete and
@@ -89,6 +95,19 @@ WEIGHTS = {
     "expire_holds": 0.4,
     "outbox_drain": 0.35,
 }
+#: The write-heavy mix (issue 14): 34 % holds, confirms and cancels, 36 % writes in all.
+WRITE_HEAVY = {
+    "list_packages": 13.0,
+    "get_package": 20.0,
+    "check": 17.0,
+    "unavailable_dates": 14.0,
+    "hold": 22.0,
+    "confirm": 7.0,
+    "cancel": 5.0,
+    "expire_holds": 1.0,
+    "outbox_drain": 1.0,
+}
+PROFILES = {"read-heavy": WEIGHTS, "write-heavy": WRITE_HEAVY}
 #: Share of holds never confirmed nor cancelled: they lapse after HOLD_TTL. Each worker keeps at
 #: most one such hold alive at a time: with 60 s holds on a 34-seat window, abandoning more
 #: would leave the window blocked by lapsing holds for most of a 30 s run.
@@ -141,6 +160,7 @@ class LoadConfig:
     tenants: tuple[TenantSpec, ...]
     hot_dates: tuple[dt.date, ...]
     month: tuple[dt.date, dt.date]  # the month of the hot window
+    profile: str = "read-heavy"  # a key of PROFILES
 
 
 @dataclass
@@ -156,6 +176,7 @@ class Report:
 
     workers: int
     seconds: float
+    profile: str = "read-heavy"
     elapsed: float = 0.0
     latencies: dict[str, list[float]] = field(default_factory=dict)
     outcomes: collections.Counter[str] = field(default_factory=collections.Counter)
@@ -340,8 +361,9 @@ def _run_worker(config: LoadConfig, index: int, start: Any) -> dict[str, Any]:
     pending: list[_Held] = []
     confirmed: list[_Held] = []
     abandoned_until = [0.0]  # when this worker's abandoned hold lapses
-    ops = list(WEIGHTS)
-    weights = [WEIGHTS[op] for op in ops]
+    mix = PROFILES[config.profile]
+    ops = list(mix)
+    weights = [mix[op] for op in ops]
     clock = time.perf_counter
 
     def pick_tenant() -> TenantSpec:
@@ -715,6 +737,7 @@ def run(
     postgres_url: str = PG,
     redis_url: str = REDIS,
     seed: int | None = None,
+    profile: str = "read-heavy",
     log: Callable[[str], None] = lambda _message: None,
 ) -> Report:
     """Set up, load, check, tear down; returns the :class:`Report` (never raises on a check)."""
@@ -723,7 +746,10 @@ def run(
     token = uuid.uuid4().hex[:10]
     name = f"bc_load_{token}"
     prefix = f"bc-load-{token}"
-    report = Report(workers=workers, seconds=seconds)
+    if profile not in PROFILES:
+        msg = f"unknown profile {profile!r} (one of {', '.join(PROFILES)})"
+        raise ValueError(msg)
+    report = Report(workers=workers, seconds=seconds, profile=profile)
     admin = _admin_dsn(postgres_url)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -743,6 +769,7 @@ def run(
             tenants=specs,
             hot_dates=hot_dates,
             month=month,
+            profile=profile,
         )
         delivered = _load(config, report, log)
         log("checking invariants")
@@ -860,7 +887,8 @@ def print_report(report: Report) -> None:
         ]
     )
     print_table(
-        f"Load: {report.workers} worker processes x {report.seconds:g} s, one PostgreSQL + one "
+        f"Load ({report.profile}): {report.workers} worker processes x {report.seconds:g} s,"
+        " one PostgreSQL + one "
         f"Redis (loopback); {reads:,} reads / {writes:,} writes "
         f"({100 * writes / total if total else 0:.1f}% writes), {fmt_rate(total / elapsed)}",
         ["operation", "ops", "share", "throughput", "p50", "p99"],
@@ -895,12 +923,67 @@ def print_report(report: Report) -> None:
         print("\n" + sample.rstrip())
 
 
+def print_profiles(reports: list[Report]) -> None:
+    """Operations per second of each profile run (the line to compare before/after)."""
+    rows = []
+    for report in reports:
+        ops = report.ops
+        total = sum(ops.values())
+        elapsed = report.elapsed or float("nan")
+        writes = sum(ops[op] for op in WRITES)
+        hcc = ops["hold"] + ops["confirm"] + ops["cancel"]
+        every = [v for op in OPS for v in report.latencies.get(op, [])]
+        holds = report.latencies.get("hold", [])
+        rows.append(
+            [
+                report.profile,
+                report.workers,
+                f"{report.seconds:g} s",
+                f"{total:,}",
+                fmt_rate(total / elapsed),
+                f"{100 * writes / total if total else 0:.1f}%",
+                f"{100 * hcc / total if total else 0:.1f}%",
+                fmt_rate(ops["hold"] / elapsed),
+                fmt_ms(percentile(every, 50)),
+                fmt_ms(percentile(every, 99)),
+                fmt_ms(percentile(holds, 50)),
+                fmt_ms(percentile(holds, 99)),
+                "pass" if report.ok else "FAIL",
+            ]
+        )
+    print_table(
+        "Operations per second per profile",
+        [
+            "profile",
+            "workers",
+            "duration",
+            "ops",
+            "ops/s",
+            "writes",
+            "hold+confirm+cancel",
+            "holds/s",
+            "p50 all",
+            "p99 all",
+            "p50 hold",
+            "p99 hold",
+            "invariants",
+        ],
+        rows,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=8, help="worker processes (default 8)")
     parser.add_argument("--seconds", type=float, default=30.0, help="load duration (default 30)")
     parser.add_argument("--short", action="store_true", help="4 workers x 5 s (smoke run)")
     parser.add_argument("--seed", type=int, default=None, help="workload seed (default random)")
+    parser.add_argument(
+        "--profile",
+        choices=[*PROFILES, "both"],
+        default="read-heavy",
+        help="operation mix (default read-heavy; both = one run of each)",
+    )
     args = parser.parse_args(argv)
     workers, seconds = (
         (min(args.workers, 4), min(args.seconds, 5.0))
@@ -916,12 +999,19 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"[load] {message}", file=sys.stderr, flush=True)
 
-    report = run(workers=workers, seconds=seconds, seed=args.seed, log=log)
-    print_report(report)
-    failed = [c.name for c in report.invariants if not c.ok]
+    profiles = list(PROFILES) if args.profile == "both" else [args.profile]
+    reports = []
+    for profile in profiles:
+        log(f"profile {profile}")
+        report = run(workers=workers, seconds=seconds, seed=args.seed, profile=profile, log=log)
+        print_report(report)
+        reports.append(report)
+    print_profiles(reports)
+    failed = [f"{r.profile}: {c.name}" for r in reports for c in r.invariants if not c.ok]
+    failed += [f"{r.profile}: no checks ran" for r in reports if not r.invariants]
     print()
-    print("all invariants hold" if report.ok else f"FAILED: {', '.join(failed) or 'no checks ran'}")
-    return 0 if report.ok else 1
+    print("all invariants hold" if not failed else f"FAILED: {', '.join(failed)}")
+    return 0 if not failed else 1
 
 
 if __name__ == "__main__":

@@ -855,17 +855,24 @@ def report_summary(rows: list[SideResult], races: list[RaceResult]) -> None:
 
 
 def _git_head(library: str) -> str:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(Path(library).parent), "log", "-1", "--format=%h %cs %s"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "?"
-    return out.stdout.strip()[:90]
+    """HEAD of the library's checkout, the last commit that changed its source, and whether
+    that source has uncommitted changes."""
+    where = str(Path(library).parent)
+
+    def git(*args: str) -> str:
+        try:
+            out = subprocess.run(
+                ["git", "-C", where, *args], capture_output=True, text=True, check=True, timeout=10
+            )
+        except (OSError, subprocess.SubprocessError):
+            return "?"
+        return out.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD")
+    source = git("log", "-1", "--format=%h %cs %s", "--", ".")[:80]
+    dirty = git("status", "--porcelain", "--", ".")
+    state = f"UNCOMMITTED changes in {len(dirty.splitlines())} files" if dirty else "clean"
+    return f"HEAD {head}; source last changed in {source}; {state}"
 
 
 def main(argv: list[str] | None = None) -> int:

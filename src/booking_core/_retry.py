@@ -89,10 +89,12 @@ def run_transaction(
     *,
     attempts: int = _ATTEMPTS,
     recoverable: bool = False,
+    outcome_unknown: bool = False,
 ) -> T:
     """Call ``attempt(outcome_unknown)`` until it succeeds or a non-transient error escapes.
 
-    ``outcome_unknown`` is True once an earlier attempt lost its COMMIT reply. Only a
+    ``outcome_unknown`` is True once an earlier attempt lost its COMMIT reply (pass True when
+    the caller's own earlier write lost its reply: the first attempt checks too). Only a
     ``recoverable`` attempt (one that checks whether that earlier attempt landed) is called
     again after that; otherwise :class:`CommitOutcomeUnknownError` reaches the caller.
 
@@ -100,7 +102,7 @@ def run_transaction(
         LockTimeoutError: the transient failure persisted through every attempt.
         CommitOutcomeUnknownError: a commit reply was lost and the attempt is not recoverable.
     """
-    unknown = False
+    unknown = outcome_unknown
 
     def once() -> T:
         nonlocal unknown

@@ -393,6 +393,20 @@ class HoldContext:
     seats_held: int
 
 
+@dataclass(frozen=True, slots=True)
+class HoldTerms:
+    """What a hold is priced from, as of ``tenant.version``: cached between holds.
+
+    The offered add-ons of the package (active or not), its venue when one is named. A hold
+    written from cached terms checks, as it writes, that the tenant is still at that version.
+    """
+
+    tenant: Tenant
+    package: Package | None
+    venue: Venue | None
+    add_ons: tuple[AddOn, ...]
+
+
 class RefundState(enum.StrEnum):
     PENDING = "PENDING"
     SUCCEEDED = "SUCCEEDED"

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import enum
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from booking_core.domain.lifecycle import BookingChange
 from booking_core.domain.model import (
@@ -354,6 +356,68 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class HoldAttempt:
+    """A hold decided in Python from terms cached at ``terms_version``, to be written at once.
+
+    ``booking`` (PENDING, its customer's id provisional), its ``customer``, its ``event`` and,
+    with a request key, its ``idempotency`` record (naming the booking) are written only if
+    the tenant is still at ``terms_version``, the date is open and one of ``capacity`` seats is
+    free at ``now``.
+    """
+
+    booking: Booking
+    customer: Customer
+    capacity: int
+    now: dt.datetime
+    event: OutboxEvent
+    terms_version: int
+    idempotency: IdempotencyRecord | None = None
+
+
+class HoldAttemptOutcome(enum.Enum):
+    """What one statement could settle of a :class:`HoldAttempt`."""
+
+    #: Written: the booking, its seat, customer, event and key.
+    PLACED = "placed"
+    #: Nothing written: every seat of the date is held (with one seat: it lost the race).
+    FULL = "full"
+    #: Nothing written: the date is blacked out.
+    BLACKOUT = "blackout"
+    #: Nothing written: the tenant moved past the terms' version (or is inactive or gone).
+    STALE = "stale"
+    #: Nothing written: a race the statement cannot settle (a seat taken between its read and
+    #: its claim with more seats left, a stored key): the transaction settles it.
+    RACED = "raced"
+
+
+@dataclass(frozen=True, slots=True)
+class HoldAttemptResult:
+    """The outcome of a :class:`HoldAttempt`; ``booking`` as stored when PLACED."""
+
+    outcome: HoldAttemptOutcome
+    booking: Booking | None = None
+
+
+@runtime_checkable
+class HoldsAtOnce(Protocol):
+    """An optional capability of a :class:`UnitOfWorkFactory`: a whole hold in one statement.
+
+    The booking service uses it when it has cached terms, and falls back to the ordinary
+    transaction for every outcome but PLACED, FULL and BLACKOUT, and when it returns None
+    (this backend or database has no such statement).
+    """
+
+    def hold_at_once(self, attempt: HoldAttempt) -> HoldAttemptResult | None:
+        """Write ``attempt`` in one autocommit statement, or settle why not.
+
+        Raises:
+            CommitOutcomeUnknownError: the reply was lost: the hold may or may not be stored.
+            TransientStorageError / StorageError: nothing was written.
+        """
+        ...
+
+
 class UnitOfWorkFactory(Protocol):
     """Opens a unit of work. ``read_only`` lets adapters pick a cheaper transaction mode."""
 
@@ -366,6 +430,10 @@ __all__: Sequence[str] = [
     "BlackoutRepository",
     "BookingRepository",
     "CustomerRepository",
+    "HoldAttempt",
+    "HoldAttemptOutcome",
+    "HoldAttemptResult",
+    "HoldsAtOnce",
     "IdempotencyRepository",
     "InboxRepository",
     "OutboxRepository",

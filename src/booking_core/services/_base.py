@@ -64,6 +64,7 @@ class Service:
         invalidates: Callable[[T], Iterable[Invalidation]] | None = None,
         landed: Callable[[UnitOfWork], T | None] | None = None,
         idempotent: bool = False,
+        outcome_unknown: bool = False,
     ) -> T:
         """Run ``work`` in a write transaction, committed on success, retried when transient.
 
@@ -75,6 +76,9 @@ class Service:
         ``work`` runs again. An ``idempotent`` work (running it twice has the effect and result
         of running it once) simply runs again. Any other work raises
         :class:`~booking_core.errors.CommitOutcomeUnknownError`.
+
+        ``outcome_unknown`` says an earlier write of the caller (a hold's one statement) lost
+        its reply: the first attempt calls ``landed`` too.
 
         After the commit (never before, never after a failure) the cache entries named by
         ``invalidates(result)`` are invalidated.
@@ -91,14 +95,24 @@ class Service:
                 uow.commit()
                 return result
 
-        result = run_transaction(attempt, recoverable=landed is not None or idempotent)
-        if self._cache is not None and invalidates is not None:
-            for tenant_id, namespace in invalidates(result):  # guarded: never raises
-                if namespace is None:
-                    self._cache.invalidate_tenant(tenant_id)
-                else:
-                    self._cache.invalidate_namespace(tenant_id, namespace)
+        result = run_transaction(
+            attempt,
+            recoverable=landed is not None or idempotent,
+            outcome_unknown=outcome_unknown and landed is not None,
+        )
+        if invalidates is not None:
+            self._invalidate(invalidates(result))
         return result
+
+    def _invalidate(self, invalidations: Iterable[Invalidation]) -> None:
+        """Drop cache entries a committed write made stale (guarded: never raises)."""
+        if self._cache is None:
+            return
+        for tenant_id, namespace in invalidations:
+            if namespace is None:
+                self._cache.invalidate_tenant(tenant_id)
+            else:
+                self._cache.invalidate_namespace(tenant_id, namespace)
 
     def _read(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run ``work`` in a read-only transaction (retried when transient)."""

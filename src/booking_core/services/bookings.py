@@ -17,24 +17,21 @@ from types import MappingProxyType
 from typing import Any
 
 from booking_core.domain import lifecycle
-from booking_core.domain.events import booking_event
 from booking_core.domain.ids import new_id
 from booking_core.domain.lifecycle import BookingChange
 from booking_core.domain.model import (
     Booking,
-    BookingAddOn,
     BookingStatus,
     Cancellation,
-    Customer,
     CustomerDetails,
-    EventType,
     HoldContext,
+    HoldTerms,
     IdempotencyRecord,
     Refund,
     Tenant,
     UnavailableReason,
 )
-from booking_core.domain.money import commission_for, refund_for
+from booking_core.domain.money import refund_for
 from booking_core.domain.rules import local_today, pool_capacity, refuse_calendar_or_policy
 from booking_core.errors import (
     BookingConflictError,
@@ -51,15 +48,27 @@ from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort
 from booking_core.ports.clock import Clock
 from booking_core.ports.payments import PaymentProvider, PaymentRequest, PaymentSession
-from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from booking_core.ports.repositories import (
+    HoldAttemptOutcome,
+    HoldsAtOnce,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from booking_core.sanitize import sanitize_phone
 from booking_core.services import _validate as v
 from booking_core.services._base import (
+    CATALOG,
     CacheSettings,
     Invalidation,
     Service,
     load_tenant,
     month_of,
+)
+from booking_core.services._hold_request import (
+    Fallback,
+    HoldRequest,
+    attempt_at_once,
+    lines_of,
 )
 from booking_core.services._lifecycle import store
 from booking_core.services._refunds import RefundSettler, decide_refund
@@ -214,9 +223,26 @@ class BookingService(Service):
         )
         # External I/O stays outside the transaction; its verdict is applied inside.
         calendar_busy = date in self._calendar.busy_dates(tenant_id, date, date)
-        # Ids are chosen once, before the first attempt: after a lost COMMIT reply the retry
-        # looks for this booking to learn whether that attempt landed.
-        booking_id, customer_id, event_id = new_id(), new_id(), new_id()
+        # Ids are chosen once, before the first attempt: after a lost reply the retry looks for
+        # this booking to learn whether that attempt landed.
+        request = HoldRequest(
+            tenant_id=tenant_id,
+            package_id=package_id,
+            venue_id=venue_id,
+            date=date,
+            customer=details,
+            quantities=quantities,
+            key=key,
+            fingerprint=fingerprint,
+            calendar_busy=calendar_busy,
+            booking_id=new_id(),
+            customer_id=new_id(),
+            event_id=new_id(),
+        )
+        at_once = self._hold_at_once(request)
+        if isinstance(at_once, _Held):
+            self._invalidate([month_of(at_once.booking)])
+            return at_once
 
         def work(uow: UnitOfWork) -> _Held:
             now = self._clock.now()
@@ -237,30 +263,12 @@ class BookingService(Service):
             if context.seats_held >= capacity:
                 raise BookingConflictError(date)  # visibly full: fail before writing
             refuse_calendar_or_policy(tenant, date, now=now, calendar_busy=calendar_busy)
-            lines = self._lines(uow, tenant_id, package_id, quantities)
-            customer = Customer(
-                customer_id, tenant_id, details.name, details.email, details.phone, now
+            offered = uow.packages.offered_add_ons(tenant_id, package_id) if quantities else ()
+            booking, customer, event = request.priced(
+                tenant, package, lines_of(offered, quantities), now
             )
-            total = package.base_price + sum(line.line_total for line in lines)
-            booking = Booking(
-                id=booking_id,
-                tenant_id=tenant_id,
-                package_id=package_id,
-                customer_id=customer.id,
-                venue_id=venue_id,
-                event_date=date,
-                status=BookingStatus.PENDING,
-                package_price=package.base_price,
-                add_ons=lines,
-                total=total,
-                commission=commission_for(total, tenant.commission_percent),
-                currency=tenant.currency,
-                created_at=now,
-                expires_at=now + tenant.policy.hold_ttl,
-            )
-            held_event = booking_event(booking, EventType.BOOKING_HELD, now, event_id=event_id)
             placed = uow.bookings.place_hold(
-                booking, customer, capacity=capacity, now=now, event=held_event
+                booking, customer, capacity=capacity, now=now, event=event
             )
             if placed is None:
                 raise BookingConflictError(date)
@@ -269,13 +277,74 @@ class BookingService(Service):
             return _Held(placed, replayed=False)
 
         def landed(uow: UnitOfWork) -> _Held | None:
-            placed = uow.bookings.get(tenant_id, booking_id)
+            placed = uow.bookings.get(tenant_id, request.booking_id)
             return None if placed is None else _Held(placed.as_of(self._clock.now()), False)
 
         def its_month(held: _Held) -> list[Invalidation]:
             return [] if held.replayed else [month_of(held.booking)]
 
-        return self._write(work, invalidates=its_month, landed=landed)
+        return self._write(
+            work,
+            invalidates=its_month,
+            landed=landed,
+            outcome_unknown=at_once is Fallback.MAYBE_LANDED,
+        )
+
+    def _hold_at_once(self, request: HoldRequest) -> _Held | Fallback:
+        """The hold in one statement from cached terms, where the backend offers it.
+
+        Raises BookingConflictError / DateUnavailableError only when the statement proved them
+        (never from the cache alone); everything else falls back to the transaction.
+        """
+        holds = self._uow
+        if self._cache is None or not isinstance(holds, HoldsAtOnce):
+            return Fallback.SETTLE
+        terms = self._terms(request.tenant_id, request.package_id, request.venue_id)
+        if terms is None:
+            return Fallback.SETTLE
+        result = attempt_at_once(
+            holds, request, terms, now=self._clock.now(), key_ttl=self._idempotency_ttl
+        )
+        if isinstance(result, Fallback):
+            return result
+        if result.outcome is HoldAttemptOutcome.PLACED and result.booking is not None:
+            return _Held(result.booking, replayed=False)
+        if result.outcome is HoldAttemptOutcome.BLACKOUT:
+            raise DateUnavailableError(request.date, UnavailableReason.BLACKOUT.value)
+        if result.outcome is HoldAttemptOutcome.FULL:
+            raise BookingConflictError(request.date)
+        return Fallback.SETTLE
+
+    def _terms(
+        self, tenant_id: uuid.UUID, package_id: uuid.UUID, venue_id: uuid.UUID | None
+    ) -> HoldTerms | None:
+        """The terms a hold is priced from, read through the catalog cache (None: no tenant)."""
+
+        def load() -> HoldTerms | None:
+            def work(uow: UnitOfWork) -> HoldTerms | None:
+                tenant = uow.tenants.get(tenant_id)
+                if tenant is None:
+                    return None
+                venue = None if venue_id is None else uow.venues.get(tenant_id, venue_id)
+                return HoldTerms(
+                    tenant=tenant,
+                    package=uow.packages.get(tenant_id, package_id),
+                    venue=venue,
+                    add_ons=tuple(uow.packages.offered_add_ons(tenant_id, package_id)),
+                )
+
+            return self._read(work)
+
+        key = f"hold-terms.{package_id.hex}.{venue_id.hex if venue_id else '-'}"
+        terms: HoldTerms | None = self._cached(
+            tenant_id,
+            CATALOG,
+            key,
+            HoldTerms | None,
+            load,
+            ttl=self._cache_settings.catalog_ttl,
+        )
+        return terms
 
     def _replay(
         self, uow: UnitOfWork, tenant_id: uuid.UUID, key: str, fingerprint: str, now: dt.datetime
@@ -366,24 +435,6 @@ class BookingService(Service):
                 lambda uow: uow.idempotency.release(booking.tenant_id, idempotency_key, booking.id),
                 idempotent=True,
             )
-
-    @staticmethod
-    def _lines(
-        uow: UnitOfWork,
-        tenant_id: uuid.UUID,
-        package_id: uuid.UUID,
-        quantities: Mapping[uuid.UUID, int],
-    ) -> tuple[BookingAddOn, ...]:
-        if not quantities:
-            return ()
-        offered = {a.id: a for a in uow.packages.offered_add_ons(tenant_id, package_id)}
-        lines = []
-        for add_on_id, quantity in quantities.items():
-            add_on = offered.get(add_on_id)
-            if add_on is None or not add_on.active:
-                raise NotFoundError("add_on", add_on_id)
-            lines.append(BookingAddOn(add_on.id, add_on.name, add_on.price, quantity))
-        return tuple(sorted(lines, key=lambda line: (line.name, str(line.add_on_id))))
 
     # --- transitions -----------------------------------------------------------------------
 

@@ -60,7 +60,13 @@ from booking_core.errors import (
 )
 from booking_core.ports.cache import CachePort
 from booking_core.ports.payments import PaymentEventType, RefundRequest
-from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from booking_core.ports.repositories import (
+    HoldAttempt,
+    HoldAttemptResult,
+    HoldsAtOnce,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from booking_core.services.bookings import Checkout
 from booking_core.testing import ManualClock
 
@@ -119,6 +125,19 @@ class FaultyUnitOfWorkFactory:
 
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         return _FaultyUnitOfWork(self, self.inner(read_only=read_only))
+
+    def hold_at_once(self, attempt: HoldAttempt) -> HoldAttemptResult | None:
+        """The inner factory's one-statement hold (None where it has none), counted as a
+        commit step: a TRANSIENT fault fails it before it runs, a LOST_REPLY runs it and then
+        loses its reply."""
+        holds = self.inner
+        if not isinstance(holds, HoldsAtOnce):
+            return None
+        fault = self._commit_step()
+        result = holds.hold_at_once(attempt)
+        if fault is Fault.LOST_REPLY:
+            raise CommitOutcomeUnknownError("injected: the hold statement's reply was lost")
+        return result
 
     def _call_step(self) -> None:
         index, self.steps = self.steps, self.steps + 1

@@ -25,6 +25,7 @@ from booking_core.adapters.sqlalchemy._catalog import (
 from booking_core.adapters.sqlalchemy._db import Db
 from booking_core.adapters.sqlalchemy._engine import WRITER_QUEUE_TIMEOUT_S
 from booking_core.adapters.sqlalchemy._errors import outcome_unknown_if_disconnected, translated
+from booking_core.adapters.sqlalchemy._hold_at_once import hold_at_once
 from booking_core.adapters.sqlalchemy._payments import (
     SqlInboxRepository,
     SqlOutboxRepository,
@@ -32,6 +33,7 @@ from booking_core.adapters.sqlalchemy._payments import (
 )
 from booking_core.adapters.sqlalchemy.tables import metadata
 from booking_core.errors import LockTimeoutError
+from booking_core.ports.repositories import HoldAttempt, HoldAttemptResult
 
 
 class SqlUnitOfWork:
@@ -138,6 +140,13 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, read_only=read_only, writer_lock=self._writer_lock)
+
+    def hold_at_once(self, attempt: HoldAttempt) -> HoldAttemptResult | None:
+        """PostgreSQL: the whole hold in one autocommit statement (``_hold_at_once``); None on
+        SQLite, whose holds keep their one write transaction."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        return hold_at_once(self.engine, attempt)
 
     def create_schema(self) -> None:
         """Create booking_core's tables and indexes if they are missing (idempotent)."""

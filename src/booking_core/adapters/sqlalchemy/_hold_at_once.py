@@ -1,0 +1,208 @@
+"""PostgreSQL: a whole hold as one prepared autocommit statement (one round trip).
+
+The service decided the hold in Python from terms cached at a tenant version; this statement
+re-checks, in SQL and at the moment it writes, everything that decision assumed:
+
+* the tenant is active and its version is the one the terms were cached at (every change of
+  a price, an add-on, a venue or a policy bumps it), and the date is not blacked out;
+* a seat is free: the first seat of the pool without a live claim is claimed under the claims
+  table's primary key, exactly as in the transaction (a lapsed claim is taken over);
+
+and only then writes the customer (upsert), the booking, its add-on lines, its outbox event and
+its idempotency key. Every write after the claim selects from the claim, so a failed check or
+a lost seat writes nothing. A key already stored (a replay, or a twin request in flight) is a
+unique violation that aborts the whole statement; so is anything else unexpected. Whatever the
+statement cannot settle, the caller settles in the ordinary transaction.
+
+The driver is used directly (psycopg, server-side prepared after a few runs): the SQLAlchemy
+layers cost more Python time per hold than the round trip this path saves.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any, Final
+
+import psycopg
+from psycopg import errors as pg_errors
+from sqlalchemy import Engine
+
+from booking_core.errors import CommitOutcomeUnknownError, StorageError, TransientStorageError
+from booking_core.ports.repositories import HoldAttempt, HoldAttemptOutcome, HoldAttemptResult
+
+_STATEMENT: Final = """
+WITH gate AS (
+    SELECT NOT EXISTS (
+        SELECT 1 FROM bc_blackout_dates
+        WHERE tenant_id = %(tenant_id)s AND date = %(event_date)s
+    ) AS open
+    FROM bc_tenants
+    WHERE id = %(tenant_id)s AND version = %(terms_version)s AND active
+), pick AS (
+    SELECT s.seat FROM gate, generate_series(0, %(capacity)s - 1) AS s(seat)
+    WHERE gate.open AND NOT EXISTS (
+        SELECT 1 FROM bc_booking_claims AS c
+        WHERE c.tenant_id = %(tenant_id)s AND c.resource_id = %(resource_id)s
+          AND c.claim_date = %(event_date)s AND c.seat = s.seat
+          AND (c.expires_at IS NULL OR c.expires_at > %(now)s)
+    )
+    ORDER BY s.seat
+    LIMIT 1
+), claim AS (
+    INSERT INTO bc_booking_claims AS held
+        (tenant_id, resource_id, claim_date, seat, booking_id, expires_at)
+    SELECT %(tenant_id)s, %(resource_id)s, %(event_date)s, pick.seat, %(id)s, %(expires_at)s
+    FROM pick
+    ON CONFLICT (tenant_id, resource_id, claim_date, seat) DO UPDATE
+        SET booking_id = excluded.booking_id, expires_at = excluded.expires_at
+        WHERE held.expires_at IS NOT NULL AND held.expires_at <= %(now)s
+    RETURNING seat
+), customer AS (
+    INSERT INTO bc_customers (tenant_id, id, name, email, phone, created_at)
+    SELECT %(tenant_id)s, %(provisional_customer_id)s, %(customer_name)s, %(customer_email)s,
+        %(customer_phone)s, %(created_at)s
+    FROM claim
+    ON CONFLICT (tenant_id, email) DO UPDATE
+        SET name = excluded.name, phone = coalesce(excluded.phone, bc_customers.phone)
+    RETURNING id
+), booking AS (
+    INSERT INTO bc_bookings (tenant_id, id, package_id, customer_id, venue_id, event_date,
+        status, package_price, total, commission, currency, created_at, expires_at,
+        amount_paid, amount_refunded, commission_refunded, version)
+    SELECT %(tenant_id)s, %(id)s, %(package_id)s, customer.id, %(venue_id)s, %(event_date)s,
+        %(status)s, %(package_price)s, %(total)s, %(commission)s, %(currency)s,
+        %(created_at)s, %(expires_at)s, 0, 0, 0, %(version)s
+    FROM customer
+    RETURNING id
+), lines AS (
+    INSERT INTO bc_booking_add_ons (tenant_id, booking_id, add_on_id, name, unit_price, quantity)
+    SELECT %(tenant_id)s, booking.id, line.add_on_id, line.name, line.unit_price, line.quantity
+    FROM booking, unnest(CAST(%(line_ids)s AS uuid[]), CAST(%(line_names)s AS text[]),
+        CAST(%(line_prices)s AS bigint[]), CAST(%(line_quantities)s AS integer[]))
+        AS line(add_on_id, name, unit_price, quantity)
+), event AS (
+    INSERT INTO bc_outbox (tenant_id, id, booking_id, sequence, type, payload, created_at,
+        attempts)
+    SELECT %(tenant_id)s, %(event_id)s, booking.id, %(event_sequence)s, %(event_type)s,
+        CAST(jsonb_set(CAST(%(event_payload)s AS jsonb), '{customer_id}',
+                       to_jsonb(CAST(customer.id AS text))) AS json),
+        %(created_at)s, 0
+    FROM booking, customer
+), idempotency AS (
+    INSERT INTO bc_idempotency_keys (tenant_id, key, request_hash, booking_id, created_at,
+        expires_at)
+    SELECT %(tenant_id)s, %(key)s, %(request_hash)s, booking.id, %(created_at)s,
+        %(key_expires_at)s
+    FROM booking
+    WHERE %(with_key)s
+)
+SELECT (SELECT open FROM gate) AS open,
+       (SELECT seat FROM pick) AS picked,
+       (SELECT seat FROM claim) AS claimed,
+       (SELECT id FROM customer) AS customer_id
+"""
+
+#: Errors after which nothing was written and the ordinary transaction can settle the hold.
+_SETTLE_IN_A_TRANSACTION: Final = (
+    pg_errors.UniqueViolation,  # an idempotency key already stored: a replay, or its twin
+    pg_errors.SerializationFailure,
+    pg_errors.DeadlockDetected,
+    pg_errors.LockNotAvailable,
+    pg_errors.QueryCanceled,
+)
+
+
+def _parameters(attempt: HoldAttempt) -> dict[str, Any]:
+    booking, customer, key = attempt.booking, attempt.customer, attempt.idempotency
+    event = attempt.event
+    lines = booking.add_ons
+    return {
+        "tenant_id": booking.tenant_id,
+        "terms_version": attempt.terms_version,
+        "event_date": booking.event_date,
+        "capacity": attempt.capacity,
+        "resource_id": booking.resource_id,
+        "now": attempt.now,
+        "id": booking.id,
+        "expires_at": booking.expires_at,
+        "provisional_customer_id": customer.id,
+        "customer_name": customer.name,
+        "customer_email": customer.email,
+        "customer_phone": customer.phone,
+        "created_at": booking.created_at,
+        "package_id": booking.package_id,
+        "venue_id": booking.venue_id,
+        "status": booking.status.value,
+        "package_price": booking.package_price,
+        "total": booking.total,
+        "commission": booking.commission,
+        "currency": booking.currency,
+        "version": booking.version,
+        "line_ids": [line.add_on_id for line in lines],
+        "line_names": [line.name for line in lines],
+        "line_prices": [line.unit_price for line in lines],
+        "line_quantities": [line.quantity for line in lines],
+        "event_id": event.id,
+        "event_sequence": event.sequence,
+        "event_type": event.type,
+        "event_payload": json.dumps(event.payload),
+        "with_key": key is not None,
+        "key": None if key is None else key.key,
+        "request_hash": None if key is None else key.request_hash,
+        "key_expires_at": None if key is None else key.expires_at,
+    }
+
+
+def hold_at_once(engine: Engine, attempt: HoldAttempt) -> HoldAttemptResult:
+    """Run the statement on a pooled connection in autocommit mode; see the module docstring.
+
+    Raises:
+        CommitOutcomeUnknownError: the connection broke once the statement was sent: it may
+            have committed (the booking id, chosen before, tells).
+        StorageError: any other database error (nothing was written).
+    """
+    pooled = engine.raw_connection()
+    connection: psycopg.Connection[Any] = pooled.driver_connection  # type: ignore[assignment]
+    broken = False
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(_STATEMENT, _parameters(attempt), prepare=True)
+            row = cursor.fetchone()
+    except _SETTLE_IN_A_TRANSACTION:
+        return HoldAttemptResult(HoldAttemptOutcome.RACED)
+    except psycopg.OperationalError as error:
+        broken = connection.broken or connection.closed
+        if broken:
+            raise CommitOutcomeUnknownError(
+                "connection lost during a hold's statement", details=str(error)
+            ) from error
+        raise TransientStorageError("hold statement failed", details=str(error)) from error
+    except psycopg.Error as error:
+        raise StorageError(f"database error: {type(error).__name__}", details=str(error)) from error
+    finally:
+        if broken:
+            pooled.invalidate()
+        else:
+            if not connection.closed:
+                connection.autocommit = False
+            pooled.close()
+    return _result(attempt, row)
+
+
+def _result(attempt: HoldAttempt, row: Any) -> HoldAttemptResult:
+    open_, picked, claimed, customer_id = row
+    if open_ is None:
+        return HoldAttemptResult(HoldAttemptOutcome.STALE)
+    if not open_:
+        return HoldAttemptResult(HoldAttemptOutcome.BLACKOUT)
+    if picked is None:
+        return HoldAttemptResult(HoldAttemptOutcome.FULL)
+    if claimed is None:
+        # The seat picked was claimed by a concurrent hold first. With one seat the date is
+        # full; with more, another seat may still be free: the transaction tries each.
+        full = attempt.capacity == 1
+        return HoldAttemptResult(HoldAttemptOutcome.FULL if full else HoldAttemptOutcome.RACED)
+    placed = replace(attempt.booking, customer_id=customer_id)
+    return HoldAttemptResult(HoldAttemptOutcome.PLACED, placed)

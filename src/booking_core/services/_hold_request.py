@@ -1,0 +1,166 @@
+"""One hold request, priced the same way on both of its paths.
+
+A hold is written either in one statement from cached terms (:func:`attempt_at_once`, when the
+unit-of-work factory offers :class:`~booking_core.ports.repositories.HoldsAtOnce`), or in the
+ordinary transaction from fresh reads. Both price it here, from the same request with the same
+pre-chosen ids, so the two paths cannot disagree on a price, an expiry or a line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from booking_core.domain.events import booking_event
+from booking_core.domain.model import (
+    AddOn,
+    Booking,
+    BookingAddOn,
+    BookingStatus,
+    Customer,
+    CustomerDetails,
+    EventType,
+    HoldTerms,
+    IdempotencyRecord,
+    OutboxEvent,
+    Package,
+    Tenant,
+)
+from booking_core.domain.money import commission_for
+from booking_core.domain.rules import local_today, policy_reason, pool_capacity
+from booking_core.errors import CommitOutcomeUnknownError, NotFoundError, TransientStorageError
+from booking_core.ports.repositories import (
+    HoldAttempt,
+    HoldAttemptOutcome,
+    HoldAttemptResult,
+    HoldsAtOnce,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRequest:
+    """A validated hold request with the ids it writes, chosen once before any attempt (after
+    a lost reply, the booking id tells whether an attempt landed)."""
+
+    tenant_id: uuid.UUID
+    package_id: uuid.UUID
+    venue_id: uuid.UUID | None
+    date: dt.date
+    customer: CustomerDetails
+    quantities: Mapping[uuid.UUID, int]
+    key: str | None
+    fingerprint: str
+    calendar_busy: bool
+    booking_id: uuid.UUID
+    customer_id: uuid.UUID
+    event_id: uuid.UUID
+
+    def priced(
+        self, tenant: Tenant, package: Package, lines: tuple[BookingAddOn, ...], now: dt.datetime
+    ) -> tuple[Booking, Customer, OutboxEvent]:
+        """The PENDING booking (price snapshot, commission, expiry), its customer and event."""
+        details = self.customer
+        customer = Customer(
+            self.customer_id, self.tenant_id, details.name, details.email, details.phone, now
+        )
+        total = package.base_price + sum(line.line_total for line in lines)
+        booking = Booking(
+            id=self.booking_id,
+            tenant_id=self.tenant_id,
+            package_id=self.package_id,
+            customer_id=customer.id,
+            venue_id=self.venue_id,
+            event_date=self.date,
+            status=BookingStatus.PENDING,
+            package_price=package.base_price,
+            add_ons=lines,
+            total=total,
+            commission=commission_for(total, tenant.commission_percent),
+            currency=tenant.currency,
+            created_at=now,
+            expires_at=now + tenant.policy.hold_ttl,
+        )
+        event = booking_event(booking, EventType.BOOKING_HELD, now, event_id=self.event_id)
+        return booking, customer, event
+
+
+def lines_of(
+    offered: Iterable[AddOn], quantities: Mapping[uuid.UUID, int]
+) -> tuple[BookingAddOn, ...]:
+    """The booking's add-on lines at the offered prices, in a stable order.
+
+    Raises:
+        NotFoundError: an add-on is not offered with the package, or not active.
+    """
+    if not quantities:
+        return ()
+    by_id = {add_on.id: add_on for add_on in offered}
+    lines = []
+    for add_on_id, quantity in quantities.items():
+        add_on = by_id.get(add_on_id)
+        if add_on is None or not add_on.active:
+            raise NotFoundError("add_on", add_on_id)
+        lines.append(BookingAddOn(add_on.id, add_on.name, add_on.price, quantity))
+    return tuple(sorted(lines, key=lambda line: (line.name, str(line.add_on_id))))
+
+
+class Fallback(enum.Enum):
+    """Why a hold goes to the ordinary transaction after all."""
+
+    #: No statement was tried, or it settled nothing: run the transaction.
+    SETTLE = "settle"
+    #: The statement's reply was lost: the transaction first looks for the booking.
+    MAYBE_LANDED = "maybe_landed"
+
+
+def attempt_at_once(
+    holds: HoldsAtOnce,
+    request: HoldRequest,
+    terms: HoldTerms,
+    *,
+    now: dt.datetime,
+    key_ttl: dt.timedelta,
+) -> HoldAttemptResult | Fallback:
+    """Try the hold in one statement, priced from ``terms``.
+
+    Whatever the cached terms cannot decide for sure (an inactive tenant or package, a venue
+    gone, a policy or calendar refusal, an add-on not offered) goes to the transaction, which
+    reads fresh data and raises the precise error: a stale cache never refuses a hold.
+    """
+    tenant, package = terms.tenant, terms.package
+    if not tenant.active or package is None or not package.active:
+        return Fallback.SETTLE
+    capacity = pool_capacity(tenant, terms.venue, request.venue_id)
+    today = local_today(now, tenant.timezone)
+    if capacity is None or request.calendar_busy:
+        return Fallback.SETTLE
+    if policy_reason(request.date, today=today, policy=tenant.policy) is not None:
+        return Fallback.SETTLE
+    try:
+        lines = lines_of(terms.add_ons, request.quantities)
+    except NotFoundError:
+        return Fallback.SETTLE
+    booking, customer, event = request.priced(tenant, package, lines, now)
+    record = (
+        None
+        if request.key is None
+        else IdempotencyRecord(
+            request.tenant_id, request.key, request.fingerprint, booking.id, now, now + key_ttl
+        )
+    )
+    attempt = HoldAttempt(booking, customer, capacity, now, event, tenant.version, record)
+    try:
+        result = holds.hold_at_once(attempt)
+    except CommitOutcomeUnknownError:
+        return Fallback.MAYBE_LANDED
+    except TransientStorageError:
+        return Fallback.SETTLE
+    if result is None or result.outcome in (HoldAttemptOutcome.STALE, HoldAttemptOutcome.RACED):
+        return Fallback.SETTLE
+    if request.key is not None and result.outcome is not HoldAttemptOutcome.PLACED:
+        # A replay finds its own seat taken (by itself): only the transaction tells.
+        return Fallback.SETTLE
+    return result

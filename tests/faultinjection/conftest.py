@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy.engine import make_url
 
+from booking_core import connect
 from booking_core.testing.faults import FaultReport
+from tests.conftest import scratch_database
+from tests.faultinjection.lossy_proxy import LossyProxy
 
 #: (suite, scenario, fault kind, report) of every contract test that ran.
 FIGURES: list[tuple[str, str, str, FaultReport]] = []
@@ -30,3 +36,18 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             f"{suite}: {runs} faulted runs, {injected} faults injected, "
             f"{unknown} outcomes left unknown (typed error), {broken} broken invariants"
         )
+
+
+@pytest.fixture(scope="module")
+def lossy_pg(postgres_url: str) -> Iterator[tuple[str, LossyProxy]]:
+    """A scratch database reached through a proxy that counts requests and can lose a reply."""
+    parts = urlsplit(postgres_url.replace("+psycopg", ""))
+    proxy = LossyProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+    with scratch_database(postgres_url, "bc_lossy") as direct:
+        url = make_url(direct).set(host="127.0.0.1", port=proxy.port)
+        rendered = url.render_as_string(hide_password=False)
+        connect(rendered, create_schema=True).close()
+        try:
+            yield rendered, proxy
+        finally:
+            proxy.close()

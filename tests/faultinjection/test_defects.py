@@ -12,10 +12,8 @@ import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from booking_core.adapters.payments import FakePaymentProvider
 from booking_core.bootstrap import BookingApp, connect
@@ -43,7 +41,6 @@ from booking_core.ports.payments import (
 )
 from booking_core.testing import ManualClock, in_memory_app
 from booking_core.testing.faults import Fault, FaultyUnitOfWorkFactory, broken_invariants
-from tests.conftest import scratch_database
 from tests.faultinjection.lossy_proxy import LossyProxy
 
 START = dt.datetime(2030, 6, 15, 9, 0, tzinfo=dt.UTC)
@@ -141,21 +138,6 @@ def test_late_payment_refund_is_decided_once_when_its_commit_is_retried() -> Non
 
 
 # --- 2. a lost COMMIT reply re-ran a committed transaction (real PostgreSQL) -------------------
-
-
-@pytest.fixture(scope="module")
-def lossy_pg(postgres_url: str) -> Iterator[tuple[str, LossyProxy]]:
-    """A scratch database reached through a proxy that can lose one COMMIT reply."""
-    parts = urlsplit(postgres_url.replace("+psycopg", ""))
-    proxy = LossyProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
-    with scratch_database(postgres_url, "bc_lossy") as direct:
-        url = make_url(direct).set(host="127.0.0.1", port=proxy.port)
-        rendered = url.render_as_string(hide_password=False)
-        connect(rendered, create_schema=True).close()
-        try:
-            yield rendered, proxy
-        finally:
-            proxy.close()
 
 
 @pytest.fixture

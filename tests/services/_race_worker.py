@@ -19,11 +19,15 @@ def race_worker(
     barrier: Any,
     results: Any,
     now: dt.datetime,
+    cache_url: str | None = None,
 ) -> None:
-    """For each round: wait for every worker at the barrier, then try to hold the date."""
+    """For each round: wait for every worker at the barrier, then try to hold the date.
+
+    With ``cache_url`` (on PostgreSQL) the holds take the one-statement path once warm.
+    """
     clock = ManualClock(now)
     pool = {"pool_size": 1, "max_overflow": 0} if url.startswith("postgresql") else {}
-    app = connect(url, clock=clock, **pool)
+    app = connect(url, clock=clock, cache_url=cache_url, **pool)
     with app:
         for index, (tenant_id, package_id, date) in enumerate(rounds):
             barrier.wait(timeout=60)

@@ -84,11 +84,19 @@ def _db_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    "backend",
+    [
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("postgres+cache", marks=pytest.mark.postgres),
+    ],
 )
 def test_processes_exactly_capacity_win(backend: str, request: pytest.FixtureRequest) -> None:
-    """16 processes, each with its own engine, race for dates of capacity 1 and 3."""
-    url = _db_url(backend, request)
+    """16 processes, each with its own engine, race for dates of capacity 1 and 3: exactly
+    capacity win each round (``postgres+cache``: each worker caches the terms, so its holds
+    are the one-statement path)."""
+    url = _db_url(backend.removesuffix("+cache"), request)
+    cache_url = "memory://" if backend.endswith("+cache") else None
     with connect(url, clock=ManualClock(START)) as app:
         shops = {c: make_shop(app, policy=BookingPolicy(capacity_per_date=c)) for c in (1, 3)}
         rounds = [
@@ -100,7 +108,9 @@ def test_processes_exactly_capacity_win(backend: str, request: pytest.FixtureReq
         barrier = ctx.Barrier(WORKERS)
         results = ctx.Queue()
         procs = [
-            ctx.Process(target=race_worker, args=(url, w, rounds, barrier, results, START))
+            ctx.Process(
+                target=race_worker, args=(url, w, rounds, barrier, results, START, cache_url)
+            )
             for w in range(WORKERS)
         ]
         for proc in procs:

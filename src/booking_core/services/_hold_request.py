@@ -114,6 +114,8 @@ class Fallback(enum.Enum):
     SETTLE = "settle"
     #: The statement's reply was lost: the transaction first looks for the booking.
     MAYBE_LANDED = "maybe_landed"
+    #: The cached terms are older than the tenant: drop them, and run the transaction.
+    STALE = "stale"
 
 
 def attempt_at_once(
@@ -158,8 +160,10 @@ def attempt_at_once(
         return Fallback.MAYBE_LANDED
     except TransientStorageError:
         return Fallback.SETTLE
-    if result is None or result.outcome in (HoldAttemptOutcome.STALE, HoldAttemptOutcome.RACED):
+    if result is None or result.outcome is HoldAttemptOutcome.RACED:
         return Fallback.SETTLE
+    if result.outcome is HoldAttemptOutcome.STALE:
+        return Fallback.STALE
     if request.key is not None and result.outcome is not HoldAttemptOutcome.PLACED:
         # A replay finds its own seat taken (by itself): only the transaction tells.
         return Fallback.SETTLE

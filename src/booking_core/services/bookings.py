@@ -305,6 +305,10 @@ class BookingService(Service):
         result = attempt_at_once(
             holds, request, terms, now=self._clock.now(), key_ttl=self._idempotency_ttl
         )
+        if result is Fallback.STALE:  # the next hold reloads them
+            key = _terms_key(request.package_id, request.venue_id)
+            self._cache.delete(request.tenant_id, CATALOG, key)
+            return Fallback.SETTLE
         if isinstance(result, Fallback):
             return result
         if result.outcome is HoldAttemptOutcome.PLACED and result.booking is not None:
@@ -335,11 +339,10 @@ class BookingService(Service):
 
             return self._read(work)
 
-        key = f"hold-terms.{package_id.hex}.{venue_id.hex if venue_id else '-'}"
         terms: HoldTerms | None = self._cached(
             tenant_id,
             CATALOG,
-            key,
+            _terms_key(package_id, venue_id),
             HoldTerms | None,
             load,
             ttl=self._cache_settings.catalog_ttl,
@@ -743,6 +746,11 @@ class BookingService(Service):
             return [b.as_of(now) for b in uow.bookings.list_for_dates(tenant_id, start, end)]
 
         return self._read(work)
+
+
+def _terms_key(package_id: uuid.UUID, venue_id: uuid.UUID | None) -> str:
+    """The catalog cache key of a package's hold terms (per venue, or tenant-wide)."""
+    return f"hold-terms.{package_id.hex}.{venue_id.hex if venue_id else '-'}"
 
 
 def _of_active_tenant(context: HoldContext | None, tenant_id: uuid.UUID) -> HoldContext:

@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import psycopg
 from psycopg import errors as pg_errors
-from sqlalchemy import Engine
+from sqlalchemy import Pool
 
 from booking_core.errors import CommitOutcomeUnknownError, StorageError, TransientStorageError
 from booking_core.ports.repositories import HoldAttempt, HoldAttemptOutcome, HoldAttemptResult
@@ -154,19 +154,20 @@ def _parameters(attempt: HoldAttempt) -> dict[str, Any]:
     }
 
 
-def hold_at_once(engine: Engine, attempt: HoldAttempt) -> HoldAttemptResult:
-    """Run the statement on a pooled connection in autocommit mode; see the module docstring.
+def hold_at_once(pool: Pool, attempt: HoldAttempt) -> HoldAttemptResult:
+    """Run the statement on a connection of ``pool`` in autocommit; see the module docstring.
 
     Raises:
         CommitOutcomeUnknownError: the connection broke once the statement was sent: it may
             have committed (the booking id, chosen before, tells).
         StorageError: any other database error (nothing was written).
     """
-    pooled = engine.raw_connection()
+    pooled = pool.connect()
     connection: psycopg.Connection[Any] = pooled.driver_connection  # type: ignore[assignment]
     broken = False
     try:
-        connection.autocommit = True
+        if not connection.autocommit:
+            connection.autocommit = True  # the pool only serves this statement: it stays on
         with connection.cursor() as cursor:
             cursor.execute(_STATEMENT, _parameters(attempt), prepare=True)
             row = cursor.fetchone()
@@ -184,10 +185,7 @@ def hold_at_once(engine: Engine, attempt: HoldAttempt) -> HoldAttemptResult:
     finally:
         if broken:
             pooled.invalidate()
-        else:
-            if not connection.closed:
-                connection.autocommit = False
-            pooled.close()
+        pooled.close()
     return _result(attempt, row)
 
 

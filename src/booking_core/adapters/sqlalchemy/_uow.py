@@ -6,7 +6,7 @@ import threading
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy import Connection, Engine, Pool, RootTransaction
 
 from booking_core.adapters.sqlalchemy._bookings import (
     SqlBookingRepository,
@@ -137,6 +137,8 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writer_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._hold_pool: Pool | None = None
+        self._hold_pool_lock = threading.Lock()
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, read_only=read_only, writer_lock=self._writer_lock)
@@ -146,7 +148,21 @@ class SqlUnitOfWorkFactory:
         SQLite, whose holds keep their one write transaction."""
         if self.engine.dialect.name != "postgresql":
             return None
-        return hold_at_once(self.engine, attempt)
+        return hold_at_once(self._holds(), attempt)
+
+    def _holds(self) -> Pool:
+        """The pool of the one-statement holds: same settings, its own connections.
+
+        They only ever run that statement in autocommit, never a ROLLBACK, which would make
+        psycopg forget (and deallocate) every statement it prepared on the connection.
+        """
+        pool = self._hold_pool
+        if pool is None:
+            with self._hold_pool_lock:
+                pool = self._hold_pool
+                if pool is None:
+                    pool = self._hold_pool = self.engine.pool.recreate()
+        return pool
 
     def create_schema(self) -> None:
         """Create booking_core's tables and indexes if they are missing (idempotent)."""
@@ -155,3 +171,5 @@ class SqlUnitOfWorkFactory:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._hold_pool is not None:
+            self._hold_pool.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from fractions import Fraction
 
 
 def ceil_div(numerator: int, denominator: int) -> int:
@@ -12,9 +11,10 @@ def ceil_div(numerator: int, denominator: int) -> int:
 
 
 def commission_for(total: int, percent: Decimal) -> int:
-    """Platform commission ``ceil(total × percent / 100)``, exact for decimal percents."""
-    ratio = Fraction(percent) * total / 100
-    return ceil_div(ratio.numerator, ratio.denominator)
+    """Platform commission ``ceil(total × percent / 100)``, exact for decimal percents (in
+    integers: a percent is an exact ratio of two)."""
+    numerator, denominator = percent.as_integer_ratio()
+    return ceil_div(total * numerator, denominator * 100)
 
 
 def refund_for(paid: int, percent: int, fee: int) -> int:

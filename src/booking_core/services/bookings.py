@@ -152,6 +152,8 @@ class BookingService(Service):
         self._payments = payments
         self._refunds = RefundSettler(uow, clock, payments)
         self._idempotency_ttl = idempotency_ttl
+        # checked once: a runtime Protocol check costs more than it should per hold
+        self._holds = uow if isinstance(uow, HoldsAtOnce) else None
 
     # --- hold and checkout -----------------------------------------------------------------
 
@@ -296,8 +298,8 @@ class BookingService(Service):
         Raises BookingConflictError / DateUnavailableError only when the statement proved them
         (never from the cache alone); everything else falls back to the transaction.
         """
-        holds = self._uow
-        if self._cache is None or not isinstance(holds, HoldsAtOnce):
+        holds = self._holds
+        if self._cache is None or holds is None:
             return Fallback.SETTLE
         terms = self._terms(request.tenant_id, request.package_id, request.venue_id)
         if terms is None:

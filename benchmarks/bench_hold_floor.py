@@ -16,8 +16,8 @@ c. The peers' designs as small baselines on scratch tables (never in the library
    means taken; capacity 1 only) and check-then-insert (count, then insert, no guard: the
    Easy!Appointments design). All sides of a. b. c. run in the same interleaved rounds.
 d. Contention as production runs it: 16 and 32 processes (forkserver), each with its own app
-   and connection made before the first barrier, released by a barrier onto the SAME date
-   (capacity 1), a fresh date per round: winners per round, double bookings (counted in the
+   and connection made before the first barrier, released together onto the SAME date
+   (capacity 1; a barrier, then a common start instant), a fresh date per round: winners per round, double bookings (counted in the
    tables afterwards), p50/p99 per attempt, client CPU and driver time per attempt.
 e. A summary table.
 
@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import functools
 import io
 import itertools
 import multiprocessing as mp
@@ -457,7 +458,7 @@ class Attempt:
     design: str
     round: int
     outcome: str  # won / taken / an exception's name
-    arrived: float  # perf_counter (CLOCK_MONOTONIC: comparable across processes)
+    released: float  # perf_counter (CLOCK_MONOTONIC: comparable across processes)
     woke: float
     ended: float
     cpu: float
@@ -465,16 +466,22 @@ class Attempt:
     connects: int
 
 
-def race_worker(config: RaceConfig, index: int, barrier: Any, results: Any) -> None:
+def set_start(start_at: Any, margin: float) -> None:
+    """The barrier's action (run once, by the last process to arrive, before any is let go):
+    the common start time of the round, ``margin`` seconds ahead."""
+    start_at.value = time.perf_counter() + margin
+
+
+def race_worker(config: RaceConfig, index: int, barrier: Any, start_at: Any, results: Any) -> None:
     """One contending process: its own app and connection, warm, then the barrier rounds."""
     try:
-        results.put(_race_worker(config, index, barrier))
+        results.put(_race_worker(config, index, barrier, start_at))
     except BaseException as error:  # report, never hang the parent
         barrier.abort()
         results.put({"index": index, "fatal": f"{type(error).__name__}: {error}"})
 
 
-def _race_worker(config: RaceConfig, index: int, barrier: Any) -> dict[str, Any]:
+def _race_worker(config: RaceConfig, index: int, barrier: Any, start_at: Any) -> dict[str, Any]:
     app = new_app(config.lib_url, pool_size=1, max_overflow=2)
     conn = psycopg.connect(config.peers_conninfo)
     clock = DriverClock()
@@ -508,8 +515,14 @@ def _race_worker(config: RaceConfig, index: int, barrier: Any) -> dict[str, Any]
             day = TODAY + dt.timedelta(days=1 + round_no if round_no >= 0 else WARM_DAY0 - 1)
             order = DESIGNS[round_no % len(DESIGNS) :] + DESIGNS[: round_no % len(DESIGNS)]
             for design in order:
-                arrived = time.perf_counter()
+                # Everyone arrives, then sleeps until the start time the last one set: the
+                # barrier's one-by-one wake-up hand-off stays out of the measured window, and
+                # all N attempts start at one instant (as N requests landing at once).
                 barrier.wait(timeout=120)
+                released = start_at.value
+                pause = released - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
                 clock.reset()
                 cpu0 = time.process_time()
                 woke = time.perf_counter()
@@ -529,7 +542,7 @@ def _race_worker(config: RaceConfig, index: int, barrier: Any) -> dict[str, Any]
                         design,
                         round_no,
                         outcome,
-                        arrived,
+                        released,
                         woke,
                         ended,
                         time.process_time() - cpu0,
@@ -557,8 +570,8 @@ class RaceResult:
     double_bookings: int  # seats over capacity, counted in the table afterwards
     errors: dict[str, int]
     latencies: list[float]  # woke -> ended
-    from_release: list[float]  # release (last arrival) -> ended
-    wake_delays: list[float]  # release -> woke
+    from_release: list[float]  # the common start time -> ended
+    wake_delays: list[float]  # the common start time -> woke (timer and run-queue lateness)
     makespans: list[float]  # release -> last ended, per round
     cpu: list[float]
     driver: list[float]
@@ -580,10 +593,15 @@ def bench_contention(
         rounds=sizes.contention_rounds,
     )
     ctx = mp.get_context("forkserver")
-    barrier = ctx.Barrier(processes)
+    start_at = ctx.Value("d", 0.0, lock=False)
+    # Long enough for the barrier to hand the release to every process before the start.
+    margin = 0.040 + 0.001 * processes
+    barrier = ctx.Barrier(processes, action=functools.partial(set_start, start_at, margin))
     queue = ctx.Queue()
     procs = [
-        ctx.Process(target=race_worker, args=(config, n, barrier, queue), name=f"race-{n}")
+        ctx.Process(
+            target=race_worker, args=(config, n, barrier, start_at, queue), name=f"race-{n}"
+        )
         for n in range(processes)
     ]
     for proc in procs:
@@ -605,7 +623,7 @@ def bench_contention(
         by_round: dict[int, list[Attempt]] = {}
         for a in mine:
             by_round.setdefault(a.round, []).append(a)
-        releases = {r: max(a.arrived for a in group) for r, group in by_round.items()}
+        releases = {r: group[0].released for r, group in by_round.items()}
         errors: dict[str, int] = {}
         for a in mine:
             if a.outcome not in {"won", "taken"}:
@@ -815,10 +833,11 @@ def report_contention(results: list[RaceResult]) -> None:
         )
     print_table(
         "d. Contention: N processes released by a barrier onto the SAME date (capacity 1), a"
-        " fresh date per round; latency = own wake-up -> answer; 'from release' = last barrier"
-        " arrival -> answer; CPU = the attempt's client CPU (process_time); psycopg = wall time"
-        " inside driver calls (network + server + lock waits + run-queue); CPU floor = N x CPU /"
-        f" {CORES} cores; makespan = release -> last answer",
+        " fresh date per round, all attempts set to start at one instant; latency = own start ->"
+        " answer; 'from release' = the common start -> answer (adds the wake-up delay); CPU ="
+        " the attempt's client CPU (process_time); psycopg = wall time inside driver calls"
+        " (network + server + lock waits + run-queue); CPU floor = N x CPU /"
+        f" {CORES} cores; makespan = the common start -> last answer",
         [
             "N",
             "design",

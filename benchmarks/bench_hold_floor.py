@@ -17,8 +17,9 @@ c. The peers' designs as small baselines on scratch tables (never in the library
    Easy!Appointments design). All sides of a. b. c. run in the same interleaved rounds.
 d. Contention as production runs it: 16 and 32 processes (forkserver), each with its own app
    and connection made before the first barrier, released together onto the SAME date
-   (capacity 1; a barrier, then a common start instant), a fresh date per round: winners per round, double bookings (counted in the
-   tables afterwards), p50/p99 per attempt, client CPU and driver time per attempt.
+   (capacity 1; a barrier, then a common start instant), a fresh date per round: winners per
+   round, double bookings (counted in the tables afterwards), p50/p99 per attempt, client CPU
+   and driver time per attempt.
 e. A summary table.
 
 ``--profile N`` adds a cProfile of N warm holds (top 15 by cumulative time).

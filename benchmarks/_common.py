@@ -409,11 +409,15 @@ class DriverClock:
         self.seconds = 0.0
         self.calls = 0
         self.connects = 0
+        #: Seconds per call label: an execute's SQL text, or ``commit``/``rollback``/``fetch…``
+        #: (an implicit BEGIN is inside the first execute of a transaction).
+        self.by_call: dict[str, float] = {}
         self._depth = 0
         self._saved: list[tuple[Any, str, Any]] = []
 
-    def _wrap(self, method: Callable[..., Any]) -> Callable[..., Any]:
+    def _wrap(self, method: Callable[..., Any], name: str) -> Callable[..., Any]:
         clock = time.perf_counter
+        executes = name in {"execute", "executemany"}
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             if self._depth:
@@ -423,9 +427,12 @@ class DriverClock:
             try:
                 return method(*args, **kwargs)
             finally:
-                self.seconds += clock() - t0
+                spent = clock() - t0
+                self.seconds += spent
                 self.calls += 1
                 self._depth -= 1
+                label = str(args[1]) if executes and len(args) > 1 else name
+                self.by_call[label] = self.by_call.get(label, 0.0) + spent
 
         return timed
 
@@ -436,10 +443,10 @@ class DriverClock:
             for name in names:
                 original = cls.__dict__[name]
                 self._saved.append((cls, name, original))
-                setattr(cls, name, self._wrap(original))
+                setattr(cls, name, self._wrap(original, name))
         connect = psycopg.Connection.__dict__["connect"]
         self._saved.append((psycopg.Connection, "connect", connect))
-        timed_connect = self._wrap(connect.__func__)
+        timed_connect = self._wrap(connect.__func__, "connect")
 
         def counted(cls: Any, *args: Any, **kwargs: Any) -> Any:
             self.connects += 1
@@ -459,6 +466,7 @@ class DriverClock:
         self.seconds = 0.0
         self.calls = 0
         self.connects = 0
+        self.by_call = {}
 
     def __enter__(self) -> DriverClock:
         self.install()

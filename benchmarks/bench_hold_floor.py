@@ -465,6 +465,8 @@ class Attempt:
     cpu: float
     driver: float
     connects: int
+    #: Seconds inside psycopg per call label (an execute's SQL, ``commit``, ``fetchone``…).
+    by_call: dict[str, float] = field(default_factory=dict)
 
 
 def set_start(start_at: Any, margin: float) -> None:
@@ -549,6 +551,7 @@ def _race_worker(config: RaceConfig, index: int, barrier: Any, start_at: Any) ->
                         time.process_time() - cpu0,
                         clock.seconds,
                         clock.connects,
+                        dict(clock.by_call),
                     )
                 )
     finally:
@@ -577,6 +580,8 @@ class RaceResult:
     cpu: list[float]
     driver: list[float]
     connects: int
+    #: Per short statement label: seconds inside psycopg of every attempt that sent it.
+    by_statement: dict[str, list[float]] = field(default_factory=dict)
 
 
 def bench_contention(
@@ -647,9 +652,22 @@ def bench_contention(
                 cpu=[a.cpu for a in mine],
                 driver=[a.driver for a in mine],
                 connects=sum(a.connects for a in mine),
+                by_statement=_by_statement(mine),
             )
         )
     return results, library
+
+
+def _by_statement(attempts: list[Attempt]) -> dict[str, list[float]]:
+    found: dict[str, list[float]] = {}
+    for a in attempts:
+        mine: dict[str, float] = {}
+        for label, seconds in a.by_call.items():
+            short = "fetch" if label.startswith("fetch") else _short(label)
+            mine[short] = mine.get(short, 0.0) + seconds
+        for short, seconds in mine.items():
+            found.setdefault(short, []).append(seconds)
+    return found
 
 
 def _seats_taken(
@@ -861,6 +879,32 @@ def report_contention(results: list[RaceResult]) -> None:
     )
 
 
+def report_statements(results: list[RaceResult]) -> None:
+    rows = []
+    for r in results:
+        if r.design not in {"booking_core", "pretix-style"}:
+            continue
+        for label, values in r.by_statement.items():
+            rows.append(
+                [
+                    r.processes,
+                    r.design,
+                    label,
+                    len(values),
+                    fmt_ms(median(values), 2),
+                    fmt_ms(percentile(values, 99), 1),
+                    fmt_ms(max(values), 1),
+                ]
+            )
+    print_table(
+        "   Where the contended attempts wait: time inside psycopg per statement (the first"
+        " execute of a transaction carries its BEGIN; a row or advisory lock wait shows in the"
+        " statement that waits; commit = COMMIT round trip)",
+        ["N", "design", "statement", "attempts", "p50", "p99", "max"],
+        rows,
+    )
+
+
 def _winners(winners: list[int]) -> str:
     counts: dict[int, int] = {}
     for w in winners:
@@ -981,6 +1025,7 @@ def main(argv: list[str] | None = None) -> int:
             if library != booking_core.__file__:
                 print(f"!! race workers imported {library}")
         report_contention(races)
+        report_statements(races)
         report_summary(rows, races)
         if args.profile:
             text, groups = profile_holds(scratch, lib_db, args.profile)

@@ -999,6 +999,9 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"[load] {message}", file=sys.stderr, flush=True)
 
+    import booking_core  # noqa: PLC0415 - only to name the checkout measured
+
+    print(f"booking_core {booking_core.__file__}")
     profiles = list(PROFILES) if args.profile == "both" else [args.profile]
     reports = []
     for profile in profiles:

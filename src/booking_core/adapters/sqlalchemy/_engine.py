@@ -94,7 +94,8 @@ def make_engine(
     connect_args["options"] = f"{options} -c lock_timeout={int(lock_timeout_ms)}".strip()
     # The most recently used connection first: its prepared statements (a hold's one
     # statement among them) are the ones already prepared; the others may idle out.
-    engine_options.setdefault("pool_use_lifo", True)
+    if "poolclass" not in engine_options:  # QueuePool, the default, takes it
+        engine_options.setdefault("pool_use_lifo", True)
     return _create(url, {**engine_options, "connect_args": connect_args})
 
 

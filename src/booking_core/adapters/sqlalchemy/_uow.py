@@ -25,7 +25,6 @@ from booking_core.adapters.sqlalchemy._catalog import (
 from booking_core.adapters.sqlalchemy._db import Db
 from booking_core.adapters.sqlalchemy._engine import WRITER_QUEUE_TIMEOUT_S
 from booking_core.adapters.sqlalchemy._errors import outcome_unknown_if_disconnected, translated
-from booking_core.adapters.sqlalchemy._hold_at_once import hold_at_once
 from booking_core.adapters.sqlalchemy._payments import (
     SqlInboxRepository,
     SqlOutboxRepository,
@@ -148,6 +147,9 @@ class SqlUnitOfWorkFactory:
         SQLite, whose holds keep their one write transaction."""
         if self.engine.dialect.name != "postgresql":
             return None
+        # imported here: it needs psycopg, which a SQLite-only install does not have
+        from booking_core.adapters.sqlalchemy._hold_at_once import hold_at_once  # noqa: PLC0415
+
         return hold_at_once(self._holds(), attempt)
 
     def _holds(self) -> Pool:

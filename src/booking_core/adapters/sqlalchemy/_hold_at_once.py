@@ -21,12 +21,14 @@ layers cost more Python time per hold than the round trip this path saves.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from typing import Any, Final
 
 import psycopg
 from psycopg import errors as pg_errors
-from sqlalchemy import Pool
+from sqlalchemy import Engine
+from sqlalchemy import exc as sa_exc
 
 from booking_core.errors import CommitOutcomeUnknownError, StorageError, TransientStorageError
 from booking_core.ports.repositories import HoldAttempt, HoldAttemptOutcome, HoldAttemptResult
@@ -154,38 +156,82 @@ def _parameters(attempt: HoldAttempt) -> dict[str, Any]:
     }
 
 
-def hold_at_once(pool: Pool, attempt: HoldAttempt) -> HoldAttemptResult:
-    """Run the statement on a connection of ``pool`` in autocommit; see the module docstring.
+class HoldConnections:
+    """The connections of the one-statement holds: autocommit, a generic plan, never rolled back.
+
+    psycopg forgets, and deallocates, every statement it prepared on a connection at each
+    ROLLBACK; these connections only ever run this one statement in autocommit, so it stays
+    prepared. Each is opened like the engine's own (same URL and connect arguments) and then
+    detached from its pool; a stack (the warmest first) keeps up to ``keep`` idle ones. A plain
+    list and a lock: the engine's pool machinery cost a hold more than its statement's Python.
+    """
+
+    def __init__(self, engine: Engine, *, keep: int) -> None:
+        self._engine = engine
+        self._keep = keep
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def take(self) -> psycopg.Connection[Any]:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        pooled = self._engine.raw_connection()
+        connection: psycopg.Connection[Any] = pooled.driver_connection  # type: ignore[assignment]
+        pooled.detach()  # ours now: the engine's pool forgets it
+        connection.autocommit = True
+        # One plan for every hold: the statement's shape never changes with its values.
+        connection.execute("SET plan_cache_mode = force_generic_plan")
+        return connection
+
+    def give_back(self, connection: psycopg.Connection[Any]) -> None:
+        with self._lock:
+            if not self._closed and not connection.closed and len(self._idle) < self._keep:
+                self._idle.append(connection)
+                return
+        connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+
+def hold_at_once(connections: HoldConnections, attempt: HoldAttempt) -> HoldAttemptResult:
+    """Run the statement in autocommit on one of ``connections``; see the module docstring.
 
     Raises:
         CommitOutcomeUnknownError: the connection broke once the statement was sent: it may
             have committed (the booking id, chosen before, tells).
+        TransientStorageError: no connection could be opened (nothing was sent).
         StorageError: any other database error (nothing was written).
     """
-    pooled = pool.connect()
-    connection: psycopg.Connection[Any] = pooled.driver_connection  # type: ignore[assignment]
-    broken = False
     try:
-        if not connection.autocommit:
-            connection.autocommit = True  # the pool only serves this statement: it stays on
+        connection = connections.take()
+    except (psycopg.Error, sa_exc.DBAPIError) as error:
+        raise TransientStorageError("no connection for a hold", details=str(error)) from error
+    try:
         with connection.cursor() as cursor:
             cursor.execute(_STATEMENT, _parameters(attempt), prepare=True)
             row = cursor.fetchone()
     except _SETTLE_IN_A_TRANSACTION:
+        connections.give_back(connection)
         return HoldAttemptResult(HoldAttemptOutcome.RACED)
     except psycopg.OperationalError as error:
         broken = connection.broken or connection.closed
+        connection.close() if broken else connections.give_back(connection)
         if broken:
             raise CommitOutcomeUnknownError(
                 "connection lost during a hold's statement", details=str(error)
             ) from error
         raise TransientStorageError("hold statement failed", details=str(error)) from error
     except psycopg.Error as error:
+        connections.give_back(connection)
         raise StorageError(f"database error: {type(error).__name__}", details=str(error)) from error
-    finally:
-        if broken:
-            pooled.invalidate()
-        pooled.close()
+    connections.give_back(connection)
     return _result(attempt, row)
 
 

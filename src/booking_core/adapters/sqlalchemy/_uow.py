@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-from sqlalchemy import Connection, Engine, Pool, RootTransaction
+from sqlalchemy import Connection, Engine, RootTransaction
 
 from booking_core.adapters.sqlalchemy._bookings import (
     SqlBookingRepository,
@@ -33,6 +33,9 @@ from booking_core.adapters.sqlalchemy._payments import (
 from booking_core.adapters.sqlalchemy.tables import metadata
 from booking_core.errors import LockTimeoutError
 from booking_core.ports.repositories import HoldAttempt, HoldAttemptResult
+
+if TYPE_CHECKING:
+    from booking_core.adapters.sqlalchemy._hold_at_once import HoldConnections
 
 
 class SqlUnitOfWork:
@@ -136,8 +139,8 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writer_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
-        self._hold_pool: Pool | None = None
-        self._hold_pool_lock = threading.Lock()
+        self._hold_connections: HoldConnections | None = None
+        self._hold_lock = threading.Lock()
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, read_only=read_only, writer_lock=self._writer_lock)
@@ -148,23 +151,19 @@ class SqlUnitOfWorkFactory:
         if self.engine.dialect.name != "postgresql":
             return None
         # imported here: it needs psycopg, which a SQLite-only install does not have
-        from booking_core.adapters.sqlalchemy._hold_at_once import hold_at_once  # noqa: PLC0415
+        from booking_core.adapters.sqlalchemy import _hold_at_once  # noqa: PLC0415
 
-        return hold_at_once(self._holds(), attempt)
-
-    def _holds(self) -> Pool:
-        """The pool of the one-statement holds: same settings, its own connections.
-
-        They only ever run that statement in autocommit, never a ROLLBACK, which would make
-        psycopg forget (and deallocate) every statement it prepared on the connection.
-        """
-        pool = self._hold_pool
-        if pool is None:
-            with self._hold_pool_lock:
-                pool = self._hold_pool
-                if pool is None:
-                    pool = self._hold_pool = self.engine.pool.recreate()
-        return pool
+        connections = self._hold_connections
+        if connections is None:
+            with self._hold_lock:
+                connections = self._hold_connections
+                if connections is None:
+                    keep = (
+                        max(1, self.engine.pool.size()) if hasattr(self.engine.pool, "size") else 5
+                    )
+                    connections = _hold_at_once.HoldConnections(self.engine, keep=keep)
+                    self._hold_connections = connections
+        return _hold_at_once.hold_at_once(connections, attempt)
 
     def create_schema(self) -> None:
         """Create booking_core's tables and indexes if they are missing (idempotent)."""
@@ -173,5 +172,5 @@ class SqlUnitOfWorkFactory:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if self._hold_pool is not None:
-            self._hold_pool.dispose()
+        if self._hold_connections is not None:
+            self._hold_connections.close()

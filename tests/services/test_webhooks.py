@@ -230,10 +230,12 @@ def test_unprocessable_events_stay_failed_with_their_error(app: BookingApp, shop
 
 
 def test_state_change_and_its_event_commit_together(app: BookingApp, shop: Shop) -> None:
-    """If writing the outbox event fails, the state change is rolled back (and vice versa)."""
+    """If storing a change with its outbox event fails (one repository call writes both), the
+    state change is rolled back with it; a hold whose write fails leaves no booking and no
+    event."""
     hold = app.bookings.hold(shop.tenant.id, package_id=shop.package.id, date=EVENT, customer=ANN)
     with pytest.raises(StorageError):
-        flaky(app, outbox__add=1).bookings.confirm(shop.tenant.id, hold.id, payment_ref="p")
+        flaky(app, bookings__save=1).bookings.confirm(shop.tenant.id, hold.id, payment_ref="p")
     assert app.bookings.get(shop.tenant.id, hold.id).status is BookingStatus.PENDING
     with pytest.raises(StorageError):
         flaky(app, bookings__place_hold=1).bookings.hold(

@@ -165,9 +165,10 @@ class BookingRepository(Protocol):
         """
         ...
 
-    def save(self, change: BookingChange) -> Booking:
-        """Store a change the domain decided (not its event: the caller writes that to the
-        outbox in the same transaction); returns ``change.after``.
+    def save(self, change: BookingChange) -> int:
+        """Store a change the domain decided with its outbox event and, when its seat effect
+        is SETTLE or RELEASE, settle or free the booking's claims (in one round trip where the
+        backend allows); returns how many claims that effect touched (0 for any other effect).
 
         A compare-and-swap on ``change.before.version``: when the stored booking moved on since
         it was read (a racing cancel, say), raises

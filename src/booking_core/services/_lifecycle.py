@@ -36,17 +36,15 @@ def store(
             after, capacity=capacity, now=now, expires_at=change.seat_expiry
         ):
             return None
-    # The row first: its compare-and-swap serialises every change of one booking.
-    stored = bookings.save(change)
-    uow.outbox.add(change.event)
-    if change.seat is SeatEffect.SETTLE and bookings.settle_claims(after.tenant_id, after.id) == 0:
+    # The row first: its compare-and-swap serialises every change of one booking. The save
+    # writes the event too, and settles or frees the seats of a SETTLE or RELEASE.
+    touched = bookings.save(change)
+    if change.seat is SeatEffect.SETTLE and touched == 0:
         raise HoldExpiredError(after.id, BookingStatus.EXPIRED.value, after.status.value)
-    if change.seat is SeatEffect.RELEASE:
-        bookings.release_claims(after.tenant_id, after.id)
     if change.seat is SeatEffect.MOVE:
         bookings.release_claims(after.tenant_id, after.id)
         if not bookings.claim_seat(
             after, capacity=capacity, now=now, expires_at=change.seat_expiry
         ):
             raise BookingConflictError(after.event_date)
-    return stored
+    return after

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from booking_core.adapters.memory._store import Claim, MemoryDatabase, Table
 from booking_core.domain.ids import TENANT_WIDE
-from booking_core.domain.lifecycle import BookingChange
+from booking_core.domain.lifecycle import BookingChange, SeatEffect
 from booking_core.domain.model import (
     AddOn,
     ApiKey,
@@ -294,13 +294,18 @@ class MemoryBookingRepository:
             self._db.claims.set(key, Claim(booking_id, None))
         return len(keys)
 
-    def save(self, change: BookingChange) -> Booking:
+    def save(self, change: BookingChange) -> int:
         before, after = change.before, change.after
         stored = self._table.get(before.tenant_id, before.id)
         if stored is None or stored.version != before.version:
             raise TransientStorageError("the booking changed since it was read")
         self._table.put(after.tenant_id, after.id, after)
-        return after
+        MemoryOutboxRepository(self._db).add(change.event)
+        if change.seat is SeatEffect.SETTLE:
+            return self.settle_claims(after.tenant_id, after.id)
+        if change.seat is SeatEffect.RELEASE:
+            return self.release_claims(after.tenant_id, after.id)
+        return 0
 
     def lapsed(
         self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int

@@ -24,7 +24,7 @@ from booking_core.adapters.sqlalchemy import tables as t
 from booking_core.adapters.sqlalchemy._db import Db, _now_param, asdict
 from booking_core.adapters.sqlalchemy._rows import _booking, _booking_row, _tenant
 from booking_core.domain.ids import TENANT_WIDE
-from booking_core.domain.lifecycle import BookingChange
+from booking_core.domain.lifecycle import BookingChange, SeatEffect
 from booking_core.domain.model import (
     Booking,
     BookingAddOn,
@@ -250,7 +250,9 @@ class SqlBookingRepository:
         )
         return self._db.execute(stmt).rowcount
 
-    def save(self, change: BookingChange) -> Booking:
+    def save(self, change: BookingChange) -> int:
+        if self._db.dialect == "postgresql":
+            return self._save_in_one_statement(change)
         before, after = change.before, change.after
         c = t.bookings.c
         values = change.changed_fields()
@@ -262,7 +264,36 @@ class SqlBookingRepository:
         )
         if self._db.execute(stmt).rowcount != 1:
             raise TransientStorageError("the booking changed since it was read")
-        return after
+        row = asdict(change.event)
+        self._db.execute(q.INSERT_OUTBOX, row, row=row)
+        if change.seat is SeatEffect.SETTLE:
+            return self.settle_claims(after.tenant_id, after.id)
+        if change.seat is SeatEffect.RELEASE:
+            return self.release_claims(after.tenant_id, after.id)
+        return 0
+
+    def _save_in_one_statement(self, change: BookingChange) -> int:
+        """PostgreSQL: the compare-and-swap, the event and the seats as one statement."""
+        fields = change.changed_fields()
+        fields["status"] = change.after.status.value
+        event = change.event
+        params = {
+            **{f"new_{name}": value for name, value in fields.items()},
+            "tenant_id": change.before.tenant_id,
+            "id": change.before.id,
+            "read_version": change.before.version,
+            "event_id": event.id,
+            "event_sequence": event.sequence,
+            "event_type": event.type,
+            "event_payload": json.dumps(event.payload),
+            "event_created_at": event.created_at,
+        }
+        statement = q.pg_save_change(tuple(sorted(fields)), change.seat.value)
+        result = self._db.execute(statement, params).one()
+        changed, seats = result.changed, result.seats
+        if not changed:
+            raise TransientStorageError("the booking changed since it was read")
+        return int(seats)
 
     def lapsed(
         self, now: dt.datetime, *, tenant_id: uuid.UUID | None, limit: int

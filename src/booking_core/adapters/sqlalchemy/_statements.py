@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from booking_core.adapters.sqlalchemy import tables as t
 from booking_core.adapters.sqlalchemy._types import UTCDateTime
+from booking_core.domain.lifecycle import MUTABLE_FIELDS
 
 _claims = t.booking_claims.c
 _now = bindparam("now", type_=UTCDateTime())
@@ -177,3 +178,45 @@ PG_PLACE_HOLD_WITH_EVENT = text(
 SELECT customer.id AS customer_id, (SELECT seat FROM claim) AS seat FROM customer
 """
 )
+
+
+#: What a change's seat effect does to the booking's claims, inside the statement that stores it.
+_SEAT_STATEMENTS = {
+    "settle": "UPDATE bc_booking_claims SET expires_at = NULL",
+    "release": "DELETE FROM bc_booking_claims",
+}
+
+
+@cache
+def pg_save_change(fields: tuple[str, ...], seat: str) -> Any:
+    """PostgreSQL: a booking change stored in one statement: the compare-and-swap on the version
+    it was decided from, its outbox event and (settle/release) its claims, each after the swap.
+
+    ``fields`` are the columns the change writes (trusted names of ``MUTABLE_FIELDS``); the
+    statement returns whether the swap happened and how many claims the effect touched.
+    """
+    assignments = ", ".join(f"{name} = :new_{name}" for name in fields)
+    seats = _SEAT_STATEMENTS.get(seat)
+    if not set(fields) <= MUTABLE_FIELDS:
+        raise ValueError(f"not a field a change writes: {sorted(set(fields) - MUTABLE_FIELDS)}")
+    seat_cte = ""
+    if seats is not None:  # a constant of _SEAT_STATEMENTS, after the swap only
+        seat_cte = (
+            f", seats AS ({seats} WHERE tenant_id = :tenant_id AND booking_id = :id"  # noqa: S608
+            " AND EXISTS (SELECT 1 FROM changed) RETURNING 1)"
+        )
+    counted = "(SELECT count(*) FROM seats)" if seats is not None else "0"
+    return text(
+        f"""WITH changed AS (
+    UPDATE bc_bookings SET {assignments}
+    WHERE tenant_id = :tenant_id AND id = :id AND version = :read_version
+    RETURNING id
+), event AS (
+    INSERT INTO bc_outbox (tenant_id, id, booking_id, sequence, type, payload, created_at,
+        attempts)
+    SELECT :tenant_id, :event_id, changed.id, :event_sequence, :event_type,
+        CAST(:event_payload AS json), :event_created_at, 0
+    FROM changed
+){seat_cte}
+SELECT (SELECT count(*) FROM changed) AS changed, {counted} AS seats"""  # noqa: S608 - names are MUTABLE_FIELDS
+    )

@@ -218,9 +218,9 @@ class BookingsContract(_UowBase):
             assert [s.date for s in everything] == days
 
     def test_save_is_a_compare_and_swap(self, uow_factory: UnitOfWorkFactory, shop: Shop) -> None:
-        """save() stores a change (its fields, the version + 1) only while the stored version is
-        the one the change was decided from; a stale change raises TransientStorageError and
-        writes nothing; the change's event sits beside it in the outbox."""
+        """save() stores a change (its fields, the version + 1), its outbox event and its seat
+        effect, only while the stored version is the one the change was decided from; a stale
+        change raises TransientStorageError and writes nothing."""
         held = _hold(uow_factory, shop.booking(), capacity=1)
         assert held is not None
         change = lifecycle.confirm(
@@ -228,9 +228,9 @@ class BookingsContract(_UowBase):
         )
         assert change is not None
         with uow_factory() as uow:
-            confirmed = uow.bookings.save(change)
-            uow.outbox.add(change.event)
+            assert uow.bookings.save(change) == 1  # its event, and its one claim settled
             uow.commit()
+        confirmed = change.after
         expected = replace(
             held,
             status=BookingStatus.CONFIRMED,
@@ -244,6 +244,7 @@ class BookingsContract(_UowBase):
         assert stale is not None
         with uow_factory() as uow, pytest.raises(TransientStorageError):
             uow.bookings.save(stale)
+        assert [seat.expires_at for seat in _seats(uow_factory, shop)] == [None]  # settled
         with uow_factory(read_only=True) as uow:
             assert uow.bookings.get(shop.tenant_id, held.id) == expected
             events = uow.outbox.for_booking(shop.tenant_id, held.id)
@@ -260,8 +261,9 @@ class BookingsContract(_UowBase):
         change = lifecycle.confirm(held, payment_ref="pay_1", amount_paid=None, now=NOW)
         assert change is not None
         with uow_factory() as uow:
-            paid = uow.bookings.save(change)
+            uow.bookings.save(change)
             uow.commit()
+        paid = change.after
         assert paid.amount_paid == held.total > 0
         with uow_factory(read_only=True) as uow:
             assert uow.bookings.get(shop.tenant_id, held.id) == paid
@@ -278,8 +280,10 @@ class BookingsContract(_UowBase):
         change = lifecycle.release_unpaid(held, reason="changed plans", now=NOW + HOLD)
         assert change is not None
         with uow_factory() as uow:
-            canceled = uow.bookings.save(change)
+            assert uow.bookings.save(change) == 1  # its lapsed claim freed
             uow.commit()
+        canceled = change.after
+        assert _seats(uow_factory, shop) == []
         assert canceled == replace(
             held,
             status=BookingStatus.CANCELED,
@@ -294,8 +298,8 @@ class BookingsContract(_UowBase):
         self, uow_factory: UnitOfWorkFactory, shop: Shop
     ) -> None:
         """lapsed() lists PENDING holds past their expiry, earliest expiry first, up to
-        ``limit``; expiring them (save + release_claims) frees their seats; live holds and
-        other statuses stay."""
+        ``limit``; expiring them (save) frees their seats; live holds and other statuses
+        stay."""
         days = [DAY + dt.timedelta(days=n) for n in range(4)]
         first = _hold(uow_factory, shop.booking(date=days[0], ttl=_MINUTE), capacity=1)
         second = _hold(uow_factory, shop.booking(date=days[1], ttl=_MINUTE * 2), capacity=1)
@@ -308,22 +312,21 @@ class BookingsContract(_UowBase):
         confirm = lifecycle.confirm(settled, payment_ref="pay_1", amount_paid=None, now=NOW)
         assert confirm is not None
         with uow_factory() as uow:
-            uow.bookings.save(confirm)
-            uow.bookings.settle_claims(shop.tenant_id, settled.id)
+            assert uow.bookings.save(confirm) == 1  # settled: it never lapses now
             uow.commit()
         later = NOW + HOLD
         with uow_factory() as uow:
             due = uow.bookings.lapsed(later, tenant_id=shop.tenant_id, limit=1)
             assert due == [first]
-            expired = [uow.bookings.save(lifecycle.expire(b, now=later)) for b in due]
-            uow.bookings.release_claims(shop.tenant_id, first.id)
+            changes = [lifecycle.expire(b, now=later) for b in due]
+            assert [uow.bookings.save(change) for change in changes] == [1]  # seat freed
             uow.commit()
+        expired = [change.after for change in changes]
         assert expired == [replace(first, status=BookingStatus.EXPIRED, version=2)]
         with uow_factory() as uow:
             rest = uow.bookings.lapsed(later, tenant_id=None, limit=10_000)
             assert [b.id for b in rest if b.tenant_id == shop.tenant_id] == [second.id]
-            uow.bookings.save(lifecycle.expire(second, now=later))
-            uow.bookings.release_claims(shop.tenant_id, second.id)
+            assert uow.bookings.save(lifecycle.expire(second, now=later)) == 1
             uow.commit()
         with uow_factory(read_only=True) as uow:
             statuses = [
@@ -370,12 +373,14 @@ class BookingsContract(_UowBase):
         paid = lifecycle.confirm(held, payment_ref="pay_1", amount_paid=100_000, now=NOW)
         assert paid is not None
         with uow_factory() as uow:
-            confirmed = uow.bookings.save(paid)
+            uow.bookings.save(paid)
             uow.commit()
+        confirmed = paid.after
         tid = shop.tenant_id
         with uow_factory() as uow:
             first = lifecycle.refund(confirmed, amount=60_000, now=NOW, refund_id=uuid.uuid4())
-            partial = uow.bookings.save(first)
+            assert uow.bookings.save(first) == 0  # a refund keeps the seat as it is
+            partial = first.after
             assert (partial.amount_refunded, partial.commission_refunded) == (60_000, 6_000)
             assert partial.version == 3
             with pytest.raises(ValidationError):
@@ -385,10 +390,10 @@ class BookingsContract(_UowBase):
             twice = lifecycle.refund(confirmed, amount=60_000, now=NOW, refund_id=uuid.uuid4())
             with pytest.raises(TransientStorageError):
                 uow.bookings.save(twice)  # decided from the version before the first refund
-            rest = uow.bookings.save(
-                lifecycle.refund(partial, amount=40_000, now=NOW, refund_id=uuid.uuid4())
-            )
+            last = lifecycle.refund(partial, amount=40_000, now=NOW, refund_id=uuid.uuid4())
+            uow.bookings.save(last)
             uow.commit()
+        rest = last.after
         assert (rest.amount_refunded, rest.commission_refunded, rest.version) == (
             100_000,
             10_000,
@@ -405,9 +410,9 @@ class BookingsContract(_UowBase):
         cancel = lifecycle.cancel(held, reason="", now=NOW)
         assert cancel is not None
         with uow_factory() as uow:
-            canceled = uow.bookings.save(cancel)
-            uow.bookings.release_claims(shop.tenant_id, held.id)
+            assert uow.bookings.save(cancel) == 1  # its seat freed with it
             uow.commit()
+        canceled = cancel.after
         new_day = DAY + dt.timedelta(days=3)
         stale = lifecycle.reschedule(held, new_day, now=NOW)
         with uow_factory() as uow, pytest.raises(TransientStorageError):
@@ -489,12 +494,12 @@ class BookingsContract(_UowBase):
         with uow_factory() as uow:
             booking = held
             for _ in range(2):
-                booking = uow.bookings.save(
-                    lifecycle.note_refund_outcome(
-                        booking, refund_id=uuid.uuid4(), amount=1, succeeded=False,
-                        failure_reason="declined", now=NOW,
-                    )
+                noted = lifecycle.note_refund_outcome(
+                    booking, refund_id=uuid.uuid4(), amount=1, succeeded=False,
+                    failure_reason="declined", now=NOW,
                 )  # fmt: skip
+                assert uow.bookings.save(noted) == 0
+                booking = noted.after
             assert booking.version == 3
             uow.commit()
         with uow_factory(read_only=True) as uow:

@@ -86,12 +86,17 @@ class SqlBookingRepository:
         return self._one(tenant_id, booking_id, lock=self._db.dialect == "postgresql")
 
     def _one(self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, lock: bool) -> Booking | None:
-        c = t.bookings.c
-        stmt = select(t.bookings).where(c.tenant_id == tenant_id, c.id == booking_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        found = self._db.execute(stmt).first()
-        return None if found is None else self._with_lines([found])[0]
+        """The booking and its lines in one query (a row per line; one row without any)."""
+        stmt = q.PG_BOOKING_FOR_UPDATE if lock else q.BOOKING_WITH_LINES
+        rows = list(self._db.execute(stmt, {"tenant_id": tenant_id, "id": booking_id}))
+        if not rows:
+            return None
+        lines = [
+            BookingAddOn(row.line_add_on_id, row.line_name, row.line_unit_price, row.line_quantity)
+            for row in rows
+            if row.line_add_on_id is not None
+        ]
+        return _booking(rows[0], lines)
 
     def list_for_dates(
         self, tenant_id: uuid.UUID, start: dt.date, end: dt.date

@@ -89,7 +89,12 @@ def _booking_row(booking: Booking) -> dict[str, Any]:
     return row
 
 
+_BOOKING_COLUMNS = tuple(name for name in Booking.__dataclass_fields__ if name != "add_ons")
+
+
 def _booking(row: Row[Any], lines: Sequence[BookingAddOn]) -> Booking:
-    m = dict(row._mapping)
-    m["status"] = BookingStatus(m["status"])
-    return Booking(**m, add_ons=tuple(lines))
+    """A booking from its row (other columns of the row, a joined line's, are ignored)."""
+    m = row._mapping
+    fields = {name: m[name] for name in _BOOKING_COLUMNS}
+    fields["status"] = BookingStatus(fields["status"])
+    return Booking(**fields, add_ons=tuple(lines))

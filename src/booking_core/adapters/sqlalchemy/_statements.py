@@ -73,6 +73,34 @@ SEATS_BETWEEN = (
 #: Seats of a date held at ``now``.
 HELD_SEATS = select(_claims.seat).where(_of_date, _live)
 
+_lines = t.booking_add_ons.c
+#: One booking with its add-on lines (a row per line, ordered; one row without any).
+BOOKING_WITH_LINES = (
+    select(
+        t.bookings,
+        _lines.add_on_id.label("line_add_on_id"),
+        _lines.name.label("line_name"),
+        _lines.unit_price.label("line_unit_price"),
+        _lines.quantity.label("line_quantity"),
+    )
+    .select_from(
+        t.bookings.outerjoin(
+            t.booking_add_ons,
+            and_(
+                _lines.tenant_id == t.bookings.c.tenant_id,
+                _lines.booking_id == t.bookings.c.id,
+            ),
+        )
+    )
+    .where(
+        t.bookings.c.tenant_id == bindparam("tenant_id", type_=Uuid()),
+        t.bookings.c.id == bindparam("id", type_=Uuid()),
+    )
+    .order_by(_lines.name, _lines.add_on_id)
+)
+#: The same, the booking's row locked (PostgreSQL: the lines' side of the join cannot be).
+PG_BOOKING_FOR_UPDATE = BOOKING_WITH_LINES.with_for_update(of=t.bookings)
+
 INSERT_BOOKING = t.bookings.insert()
 INSERT_BOOKING_LINES = t.booking_add_ons.insert()
 INSERT_OUTBOX = t.outbox.insert()

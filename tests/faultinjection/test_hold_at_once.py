@@ -206,3 +206,33 @@ def test_stale_terms_never_price_or_refuse_a_hold(
     far = START.date() + dt.timedelta(days=2500)
     held = cached.bookings.hold(tenant.id, package_id=package.id, date=far, customer=ANN)
     assert held.event_date == far
+
+
+@pytest.mark.parametrize("path", ["one statement", "transaction"])
+def test_a_lowered_capacity_is_never_overbooked(
+    apps: tuple[BookingApp, BookingApp, LossyProxy], path: str
+) -> None:
+    """A live claim on a seat past a capacity since lowered still counts: with capacity 2 cut to
+    1 while the booking on seat 1 lives (seat 0 freed), every further hold of that date is a
+    conflict on both paths, and so is a reschedule onto it; the date keeps one live booking."""
+    cached, other, _ = apps
+    app = cached if path == "one statement" else other
+    tenant, package, _ = _shop(app, capacity=2)
+    _warm(app, tenant, package)
+    day = DAY + dt.timedelta(days=40)
+    first = app.bookings.hold(tenant.id, package_id=package.id, date=day, customer=ANN)
+    app.bookings.hold(tenant.id, package_id=package.id, date=day, customer=ANN)  # seat 1
+    app.bookings.cancel(tenant.id, first.id)  # seat 0 is free again
+    other.tenants.update_policy(tenant.id, BookingPolicy(capacity_per_date=1))
+    for _ in range(3):  # the first reloads the terms, the next ones run on them
+        with pytest.raises(BookingConflictError):
+            app.bookings.hold(tenant.id, package_id=package.id, date=day, customer=ANN)
+    elsewhere = app.bookings.hold(
+        tenant.id, package_id=package.id, date=day + dt.timedelta(days=1), customer=ANN
+    )
+    with pytest.raises(BookingConflictError):
+        app.bookings.reschedule(tenant.id, elsewhere.id, new_date=day)
+    live = [
+        b for b in app.bookings.list_for_dates(tenant.id, day, day) if b.status.value == "PENDING"
+    ]
+    assert len(live) == 1

@@ -267,10 +267,17 @@ class MemoryBookingRepository:
         now: dt.datetime,
         expires_at: dt.datetime | None,
     ) -> bool:
-        for seat in range(capacity):
-            key = (booking.tenant_id, booking.resource_id, booking.event_date, seat)
+        pool = (booking.tenant_id, booking.resource_id, booking.event_date)
+        # live claims past a capacity since lowered take the top seats (see the SQL adapter)
+        beyond = sum(
+            1
+            for key, claim in list(self._db.claims.data.items())
+            if key[:3] == pool and key[3] >= capacity and claim.is_live(now)
+        )
+        for seat in range(capacity - beyond):
+            key = (*pool, seat)
             held = self._db.claims.get(key)
-            if held is None or (held.expires_at is not None and held.expires_at <= now):
+            if held is None or not held.is_live(now):
                 self._db.claims.set(key, Claim(booking.id, expires_at))
                 return True
         return False

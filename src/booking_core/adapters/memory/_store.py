@@ -133,6 +133,10 @@ class Claim:
     booking_id: uuid.UUID
     expires_at: dt.datetime | None
 
+    def is_live(self, now: dt.datetime) -> bool:
+        """Whether the claim still holds its seat at ``now`` (None: for good)."""
+        return self.expires_at is None or self.expires_at > now
+
 
 ClaimKey = tuple[uuid.UUID, uuid.UUID, dt.date, int]
 

@@ -148,7 +148,7 @@ class SqlBookingRepository:
         now: dt.datetime,
         event: OutboxEvent | None = None,
     ) -> Booking | None:
-        seats = self._free_seats(booking, booking.event_date, capacity, now)
+        seats = self._free_seats(booking, booking.event_date, capacity, now, read=False)
         if not seats:
             return None
         if self._db.dialect == "postgresql":
@@ -174,14 +174,20 @@ class SqlBookingRepository:
         return placed
 
     def _free_seats(
-        self, booking: Booking, date: dt.date, capacity: int, now: dt.datetime
+        self, booking: Booking, date: dt.date, capacity: int, now: dt.datetime, *, read: bool
     ) -> builtins.list[int]:
         """Seats of the booking's pool on ``date`` worth trying, lowest first.
 
-        With capacity 1 there is nothing to learn; above it, one read skips the seats already
+        Live claims on seats at or past ``capacity`` (claimed before the capacity was lowered)
+        take the top seats of the range: a new claim only tries ``range(capacity − beyond)``,
+        so racing claims meet on one primary key instead of overbooking (new claims are never
+        made past the capacity, so ``beyond`` can only shrink meanwhile).
+
+        Without ``read`` (a hold, whose transaction already counted the live seats and refused
+        a full date), one seat needs no read; above it, one read skips the seats already
         visibly held instead of probing each. Ascending order keeps lock acquisition ordered.
         """
-        if capacity <= 1:
+        if capacity <= 1 and not read:
             return list(range(capacity))
         params = {
             "tenant_id": booking.tenant_id,
@@ -190,7 +196,8 @@ class SqlBookingRepository:
             "now": now,
         }
         taken = {row.seat for row in self._db.execute(q.HELD_SEATS, params)}
-        return [seat for seat in range(capacity) if seat not in taken]
+        beyond = sum(1 for seat in taken if seat >= capacity)
+        return [seat for seat in range(capacity - beyond) if seat not in taken]
 
     def _place_in_one_statement(
         self,
@@ -320,7 +327,7 @@ class SqlBookingRepository:
         now: dt.datetime,
         expires_at: dt.datetime | None,
     ) -> bool:
-        seats = self._free_seats(booking, booking.event_date, capacity, now)
+        seats = self._free_seats(booking, booking.event_date, capacity, now, read=True)
         return any(self._claim(booking, seat, now, expires_at) for seat in seats)
 
     def held_seats(

@@ -6,7 +6,8 @@ re-checks, in SQL and at the moment it writes, everything that decision assumed:
 * the tenant is active and its version is the one the terms were cached at (every change of
   a price, an add-on, a venue or a policy bumps it), and the date is not blacked out;
 * a seat is free: the first seat of the pool without a live claim is claimed under the claims
-  table's primary key, exactly as in the transaction (a lapsed claim is taken over);
+  table's primary key, exactly as in the transaction (a lapsed claim is taken over; live claims
+  past a capacity since lowered take the top seats, so the pool never holds more);
 
 and only then writes the customer (upsert), the booking, its add-on lines, its outbox event and
 its idempotency key. Every write after the claim selects from the claim, so a failed check or
@@ -41,8 +42,15 @@ WITH gate AS (
     ) AS open
     FROM bc_tenants
     WHERE id = %(tenant_id)s AND version = %(terms_version)s AND active
+), beyond AS (
+    -- live claims past a capacity since lowered take the top seats (as in the transaction)
+    SELECT count(*) AS seats FROM bc_booking_claims AS c
+    WHERE c.tenant_id = %(tenant_id)s AND c.resource_id = %(resource_id)s
+      AND c.claim_date = %(event_date)s AND c.seat >= %(capacity)s
+      AND (c.expires_at IS NULL OR c.expires_at > %(now)s)
 ), pick AS (
-    SELECT s.seat FROM gate, generate_series(0, %(capacity)s - 1) AS s(seat)
+    SELECT s.seat FROM gate, beyond,
+        generate_series(0, %(capacity)s - 1 - CAST(beyond.seats AS integer)) AS s(seat)
     WHERE gate.open AND NOT EXISTS (
         SELECT 1 FROM bc_booking_claims AS c
         WHERE c.tenant_id = %(tenant_id)s AND c.resource_id = %(resource_id)s

@@ -443,6 +443,26 @@ class BookingsContract(_UowBase):
         assert stored is not None
         assert stored.version == held.version
 
+    def test_live_seats_past_a_lowered_capacity_still_count(
+        self, uow_factory: UnitOfWorkFactory, shop: Shop
+    ) -> None:
+        """A live claim on a seat past the capacity (claimed before it was lowered) takes the
+        top seat: with two seats cut to one and seat 1 still held, no seat can be claimed,
+        though seat 0 is free; once seat 1 is freed, seat 0 can be."""
+        first = _hold(uow_factory, shop.booking(), capacity=2)
+        second = _hold(uow_factory, shop.booking(), capacity=2)
+        assert first is not None
+        assert second is not None
+        with uow_factory() as uow:
+            assert uow.bookings.release_claims(shop.tenant_id, first.id) == 1
+            other = shop.booking()
+            taken = uow.bookings.claim_seat(other, capacity=1, now=NOW, expires_at=other.expires_at)
+            assert taken is False
+            assert uow.bookings.release_claims(shop.tenant_id, second.id) == 1
+            assert uow.bookings.claim_seat(first, capacity=1, now=NOW, expires_at=None) is True
+            uow.commit()
+        assert [(seat.date, seat.expires_at) for seat in _seats(uow_factory, shop)] == [(DAY, None)]
+
     def test_outbox_get_and_for_booking(self, uow_factory: UnitOfWorkFactory, shop: Shop) -> None:
         """outbox.get finds an event by id (tenant-scoped); for_booking lists a booking's
         events by sequence, delivered or not."""

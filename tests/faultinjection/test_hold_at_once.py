@@ -236,3 +236,35 @@ def test_a_lowered_capacity_is_never_overbooked(
         b for b in app.bookings.list_for_dates(tenant.id, day, day) if b.status.value == "PENDING"
     ]
     assert len(live) == 1
+
+
+def test_the_statements_connections_are_bounded(lossy_pg: tuple[str, LossyProxy]) -> None:
+    """The one-statement holds open at most as many connections as the engine's pool keeps:
+    with two in use a third hold is settled by the pooled transaction instead (RACED), a
+    connection given back serves the next hold, and a discarded one frees its place."""
+    from booking_core.adapters.sqlalchemy._engine import make_engine
+    from booking_core.adapters.sqlalchemy._hold_at_once import HoldConnections
+
+    url, _ = lossy_pg
+    engine = make_engine(url)
+    connections = HoldConnections(engine, limit=2)
+    try:
+        first, second = connections.take(), connections.take()
+        assert first is not None
+        assert second is not None
+        assert connections.take() is None
+        connections.give_back(first)
+        assert connections.take() is first
+        connections.discard(second)
+        assert second.closed
+        replacement = connections.take()
+        assert replacement is not None
+        assert replacement is not second
+        assert replacement.autocommit
+        assert replacement.execute("SHOW plan_cache_mode").fetchone() == ("force_generic_plan",)
+        connections.give_back(first)
+        connections.give_back(replacement)
+    finally:
+        connections.close()
+        engine.dispose()
+    assert first.closed

@@ -170,40 +170,69 @@ class HoldConnections:
     psycopg forgets, and deallocates, every statement it prepared on a connection at each
     ROLLBACK; these connections only ever run this one statement in autocommit, so it stays
     prepared. Each is opened like the engine's own (same URL and connect arguments) and then
-    detached from its pool; a stack (the warmest first) keeps up to ``keep`` idle ones. A plain
-    list and a lock: the engine's pool machinery cost a hold more than its statement's Python.
+    detached from its pool; a stack (the warmest first) keeps them. At most ``limit`` are open
+    at once: when all are busy, :meth:`take` returns None and the hold runs in the ordinary
+    transaction on the engine's pool, so the app never opens more than ``limit`` connections
+    beyond its pool. A plain list and a lock: the engine's pool machinery cost a hold more than
+    its statement's Python.
     """
 
-    def __init__(self, engine: Engine, *, keep: int) -> None:
+    def __init__(self, engine: Engine, *, limit: int) -> None:
         self._engine = engine
-        self._keep = keep
+        self._limit = limit
+        self._open = 0
         self._idle: list[psycopg.Connection[Any]] = []
         self._lock = threading.Lock()
         self._closed = False
 
-    def take(self) -> psycopg.Connection[Any]:
+    def take(self) -> psycopg.Connection[Any] | None:
+        """An idle connection, a new one while fewer than ``limit`` are open, else None."""
         with self._lock:
             if self._idle:
                 return self._idle.pop()
+            if self._closed or self._open >= self._limit:
+                return None
+            self._open += 1
+        try:
+            return self._opened()
+        except BaseException:
+            self._forget()
+            raise
+
+    def _opened(self) -> psycopg.Connection[Any]:
         pooled = self._engine.raw_connection()
         connection: psycopg.Connection[Any] = pooled.driver_connection  # type: ignore[assignment]
         pooled.detach()  # ours now: the engine's pool forgets it
-        connection.autocommit = True
-        # One plan for every hold: the statement's shape never changes with its values.
-        connection.execute("SET plan_cache_mode = force_generic_plan")
+        try:
+            connection.autocommit = True
+            # One plan for every hold: the statement's shape never changes with its values.
+            connection.execute("SET plan_cache_mode = force_generic_plan")
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def give_back(self, connection: psycopg.Connection[Any]) -> None:
         with self._lock:
-            if not self._closed and not connection.closed and len(self._idle) < self._keep:
+            if not self._closed and not connection.closed:
                 self._idle.append(connection)
                 return
+        self.discard(connection)
+
+    def discard(self, connection: psycopg.Connection[Any]) -> None:
+        """Close a connection that cannot serve again (broken, or the stack is closed)."""
         connection.close()
+        self._forget()
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._open -= 1
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
+            self._open -= len(idle)
         for connection in idle:
             connection.close()
 
@@ -217,28 +246,34 @@ def hold_at_once(connections: HoldConnections, attempt: HoldAttempt) -> HoldAtte
         TransientStorageError: no connection could be opened (nothing was sent).
         StorageError: any other database error (nothing was written).
     """
+    parameters = _parameters(attempt)
     try:
         connection = connections.take()
     except (psycopg.Error, sa_exc.DBAPIError) as error:
         raise TransientStorageError("no connection for a hold", details=str(error)) from error
+    if connection is None:  # every one busy: the pooled transaction takes this hold
+        return HoldAttemptResult(HoldAttemptOutcome.RACED)
     try:
         with connection.cursor() as cursor:
-            cursor.execute(_STATEMENT, _parameters(attempt), prepare=True)
+            cursor.execute(_STATEMENT, parameters, prepare=True)
             row = cursor.fetchone()
     except _SETTLE_IN_A_TRANSACTION:
         connections.give_back(connection)
         return HoldAttemptResult(HoldAttemptOutcome.RACED)
     except psycopg.OperationalError as error:
-        broken = connection.broken or connection.closed
-        connection.close() if broken else connections.give_back(connection)
-        if broken:
+        if connection.broken or connection.closed:
+            connections.discard(connection)
             raise CommitOutcomeUnknownError(
                 "connection lost during a hold's statement", details=str(error)
             ) from error
+        connections.give_back(connection)
         raise TransientStorageError("hold statement failed", details=str(error)) from error
     except psycopg.Error as error:
         connections.give_back(connection)
         raise StorageError(f"database error: {type(error).__name__}", details=str(error)) from error
+    except BaseException:  # interrupted mid-statement: its state is unknown, never reuse it
+        connections.discard(connection)
+        raise
     connections.give_back(connection)
     return _result(attempt, row)
 

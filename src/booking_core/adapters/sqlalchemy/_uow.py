@@ -158,10 +158,10 @@ class SqlUnitOfWorkFactory:
             with self._hold_lock:
                 connections = self._hold_connections
                 if connections is None:
-                    keep = (
-                        max(1, self.engine.pool.size()) if hasattr(self.engine.pool, "size") else 5
-                    )
-                    connections = _hold_at_once.HoldConnections(self.engine, keep=keep)
+                    # as many as the engine's pool keeps: a bounded second set, never more
+                    size = getattr(self.engine.pool, "size", None)
+                    limit = max(1, size()) if callable(size) else 5
+                    connections = _hold_at_once.HoldConnections(self.engine, limit=limit)
                     self._hold_connections = connections
         return _hold_at_once.hold_at_once(connections, attempt)
 

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from booking_core import connect
+from booking_core.adapters.sqlalchemy._engine import make_engine
+from booking_core.adapters.sqlalchemy._hold_at_once import HoldConnections
 from booking_core.bootstrap import BookingApp
 from booking_core.domain.model import (
     BookingPolicy,
@@ -242,8 +244,6 @@ def test_the_statements_connections_are_bounded(lossy_pg: tuple[str, LossyProxy]
     """The one-statement holds open at most as many connections as the engine's pool keeps:
     with two in use a third hold is settled by the pooled transaction instead (RACED), a
     connection given back serves the next hold, and a discarded one frees its place."""
-    from booking_core.adapters.sqlalchemy._engine import make_engine
-    from booking_core.adapters.sqlalchemy._hold_at_once import HoldConnections
 
     url, _ = lossy_pg
     engine = make_engine(url)

@@ -42,7 +42,9 @@ class TenantRepository(Protocol):
     def get_by_slug(self, slug: str) -> Tenant | None: ...
 
     def update(self, tenant: Tenant) -> None:
-        """Store the tenant's fields and bump its ``version`` (never written from ``tenant``)."""
+        """Store the tenant's fields and bump its ``version``: a compare-and-swap on
+        ``tenant.version`` as read, so two concurrent edits never lose one another (the later
+        raises :class:`~booking_core.errors.TransientStorageError` and reruns on fresh data)."""
         ...
 
     def touch(self, tenant_id: uuid.UUID) -> None:

@@ -57,8 +57,9 @@ class MemoryTenantRepository:
 
     def update(self, tenant: Tenant) -> None:
         stored = self._table.get(TENANT_WIDE, tenant.id)
-        version = 1 if stored is None else stored.version + 1
-        self._table.put(TENANT_WIDE, tenant.id, replace(tenant, version=version))
+        if stored is None or stored.version != tenant.version:
+            raise TransientStorageError("the tenant changed since it was read")
+        self._table.put(TENANT_WIDE, tenant.id, replace(tenant, version=stored.version + 1))
 
     def touch(self, tenant_id: uuid.UUID) -> None:
         stored = self._table.get(TENANT_WIDE, tenant_id)

@@ -31,6 +31,7 @@ from booking_core.domain.model import (
     Tenant,
     Venue,
 )
+from booking_core.errors import TransientStorageError
 
 
 class SqlTenantRepository:
@@ -44,8 +45,13 @@ class SqlTenantRepository:
     def update(self, tenant: Tenant) -> None:
         row = _tenant_row(tenant)
         c = t.tenants.c
-        stmt = update(t.tenants).where(c.id == tenant.id).values({**row, "version": c.version + 1})
-        self._db.execute(stmt, row=row)
+        stmt = (
+            update(t.tenants)
+            .where(c.id == tenant.id, c.version == tenant.version)
+            .values({**row, "version": c.version + 1})
+        )
+        if self._db.execute(stmt, row=row).rowcount != 1:
+            raise TransientStorageError("the tenant changed since it was read")
 
     def touch(self, tenant_id: uuid.UUID) -> None:
         c = t.tenants.c

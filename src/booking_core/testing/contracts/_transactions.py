@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from booking_core.errors import TransientStorageError
 from booking_core.ports.repositories import UnitOfWorkFactory
 from booking_core.testing.contracts._shop import (
     Shop,
@@ -90,7 +91,8 @@ class TransactionsContract(_UowBase):
         self, uow_factory: UnitOfWorkFactory, shop: Shop
     ) -> None:
         """touch() grows the tenant's version by one and changes nothing else; an unknown id
-        is a no-op; update() never writes the version it is handed."""
+        is a no-op; update() of a copy read before a touch raises TransientStorageError and
+        changes nothing (a compare-and-swap on the version)."""
         tid = shop.tenant_id
         with uow_factory() as uow:
             uow.tenants.touch(tid)
@@ -99,9 +101,7 @@ class TransactionsContract(_UowBase):
             uow.commit()
         with uow_factory() as uow:
             assert uow.tenants.get(tid) == replace(shop.tenant, version=shop.tenant.version + 2)
-            uow.tenants.update(replace(shop.tenant, version=1))  # a stale copy
-            uow.commit()
+        with uow_factory() as uow, pytest.raises(TransientStorageError):
+            uow.tenants.update(replace(shop.tenant, name="Stale edit"))  # read before the touches
         with uow_factory(read_only=True) as uow:
-            stored = uow.tenants.get(tid)
-            assert stored is not None
-            assert stored.version == shop.tenant.version + 3
+            assert uow.tenants.get(tid) == replace(shop.tenant, version=shop.tenant.version + 2)

@@ -291,5 +291,7 @@ def _result(attempt: HoldAttempt, row: Any) -> HoldAttemptResult:
         # full; with more, another seat may still be free: the transaction tries each.
         full = attempt.capacity == 1
         return HoldAttemptResult(HoldAttemptOutcome.FULL if full else HoldAttemptOutcome.RACED)
-    placed = replace(attempt.booking, customer_id=customer_id)
+    placed = attempt.booking
+    if customer_id != placed.customer_id:  # a returning customer keeps their id
+        placed = replace(placed, customer_id=customer_id)
     return HoldAttemptResult(HoldAttemptOutcome.PLACED, placed)

@@ -226,17 +226,7 @@ def cancel(
     (:func:`refund`), decided from the tenant's cancellation policy.
     """
     if (booking.status is PENDING and not booking.is_lapsed(now)) or booking.status is CONFIRMED:
-        return _change(
-            Step.CANCEL,
-            booking,
-            EventType.BOOKING_CANCELED,
-            now,
-            event_id=event_id,
-            seat=SeatEffect.RELEASE,
-            status=CANCELED,
-            canceled_at=now,
-            cancel_reason=reason,
-        )
+        return _canceled(booking, reason=reason, now=now, event_id=event_id)
     if booking.status is CANCELED:
         return None
     raise _refused(booking, now, CANCELED)
@@ -249,6 +239,18 @@ def release_unpaid(
     booking is no longer PENDING: the event came too late to matter)."""
     if booking.status is not PENDING:
         return None
+    return _canceled(booking, reason=reason, now=now, event_id=event_id, extra={"reason": reason})
+
+
+def _canceled(
+    booking: Booking,
+    *,
+    reason: str,
+    now: dt.datetime,
+    event_id: uuid.UUID | None,
+    extra: Mapping[str, object] = MappingProxyType({}),
+) -> BookingChange:
+    """The one way a booking becomes CANCELED: its date freed at once."""
     return _change(
         Step.CANCEL,
         booking,
@@ -256,7 +258,7 @@ def release_unpaid(
         now,
         event_id=event_id,
         seat=SeatEffect.RELEASE,
-        extra={"reason": reason},
+        extra=extra,
         status=CANCELED,
         canceled_at=now,
         cancel_reason=reason,

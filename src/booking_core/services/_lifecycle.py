@@ -1,7 +1,8 @@
 """Storing what the domain decided: the booking's compare-and-swap, then (or first) its seat.
 
 The seat rules run here once, above the repository port, for every backend: the repository
-offers the storage primitives (save, claim, release, settle) and this module orders them.
+offers the storage primitives (save, which also settles or frees the seats; claim, release)
+and this module orders the rest.
 """
 
 from __future__ import annotations
@@ -16,26 +17,20 @@ from booking_core.ports.repositories import UnitOfWork
 
 def store(
     uow: UnitOfWork, change: BookingChange, *, now: dt.datetime, capacity: int = 0
-) -> Booking | None:
-    """Store ``change``, write its outbox event and apply its seat effect; the stored booking.
+) -> Booking:
+    """Store ``change`` with its outbox event and its seat effect; the stored booking.
 
-    ``capacity`` is the booking's pool's, for a change that claims a seat. Returns None only
-    for :attr:`SeatEffect.RECLAIM` when no seat is free: the booking is then unchanged (its
-    lapsed claim dropped), for the caller to decide otherwise in the same transaction.
+    ``capacity`` is the booking's pool's, for a move. A RECLAIM goes through :func:`reclaim`.
 
     Raises:
         TransientStorageError: the booking changed since it was read (run again, fresh).
         HoldExpiredError: a confirm whose hold lost its seat meanwhile.
         BookingConflictError: a move to a date with no free seat.
     """
+    if change.seat is SeatEffect.RECLAIM:
+        raise ValueError("a reclaim may find no seat: store it with reclaim()")
     bookings = uow.bookings
     after = change.after
-    if change.seat is SeatEffect.RECLAIM:
-        bookings.release_claims(after.tenant_id, after.id)  # its lapsed seat, if any
-        if not bookings.claim_seat(
-            after, capacity=capacity, now=now, expires_at=change.seat_expiry
-        ):
-            return None
     # The row first: its compare-and-swap serialises every change of one booking. The save
     # writes the event too, and settles or frees the seats of a SETTLE or RELEASE.
     touched = bookings.save(change)
@@ -47,4 +42,23 @@ def store(
             after, capacity=capacity, now=now, expires_at=change.seat_expiry
         ):
             raise BookingConflictError(after.event_date)
+    return after
+
+
+def reclaim(
+    uow: UnitOfWork, change: BookingChange, *, now: dt.datetime, capacity: int
+) -> Booking | None:
+    """Store a RECLAIM (a late payment keeping its date): its seat is claimed again *before*
+    the booking is stored, so when none is free the booking stays unchanged (its lapsed claim
+    dropped) and None lets the caller decide otherwise in the same transaction.
+
+    Raises:
+        TransientStorageError: the booking changed since it was read (run again, fresh).
+    """
+    after = change.after
+    bookings = uow.bookings
+    bookings.release_claims(after.tenant_id, after.id)  # its lapsed seat, if any
+    if not bookings.claim_seat(after, capacity=capacity, now=now, expires_at=change.seat_expiry):
+        return None
+    bookings.save(change)
     return after

@@ -67,7 +67,6 @@ def decide_refund(
         settled=state is RefundState.SUCCEEDED,
     )
     updated = store(uow, change, now=now)
-    assert updated is not None  # only a reclaim can come back empty
     refund = Refund(
         id=refund_id,
         tenant_id=booking.tenant_id,

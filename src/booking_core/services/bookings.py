@@ -474,7 +474,6 @@ class BookingService(Service):
             if change is None:
                 return _Transitioned(booking.as_of(now))
             stored = store(uow, change, now=now)
-            assert stored is not None  # only a reclaim can come back empty
             if then is not None:
                 return then(uow, tenant, stored, now)
             return _Transitioned(stored)
@@ -678,7 +677,6 @@ class BookingService(Service):
                 context.tenant, new_date, now=now, calendar_busy=calendar_busy
             )
             moved = store(uow, change, now=now, capacity=capacity)
-            assert moved is not None  # only a reclaim can come back empty
             return _Moved(moved, booking.event_date)
 
         def landed(uow: UnitOfWork) -> _Moved | None:
@@ -719,7 +717,7 @@ class BookingService(Service):
             now = self._clock.now()
             lapsed = uow.bookings.lapsed(now, tenant_id=tenant, limit=limit)
             changes = [lifecycle.expire(booking, now=now) for booking in lapsed]
-            return [booking for c in changes if (booking := store(uow, c, now=now)) is not None]
+            return [store(uow, change, now=now) for change in changes]
 
         return self._write(work)
 

@@ -158,8 +158,8 @@ class TenantService(Service):
 
         def work(uow: UnitOfWork) -> Tenant:
             tenant = replace(load_tenant(uow, tenant_id, require_active=False), **fields)
-            uow.tenants.update(tenant)
-            return load_tenant(uow, tenant_id, require_active=False)  # at its new version
+            uow.tenants.update(tenant)  # a compare-and-swap: the stored version is one more
+            return replace(tenant, version=tenant.version + 1)
 
         # Setting the same fields twice is setting them once: safe after a lost COMMIT reply.
         return self._write(work, invalidates=whole_tenant(tenant_id), idempotent=True)

@@ -54,7 +54,7 @@ from booking_core.services._base import (
     load_tenant,
     month_of,
 )
-from booking_core.services._lifecycle import store
+from booking_core.services._lifecycle import reclaim, store
 from booking_core.services._refunds import RefundSettler, decide_refund, record_outcome
 from booking_core.web.signing import HeaderLines
 
@@ -346,7 +346,6 @@ class WebhookService(Service):
                 confirmed = store(uow, change, now=now)
             except HoldExpiredError as lost:
                 raise PaymentError("the hold changed while confirming; retry") from lost
-            assert confirmed is not None  # only a reclaim can come back empty
             return _Effect("confirmed", invalidations=(month_of(confirmed),))
         kept = self._keep_date(uow, booking, event, now)
         if kept is not None:
@@ -377,7 +376,7 @@ class WebhookService(Service):
         )
         if not capacity:
             return None
-        confirmed = store(uow, change, now=now, capacity=capacity)
+        confirmed = reclaim(uow, change, now=now, capacity=capacity)
         if confirmed is None:
             return None
         return _Effect("confirmed_after_expiry", invalidations=(month_of(confirmed),))
@@ -396,7 +395,6 @@ class WebhookService(Service):
             booking, payment_ref=event.payment_ref, amount_paid=event.amount, now=now
         )
         recorded = store(uow, change, now=now)
-        assert recorded is not None  # only a reclaim can come back empty
         why = lifecycle.late_payment_reason(change)
         _, refund = decide_refund(uow, recorded, event.amount, why, now, refund_id=refund_id)
         return _Effect(
@@ -410,7 +408,6 @@ class WebhookService(Service):
         if change is None:
             return _Effect("ignored")
         released = store(uow, change, now=now)
-        assert released is not None  # only a reclaim can come back empty
         return _Effect("hold_released", invalidations=(month_of(released),))
 
     def _refunded(

@@ -263,12 +263,12 @@ class SqlBookingRepository:
         return self._db.execute(stmt).rowcount
 
     def save(self, change: BookingChange) -> int:
+        # the status always, as stored: the swap writes it whether or not it changes
+        values = {**change.changed_fields(), "status": change.after.status.value}
         if self._db.dialect == "postgresql":
-            return self._save_in_one_statement(change)
+            return self._save_in_one_statement(change, values)
         before, after = change.before, change.after
         c = t.bookings.c
-        values = change.changed_fields()
-        values["status"] = after.status.value
         stmt = (
             update(t.bookings)
             .where(c.tenant_id == before.tenant_id, c.id == before.id, c.version == before.version)
@@ -284,10 +284,8 @@ class SqlBookingRepository:
             return self.release_claims(after.tenant_id, after.id)
         return 0
 
-    def _save_in_one_statement(self, change: BookingChange) -> int:
+    def _save_in_one_statement(self, change: BookingChange, fields: dict[str, object]) -> int:
         """PostgreSQL: the compare-and-swap, the event and the seats as one statement."""
-        fields = change.changed_fields()
-        fields["status"] = change.after.status.value
         event = change.event
         params = {
             **{f"new_{name}": value for name, value in fields.items()},

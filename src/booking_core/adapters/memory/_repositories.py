@@ -5,10 +5,11 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Generic, TypeVar
 
+from booking_core.adapters.memory import _scheduling
 from booking_core.adapters.memory._store import Claim, MemoryDatabase, Table
 from booking_core.domain.ids import TENANT_WIDE
 from booking_core.domain.lifecycle import BookingChange, SeatEffect
@@ -19,6 +20,7 @@ from booking_core.domain.model import (
     Booking,
     Customer,
     HeldSeat,
+    HeldTime,
     HoldContext,
     IdempotencyRecord,
     InboxEvent,
@@ -29,8 +31,10 @@ from booking_core.domain.model import (
     RefundState,
     Segment,
     Tenant,
+    TimeClaim,
     Venue,
 )
+from booking_core.domain.schedule import Interval
 from booking_core.errors import AlreadyExistsError, NotFoundError, TransientStorageError
 
 R = TypeVar("R")
@@ -260,6 +264,32 @@ class MemoryBookingRepository:
             )
         return placed
 
+    def insert_hold(self, booking: Booking, customer: Customer, *, event: OutboxEvent) -> Booking:
+        stored = MemoryCustomerRepository(self._db).upsert_by_email(customer)
+        placed = replace(booking, customer_id=stored.id)
+        self._add(placed)
+        MemoryOutboxRepository(self._db).add(event.with_payload(customer_id=str(stored.id)))
+        return placed
+
+    def claim_time(
+        self,
+        tenant_id: uuid.UUID,
+        booking_id: uuid.UUID,
+        package_id: uuid.UUID,
+        claim: TimeClaim,
+        *,
+        now: dt.datetime,
+        expires_at: dt.datetime | None,
+    ) -> bool:
+        return _scheduling.claim_time(
+            self._db, tenant_id, booking_id, package_id, claim, now=now, expires_at=expires_at
+        )
+
+    def held_time(
+        self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
+    ) -> builtins.list[HeldTime]:
+        return _scheduling.held_time(self._db, tenant_id, resource_ids, window)
+
     def claim_seat(
         self,
         booking: Booking,
@@ -294,13 +324,13 @@ class MemoryBookingRepository:
         keys = self._claim_keys(tenant_id, booking_id)
         for key in keys:
             self._db.claims.pop(key)
-        return len(keys)
+        return len(keys) + _scheduling.release_time(self._db, tenant_id, booking_id)
 
     def settle_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
         keys = self._claim_keys(tenant_id, booking_id)
         for key in keys:
             self._db.claims.set(key, Claim(booking_id, None))
-        return len(keys)
+        return len(keys) + _scheduling.settle_time(self._db, tenant_id, booking_id)
 
     def save(self, change: BookingChange) -> int:
         before, after = change.before, change.after

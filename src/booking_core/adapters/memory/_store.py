@@ -11,9 +11,12 @@ import threading
 import uuid
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from booking_core.errors import AlreadyExistsError
+
+if TYPE_CHECKING:
+    from booking_core.domain.model import HeldTime
 
 T = TypeVar("T")
 UniqueKey = Callable[[Any], Hashable]
@@ -83,6 +86,21 @@ class Table(Generic[T]):
 
         self._journal.record(undo)
 
+    def delete(self, tenant_id: uuid.UUID, row_id: uuid.UUID) -> T | None:
+        """Remove a row (journaled); the removed row, or None when there was none."""
+        tenant_rows = self._rows.get(tenant_id, {})
+        previous = tenant_rows.pop(row_id, None)
+        if previous is None:
+            return None
+        self._unindex(tenant_id, previous)
+
+        def undo() -> None:
+            self._rows.setdefault(tenant_id, {})[row_id] = previous
+            self._index(tenant_id, row_id, previous)
+
+        self._journal.record(undo)
+        return previous
+
     def _index(self, tenant_id: uuid.UUID, row_id: uuid.UUID, row: T) -> None:
         for name, key_of in self._unique.items():
             self._indexes[name][(tenant_id, key_of(row))] = row_id
@@ -141,6 +159,79 @@ class Claim:
 ClaimKey = tuple[uuid.UUID, uuid.UUID, dt.date, int]
 
 
+@dataclass(frozen=True, slots=True)
+class TimeClaimRow:
+    """A stored time claim: what :class:`HeldTime` shows, and its seat of the package's day
+    limit (None when the package has none)."""
+
+    held: HeldTime
+    day_seat: int | None
+
+
+class TimeClaims:
+    """Time claims keyed by (tenant, booking, resource), indexed per (tenant, resource) for the
+    claims and reads of one resource and per (tenant, booking) for releasing and settling."""
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+        self._by_resource: dict[tuple[uuid.UUID, uuid.UUID], dict[uuid.UUID, TimeClaimRow]] = {}
+        self._by_booking: dict[tuple[uuid.UUID, uuid.UUID], dict[uuid.UUID, TimeClaimRow]] = {}
+
+    def get(
+        self, tenant_id: uuid.UUID, resource_id: uuid.UUID, booking_id: uuid.UUID
+    ) -> TimeClaimRow | None:
+        return self._by_resource.get((tenant_id, resource_id), {}).get(booking_id)
+
+    def of_resource(self, tenant_id: uuid.UUID, resource_id: uuid.UUID) -> list[TimeClaimRow]:
+        return list(self._by_resource.get((tenant_id, resource_id), {}).values())
+
+    def of_booking(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> list[TimeClaimRow]:
+        return list(self._by_booking.get((tenant_id, booking_id), {}).values())
+
+    def put(self, tenant_id: uuid.UUID, row: TimeClaimRow) -> None:
+        """Insert or replace the claim of ``row``'s booking on ``row``'s resource (journaled)."""
+        booking_id, resource_id = row.held.booking_id, row.held.resource_id
+        previous = self._by_resource.get((tenant_id, resource_id), {}).get(booking_id)
+        self._set(tenant_id, row)
+
+        def undo() -> None:
+            if previous is None:
+                self._unset(tenant_id, resource_id, booking_id)
+            else:
+                self._set(tenant_id, previous)
+
+        self._journal.record(undo)
+
+    def delete(
+        self, tenant_id: uuid.UUID, resource_id: uuid.UUID, booking_id: uuid.UUID
+    ) -> TimeClaimRow | None:
+        """Remove the booking's claim on the resource (journaled); the removed row, if any."""
+        previous = self._unset(tenant_id, resource_id, booking_id)
+        if previous is not None:
+            self._journal.record(lambda: self._set(tenant_id, previous))
+        return previous
+
+    def _set(self, tenant_id: uuid.UUID, row: TimeClaimRow) -> None:
+        booking_id, resource_id = row.held.booking_id, row.held.resource_id
+        self._by_resource.setdefault((tenant_id, resource_id), {})[booking_id] = row
+        self._by_booking.setdefault((tenant_id, booking_id), {})[resource_id] = row
+
+    def _unset(
+        self, tenant_id: uuid.UUID, resource_id: uuid.UUID, booking_id: uuid.UUID
+    ) -> TimeClaimRow | None:
+        of_resource = self._by_resource.get((tenant_id, resource_id), {})
+        row = of_resource.pop(booking_id, None)
+        if row is None:
+            return None
+        of_booking = self._by_booking[(tenant_id, booking_id)]
+        del of_booking[resource_id]
+        if not of_resource:  # keep the indexes as small as the claims
+            del self._by_resource[(tenant_id, resource_id)]
+        if not of_booking:
+            del self._by_booking[(tenant_id, booking_id)]
+        return row
+
+
 @dataclass
 class MemoryDatabase:
     """All data of one in-memory app; share it between UoWs (and threads) of that app."""
@@ -156,6 +247,9 @@ class MemoryDatabase:
         self.packages: Table[Any] = Table("package", j, {"slug": lambda p: p.slug})
         self.add_ons: Table[Any] = Table("add_on", j, {"slug": lambda a: a.slug})
         self.venues: Table[Any] = Table("venue", j, {"name": lambda v: v.name})
+        self.resources: Table[Any] = Table("resource", j, {"name": lambda r: r.name})
+        self.time_off: Table[Any] = Table("resource_time_off", j, {})
+        self.time_claims = TimeClaims(j)
         self.customers: Table[Any] = Table("customer", j, {"email": lambda c: c.email})
         self.bookings: Table[Any] = Table("booking", j, {})
         self.offers: JournaledDict[tuple[uuid.UUID, uuid.UUID, uuid.UUID], bool] = JournaledDict(j)

@@ -20,6 +20,10 @@ from booking_core.adapters.memory._repositories import (
     MemoryTenantRepository,
     MemoryVenueRepository,
 )
+from booking_core.adapters.memory._scheduling import (
+    MemoryResourceRepository,
+    MemoryTimeOffRepository,
+)
 from booking_core.adapters.memory._store import MemoryDatabase
 from booking_core.errors import LockTimeoutError
 
@@ -35,6 +39,8 @@ class MemoryUnitOfWork:
         self.packages = MemoryPackageRepository(db)
         self.add_ons = MemoryAddOnRepository(db)
         self.venues = MemoryVenueRepository(db)
+        self.resources = MemoryResourceRepository(db)
+        self.time_off = MemoryTimeOffRepository(db)
         self.customers = MemoryCustomerRepository(db)
         self.bookings = MemoryBookingRepository(db)
         self.blackouts = MemoryBlackoutRepository(db)

@@ -31,6 +31,7 @@ from booking_core.testing.contracts._bookings import BookingsContract
 from booking_core.testing.contracts._catalog import CatalogContract
 from booking_core.testing.contracts._messages import MessagesContract
 from booking_core.testing.contracts._records import RecordsContract
+from booking_core.testing.contracts._scheduling import SchedulingContract
 from booking_core.testing.contracts._transactions import TransactionsContract
 from booking_core.testing.contracts.cache import CacheContract
 
@@ -38,13 +39,20 @@ __all__ = ["CacheContract", "UnitOfWorkContract"]
 
 
 class UnitOfWorkContract(
-    TransactionsContract, CatalogContract, BookingsContract, RecordsContract, MessagesContract
+    TransactionsContract,
+    CatalogContract,
+    BookingsContract,
+    RecordsContract,
+    MessagesContract,
+    SchedulingContract,
 ):
     """Behaviour every :class:`~booking_core.ports.repositories.UnitOfWorkFactory` must have.
 
     Override the ``uow_factory`` fixture to return your factory. The suite exercises the
     repositories directly (not through the services): tenant scoping, per-tenant unique keys,
     rollback unless commit, atomic seat claims, status compare-and-swap, hold expiry, the
-    idempotency, inbox and outbox tables, refunds. Each aggregate's behaviour lives in its own
-    module of this package (and class, which a suite may also subclass alone).
+    idempotency, inbox and outbox tables, refunds, and scheduling (resources, time off, timed
+    packages and bookings, time claims that never overlap past a resource's capacity, buffers
+    and day limits included). Each aggregate's behaviour lives in its own module of this package
+    (and class, which a suite may also subclass alone).
     """

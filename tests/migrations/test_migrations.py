@@ -9,8 +9,10 @@ the result with ``metadata`` (Alembic's own autogenerate comparison) and with a 
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +31,8 @@ from sqlalchemy.sql import ClauseElement
 
 import booking_core.migrations as migrations
 from booking_core.adapters.sqlalchemy import SqlUnitOfWorkFactory, make_engine, metadata
+from booking_core.domain.model import Resource, TimeClaim
+from booking_core.domain.schedule import Interval
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 BC_TABLES = sorted(metadata.tables)
@@ -161,6 +165,216 @@ def test_partial_indexes_stay_partial(scratch: Callable[[], str]) -> None:
     ]
     assert "PENDING" in partial["ix_bc_bookings_pending_expiry"]
     assert "SUCCEEDED" in partial["ix_bc_refunds_unsettled"]
+
+
+TIME_SLOT_TABLES = ("bc_resources", "bc_resource_time_off", "bc_time_claims")
+
+
+def test_the_time_slot_tables_are_compared_too(scratch: Callable[[], str]) -> None:
+    """The schema comparison covers 0004's tables and columns; on PostgreSQL the time claims'
+    exclusion constraint exists, the same, in the migrated and the created database."""
+    assert set(TIME_SLOT_TABLES) <= set(BC_TABLES)
+    migrated, created = scratch(), scratch()
+    migrations.upgrade(migrated)
+    create_schema(created)
+    got, want = snapshot(migrated), snapshot(created)
+    for table in TIME_SLOT_TABLES:
+        assert got[table] == want[table], table
+    columns = {c["name"] for c in got["bc_bookings"]["columns"]}
+    assert {"starts_at", "ends_at", "resource_ids"} <= columns
+    assert "schedule" in {c["name"] for c in got["bc_packages"]["columns"]}
+    assert "ck_bc_bookings_timed" in {c["name"] for c in got["bc_bookings"]["check_constraints"]}
+    if not migrated.startswith("postgresql"):
+        return
+    definitions = []
+    for url in (migrated, created):
+        with engine_for(url) as engine, engine.connect() as connection:
+            definitions.append(
+                connection.execute(
+                    text(
+                        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                        " WHERE contype = 'x' AND conrelid = 'bc_time_claims'::regclass"
+                    )
+                ).all()
+            )
+    assert definitions[0] == definitions[1]
+    assert [name for name, _ in definitions[0]] == ["ex_bc_time_claims_lane_overlap"]
+    assert "tstzrange(starts_at, ends_at" in definitions[0][0][1]
+
+
+# -- data survives the upgrade -----------------------------------------------------------------
+
+_TENANT = "00000000-0000-4000-8000-000000000001"
+_PACKAGE = "00000000-0000-4000-8000-000000000002"
+_CUSTOMER = "00000000-0000-4000-8000-000000000003"
+_BOOKING = "00000000-0000-4000-8000-000000000004"
+_RESOURCE = "00000000-0000-4000-8000-000000000005"
+
+#: A tenant, a package, a customer, a confirmed booking and its settled seat, as 0001 stores them
+#: (uuids as the backends store them: native on PostgreSQL, 32 hex digits on SQLite).
+_ROWS_0001 = (
+    (
+        "bc_tenants",
+        {
+            "id": _TENANT,
+            "slug": "old-shop",
+            "name": "Old Shop",
+            "timezone": "Europe/Paris",
+            "currency": "EUR",
+            "commission_percent": 12.5,
+            "active": True,
+            "capacity_per_date": 2,
+            "hold_ttl_seconds": 900,
+            "min_notice_days": 1,
+            "horizon_days": 365,
+            "cancellation": '{"tiers": [[30, 100]], "fee": 0}',
+        },
+    ),
+    (
+        "bc_packages",
+        {
+            "tenant_id": _TENANT,
+            "id": _PACKAGE,
+            "slug": "wedding",
+            "name": "Wedding",
+            "description": "All day",
+            "base_price": 250000,
+            "segment_id": None,
+            "grouping": "",
+            "group_order": 0,
+            "photo_urls": '["https://example.com/a.jpg"]',
+            "active": True,
+        },
+    ),
+    (
+        "bc_customers",
+        {
+            "tenant_id": _TENANT,
+            "id": _CUSTOMER,
+            "name": "Ann",
+            "email": "ann@example.com",
+            "phone": None,
+            "created_at": "2030-01-02 10:00:00",
+        },
+    ),
+    (
+        "bc_bookings",
+        {
+            "tenant_id": _TENANT,
+            "id": _BOOKING,
+            "package_id": _PACKAGE,
+            "customer_id": _CUSTOMER,
+            "venue_id": None,
+            "event_date": "2030-07-20",
+            "status": "CONFIRMED",
+            "package_price": 250000,
+            "total": 250000,
+            "commission": 31250,
+            "currency": "EUR",
+            "created_at": "2030-01-02 10:00:00",
+            "expires_at": "2030-01-02 10:15:00",
+            "confirmed_at": "2030-01-02 10:05:00",
+            "amount_paid": 250000,
+        },
+    ),
+    (
+        "bc_booking_claims",
+        {
+            "tenant_id": _TENANT,
+            "resource_id": "00000000-0000-0000-0000-000000000000",
+            "claim_date": "2030-07-20",
+            "seat": 0,
+            "booking_id": _BOOKING,
+            "expires_at": None,
+        },
+    ),
+)
+
+
+def _stored(value: Any, sqlite: bool) -> Any:
+    """A literal of _ROWS_0001 as the backend stores it (SQLite: uuids without dashes)."""
+    if sqlite and isinstance(value, str) and len(value) == 36 and value.count("-") == 4:
+        return value.replace("-", "")
+    return value
+
+
+def _insert_rows_0001(url: str) -> None:
+    sqlite = url.startswith("sqlite")
+    with engine_for(url) as engine, engine.begin() as connection:
+        for table, row in _ROWS_0001:
+            names = ", ".join(row)
+            marks = ", ".join(f":{name}" for name in row)
+            values = {name: _stored(value, sqlite) for name, value in row.items()}
+            connection.execute(text(f"INSERT INTO {table} ({names}) VALUES ({marks})"), values)
+
+
+def _table_rows(url: str, table: str) -> list[dict[str, Any]]:
+    with engine_for(url) as engine, engine.connect() as connection:
+        result = connection.execute(text(f"SELECT * FROM {table}"))
+        return [dict(row._mapping) for row in result]
+
+
+def test_a_0001_database_upgrades_to_head_with_its_data(scratch: Callable[[], str]) -> None:
+    """A database at 0001 holding a tenant, a package, a customer, a confirmed booking and its
+    seat upgrades to head with every row and value intact (the new columns empty, the date
+    booking still a date booking), serves timed claims afterwards, and downgrades to 0003 with
+    its data still there."""
+    url = scratch()
+    migrations.upgrade(url, "0001")
+    _insert_rows_0001(url)
+    before = {table: _table_rows(url, table) for table, _ in _ROWS_0001}
+
+    migrations.upgrade(url)
+    assert migrations.current(url) == migrations.head()
+    new_columns: dict[str, dict[str, Any]] = {
+        "bc_tenants": {"version": 1},
+        "bc_packages": {"schedule": None},
+        "bc_bookings": {"starts_at": None, "ends_at": None, "resource_ids": None},
+    }
+    for table, rows in before.items():
+        after = _table_rows(url, table)
+        assert after == [{**row, **new_columns.get(table, {})} for row in rows], table
+
+    with engine_for(url) as engine:
+        factory = SqlUnitOfWorkFactory(engine)
+        tenant_id, booking_id = uuid.UUID(_TENANT), uuid.UUID(_BOOKING)
+        with factory(read_only=True) as uow:
+            booking = uow.bookings.get(tenant_id, booking_id)
+            package = uow.packages.get(tenant_id, uuid.UUID(_PACKAGE))
+            seats = uow.bookings.held_seats(
+                tenant_id, uuid.UUID(int=0), dt.date(2030, 7, 1), dt.date(2030, 7, 31)
+            )
+        assert booking is not None
+        assert (booking.status.value, booking.event_date) == ("CONFIRMED", dt.date(2030, 7, 20))
+        assert (booking.starts_at, booking.ends_at, booking.resource_ids) == (None, None, ())
+        assert booking.confirmed_at == dt.datetime(2030, 1, 2, 10, 5, tzinfo=dt.UTC)
+        assert package is not None
+        assert (package.schedule, package.photo_urls) == (None, ("https://example.com/a.jpg",))
+        assert [(seat.date, seat.expires_at) for seat in seats] == [(dt.date(2030, 7, 20), None)]
+        room = Resource(uuid.UUID(_RESOURCE), tenant_id, "Room")
+        occupied = Interval(
+            dt.datetime(2030, 7, 21, 10, tzinfo=dt.UTC), dt.datetime(2030, 7, 21, 11, tzinfo=dt.UTC)
+        )
+        claim = TimeClaim(room.id, occupied, 1, occupied.start.date())
+        now = dt.datetime(2030, 7, 1, tzinfo=dt.UTC)
+        with factory() as uow:
+            uow.resources.add(room)
+            ids = (uuid.uuid4(), uuid.uuid4())
+            won = [
+                uow.bookings.claim_time(
+                    tenant_id, i, uuid.UUID(_PACKAGE), claim, now=now, expires_at=None
+                )
+                for i in ids
+            ]
+            uow.commit()
+        assert won == [True, False]
+
+    migrations.downgrade(url, "0003")
+    assert migrations.current(url) == "0003"
+    assert not set(TIME_SLOT_TABLES) & table_names(url)
+    for table, rows in before.items():
+        restored = [{**row, **({"version": 1} if table == "bc_tenants" else {})} for row in rows]
+        assert _table_rows(url, table) == restored, table
 
 
 def test_create_schema_database_has_no_difference_either(scratch: Callable[[], str]) -> None:

@@ -22,7 +22,14 @@ from sqlalchemy import (
 from booking_core.adapters.sqlalchemy import _statements as q
 from booking_core.adapters.sqlalchemy import tables as t
 from booking_core.adapters.sqlalchemy._db import Db, _now_param, asdict
-from booking_core.adapters.sqlalchemy._rows import _booking, _booking_row, _tenant
+from booking_core.adapters.sqlalchemy._rows import (
+    _booking,
+    _booking_row,
+    _package_from,
+    _resource_ids_row,
+    _tenant,
+)
+from booking_core.adapters.sqlalchemy._scheduling import TimeClaims
 from booking_core.domain.ids import TENANT_WIDE
 from booking_core.domain.lifecycle import BookingChange, SeatEffect
 from booking_core.domain.model import (
@@ -31,18 +38,21 @@ from booking_core.domain.model import (
     BookingStatus,
     Customer,
     HeldSeat,
+    HeldTime,
     HoldContext,
     IdempotencyRecord,
     OutboxEvent,
-    Package,
+    TimeClaim,
     Venue,
 )
+from booking_core.domain.schedule import Interval
 from booking_core.errors import TransientStorageError
 
 
 class SqlBookingRepository:
     def __init__(self, db: Db) -> None:
         self._db = db
+        self._times = TimeClaims(db)
 
     def _insert(self, booking: Booking) -> None:
         row = _booking_row(booking)
@@ -129,11 +139,7 @@ class SqlBookingRepository:
         if row is None:
             return None
         m = row._mapping
-        package = None
-        if m["p_id"] is not None:
-            fields = {name: m[f"p_{name}"] for name in Package.__dataclass_fields__}
-            fields["photo_urls"] = tuple(fields["photo_urls"])
-            package = Package(**fields)
+        package = None if m["p_id"] is None else _package_from(m, "p_")
         venue = None
         if m["v_id"] is not None:
             venue = Venue(**{name: m[f"v_{name}"] for name in Venue.__dataclass_fields__})
@@ -172,6 +178,66 @@ class SqlBookingRepository:
             row = asdict(event.with_payload(customer_id=str(placed.customer_id)))
             self._db.execute(q.INSERT_OUTBOX, row, row=row)
         return placed
+
+    def insert_hold(self, booking: Booking, customer: Customer, *, event: OutboxEvent) -> Booking:
+        if self._db.dialect == "postgresql":
+            return self._insert_hold_in_one_statement(booking, customer, event)
+        customer_row = asdict(customer)
+        stored = self._db.execute(
+            q.upsert_customer(self._db.dialect), customer_row, row=customer_row
+        ).one()
+        placed = replace(booking, customer_id=stored.id)
+        self._insert(placed)
+        row = asdict(event.with_payload(customer_id=str(placed.customer_id)))
+        self._db.execute(q.INSERT_OUTBOX, row, row=row)
+        return placed
+
+    def _insert_hold_in_one_statement(
+        self, booking: Booking, customer: Customer, event: OutboxEvent
+    ) -> Booking:
+        """PostgreSQL: customer upsert, booking insert and its event in one round trip (the
+        add-on lines, when there are any, in a second)."""
+        params = _booking_row(booking)
+        resource_ids = params["resource_ids"]
+        params.update(
+            resource_ids=None if resource_ids is None else json.dumps(resource_ids),
+            customer_name=customer.name,
+            customer_email=customer.email,
+            customer_phone=customer.phone,
+            provisional_customer_id=customer.id,
+            customer_created_at=customer.created_at,
+            event_id=event.id,
+            event_sequence=event.sequence,
+            event_type=event.type,
+            event_payload=json.dumps(event.payload),
+            event_created_at=event.created_at,
+        )
+        row = self._db.execute(q.PG_INSERT_HOLD, params, row={"email": customer.email}).one()
+        placed = booking
+        if row.customer_id != booking.customer_id:  # a returning customer keeps their id
+            placed = replace(booking, customer_id=row.customer_id)
+        if booking.add_ons:
+            self._insert_lines(placed)
+        return placed
+
+    def claim_time(
+        self,
+        tenant_id: uuid.UUID,
+        booking_id: uuid.UUID,
+        package_id: uuid.UUID,
+        claim: TimeClaim,
+        *,
+        now: dt.datetime,
+        expires_at: dt.datetime | None,
+    ) -> bool:
+        return self._times.claim(
+            tenant_id, booking_id, package_id, claim, now=now, expires_at=expires_at
+        )
+
+    def held_time(
+        self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
+    ) -> builtins.list[HeldTime]:
+        return self._times.held(tenant_id, resource_ids, window)
 
     def _free_seats(
         self, booking: Booking, date: dt.date, capacity: int, now: dt.datetime, *, read: bool
@@ -251,7 +317,8 @@ class SqlBookingRepository:
     def release_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
         c = t.booking_claims.c
         stmt = delete(t.booking_claims).where(c.tenant_id == tenant_id, c.booking_id == booking_id)
-        return self._db.execute(stmt).rowcount
+        seats: int = self._db.execute(stmt).rowcount
+        return seats + self._times.release(tenant_id, booking_id)
 
     def settle_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
         c = t.booking_claims.c
@@ -260,11 +327,14 @@ class SqlBookingRepository:
             .where(c.tenant_id == tenant_id, c.booking_id == booking_id)
             .values(expires_at=None)
         )
-        return self._db.execute(stmt).rowcount
+        seats: int = self._db.execute(stmt).rowcount
+        return seats + self._times.settle(tenant_id, booking_id)
 
     def save(self, change: BookingChange) -> int:
         # the status always, as stored: the swap writes it whether or not it changes
         values = {**change.changed_fields(), "status": change.after.status.value}
+        if "resource_ids" in values:  # a timed booking moved to other resources
+            values["resource_ids"] = _resource_ids_row(change.after.resource_ids)
         if self._db.dialect == "postgresql":
             return self._save_in_one_statement(change, values)
         before, after = change.before, change.after
@@ -298,6 +368,9 @@ class SqlBookingRepository:
             "event_payload": json.dumps(event.payload),
             "event_created_at": event.created_at,
         }
+        if "resource_ids" in fields:  # JSON, bound as its text
+            moved = fields["resource_ids"]
+            params["new_resource_ids"] = None if moved is None else json.dumps(moved)
         statement = q.pg_save_change(tuple(sorted(fields)), change.seat.value)
         result = self._db.execute(statement, params).one()
         changed, seats = result.changed, result.seats

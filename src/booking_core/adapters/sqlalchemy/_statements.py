@@ -9,7 +9,20 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Date, Uuid, and_, bindparam, exists, func, or_, select, text
+from sqlalchemy import (
+    Date,
+    Integer,
+    Uuid,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from booking_core.adapters.sqlalchemy import tables as t
@@ -208,11 +221,23 @@ SELECT customer.id AS customer_id, (SELECT seat FROM claim) AS seat FROM custome
 )
 
 
-#: What a change's seat effect does to the booking's claims, inside the statement that stores it.
+#: What a change's seat effect does to the booking's claims (seats of dates, and time), inside
+#: the statement that stores it.
 _SEAT_STATEMENTS = {
     "settle": "UPDATE bc_booking_claims SET expires_at = NULL",
     "release": "DELETE FROM bc_booking_claims",
 }
+_TIME_STATEMENTS = {
+    "settle": "UPDATE bc_time_claims SET expires_at = NULL",
+    "release": "DELETE FROM bc_time_claims",
+}
+#: Booking columns of type JSON: a text statement binds them as JSON text.
+_JSON_FIELDS = frozenset({"resource_ids"})
+
+
+def _assignment(name: str) -> str:
+    value = f"CAST(:new_{name} AS json)" if name in _JSON_FIELDS else f":new_{name}"
+    return f"{name} = {value}"
 
 
 @cache
@@ -220,20 +245,24 @@ def pg_save_change(fields: tuple[str, ...], seat: str) -> Any:
     """PostgreSQL: a booking change stored in one statement: the compare-and-swap on the version
     it was decided from, its outbox event and (settle/release) its claims, each after the swap.
 
-    ``fields`` are the columns the change writes (trusted names of ``MUTABLE_FIELDS``); the
-    statement returns whether the swap happened and how many claims the effect touched.
+    ``fields`` are the columns the change writes (trusted names of ``MUTABLE_FIELDS``; a JSON
+    one, ``resource_ids``, bound as JSON text); the statement returns whether the swap happened
+    and how many claims (seats and time claims together) the effect touched.
     """
-    assignments = ", ".join(f"{name} = :new_{name}" for name in fields)
-    seats = _SEAT_STATEMENTS.get(seat)
     if not set(fields) <= MUTABLE_FIELDS:
         raise ValueError(f"not a field a change writes: {sorted(set(fields) - MUTABLE_FIELDS)}")
+    assignments = ", ".join(_assignment(name) for name in fields)
+    seats, times = _SEAT_STATEMENTS.get(seat), _TIME_STATEMENTS.get(seat)
     seat_cte = ""
-    if seats is not None:  # a constant of _SEAT_STATEMENTS, after the swap only
+    counted = "0"
+    if seats is not None and times is not None:  # constants of the maps, after the swap only
         seat_cte = (
             f", seats AS ({seats} WHERE tenant_id = :tenant_id AND booking_id = :id"  # noqa: S608
             " AND EXISTS (SELECT 1 FROM changed) RETURNING 1)"
+            f", times AS ({times} WHERE tenant_id = :tenant_id AND booking_id = :id"
+            " AND EXISTS (SELECT 1 FROM changed) RETURNING 1)"
         )
-    counted = "(SELECT count(*) FROM seats)" if seats is not None else "0"
+        counted = "(SELECT count(*) FROM seats) + (SELECT count(*) FROM times)"
     return text(
         f"""WITH changed AS (
     UPDATE bc_bookings SET {assignments}
@@ -248,3 +277,171 @@ def pg_save_change(fields: tuple[str, ...], seat: str) -> Any:
 ){seat_cte}
 SELECT (SELECT count(*) FROM changed) AS changed, {counted} AS seats"""  # noqa: S608 - names are MUTABLE_FIELDS
     )
+
+
+# --- timed bookings: claims of a resource's time ------------------------------------------------
+
+_times = t.time_claims.c
+_of_resource = and_(
+    _times.tenant_id == bindparam("tenant_id", type_=Uuid()),
+    _times.resource_id == bindparam("resource_id", type_=Uuid()),
+)
+#: The claim's occupied interval ``[starts_at, ends_at)`` overlaps the row's.
+_overlapping = and_(
+    _times.starts_at < bindparam("ends_at", type_=UTCDateTime()),
+    _times.ends_at > bindparam("starts_at", type_=UTCDateTime()),
+)
+#: The row counts towards the package's day limit of the claim's local day.
+_same_day = and_(
+    _times.package_id == bindparam("package_id", type_=Uuid()),
+    _times.claim_day == bindparam("claim_day", type_=Date()),
+)
+_time_live = or_(_times.expires_at.is_(None), _times.expires_at > _now)
+
+
+@cache
+def end_lapsed_time(day_limited: bool) -> Any:
+    """Delete the resource's claims lapsed at ``now`` that are in the way of a new claim:
+    overlapping it, or (``day_limited``) holding a day seat of its package and local day."""
+    in_the_way = or_(_overlapping, _same_day) if day_limited else _overlapping
+    return delete(t.time_claims).where(_of_resource, _times.expires_at <= _now, in_the_way)
+
+
+@cache
+def time_in_the_way(day_limited: bool) -> Any:
+    """The resource's live claims in the way of a new claim: their lanes (when they overlap it)
+    and their day seats (when they count towards its package's day limit)."""
+    in_the_way = or_(_overlapping, _same_day) if day_limited else _overlapping
+    return select(
+        _times.lane,
+        _times.day_seat,
+        _overlapping.label("overlapping"),
+        (_same_day if day_limited else false()).label("same_day"),
+    ).where(_of_resource, _time_live, in_the_way)
+
+
+@cache
+def insert_time_claim(dialect: str) -> Any:
+    """Insert a claim, or nothing when any key or constraint refuses it; returns its lane."""
+    stmt = _dialect_insert(dialect)(t.time_claims)
+    return stmt.on_conflict_do_nothing().returning(_times.lane)
+
+
+#: PostgreSQL: pick the lowest free lane (and day seat) from the live claims in the way and
+#: insert the claim there, in one statement. A claim that commits first on that lane (or seat)
+#: makes the insert do nothing (the exclusion constraint or the unique day seat, waited on while
+#: uncommitted); the caller then runs it again, on a fresh snapshot.
+#: Live claims on lanes (seats) past a capacity (limit) since lowered take the top ones, as for
+#: dates, so racing claims meet on one lane instead of overbooking.
+PG_CLAIM_TIME = text(
+    """
+WITH near AS (
+    SELECT lane, day_seat,
+        (starts_at < :ends_at AND ends_at > :starts_at) AS overlapping,
+        (package_id = :package_id AND claim_day = :claim_day) AS same_day
+    FROM bc_time_claims
+    WHERE tenant_id = :tenant_id AND resource_id = :resource_id
+      AND (expires_at IS NULL OR expires_at > :now)
+      AND ((starts_at < :ends_at AND ends_at > :starts_at)
+           OR (:day_limit IS NOT NULL AND package_id = :package_id
+               AND claim_day = :claim_day))
+), lane AS (
+    SELECT s.lane FROM generate_series(
+        0, :capacity - 1 - (SELECT CAST(count(DISTINCT lane) AS integer) FROM near
+                            WHERE overlapping AND lane >= :capacity)) AS s(lane)
+    WHERE NOT EXISTS (SELECT 1 FROM near WHERE near.overlapping AND near.lane = s.lane)
+    ORDER BY s.lane
+    LIMIT 1
+), seat AS (
+    SELECT s.seat FROM generate_series(
+        0, :day_limit - 1 - (SELECT CAST(count(DISTINCT day_seat) AS integer) FROM near
+                             WHERE same_day AND day_seat >= :day_limit)) AS s(seat)
+    WHERE NOT EXISTS (SELECT 1 FROM near WHERE near.same_day AND near.day_seat = s.seat)
+    ORDER BY s.seat
+    LIMIT 1
+), claim AS (
+    INSERT INTO bc_time_claims (tenant_id, booking_id, resource_id, package_id, lane,
+        starts_at, ends_at, claim_day, day_seat, expires_at)
+    SELECT :tenant_id, :booking_id, :resource_id, :package_id, lane.lane,
+        :starts_at, :ends_at, :claim_day, seat.seat, :expires_at
+    FROM lane LEFT JOIN seat ON true
+    WHERE :day_limit IS NULL OR seat.seat IS NOT NULL
+    ON CONFLICT DO NOTHING
+    RETURNING lane
+)
+SELECT (SELECT lane FROM lane) AS free_lane, (SELECT seat FROM seat) AS free_seat,
+       (SELECT lane FROM claim) AS claimed
+"""
+).bindparams(
+    bindparam("tenant_id", type_=Uuid()),
+    bindparam("booking_id", type_=Uuid()),
+    bindparam("resource_id", type_=Uuid()),
+    bindparam("package_id", type_=Uuid()),
+    bindparam("starts_at", type_=UTCDateTime()),
+    bindparam("ends_at", type_=UTCDateTime()),
+    bindparam("claim_day", type_=Date()),
+    bindparam("capacity", type_=Integer()),
+    bindparam("day_limit", type_=Integer()),
+    bindparam("now", type_=UTCDateTime()),
+    bindparam("expires_at", type_=UTCDateTime()),
+)
+
+#: Claims of any of ``resource_ids`` whose occupied interval overlaps the window (live or not).
+HELD_TIME = (
+    select(t.time_claims)
+    .where(
+        _times.tenant_id == bindparam("tenant_id", type_=Uuid()),
+        _times.resource_id.in_(bindparam("resource_ids", expanding=True, type_=Uuid())),
+        _times.starts_at < bindparam("window_end", type_=UTCDateTime()),
+        _times.ends_at > bindparam("window_start", type_=UTCDateTime()),
+    )
+    .order_by(_times.resource_id, _times.starts_at, _times.lane)
+)
+
+
+def _insert_hold_statement() -> Any:
+    """PostgreSQL: the customer upsert, a (timed) booking's insert and its first outbox event
+    (its payload gets the stored customer's id) as one statement; claims nothing."""
+    columns = [column.name for column in t.bookings.c]
+    values = [
+        "customer.id"
+        if name == "customer_id"
+        else f"CAST(:{name} AS json)"
+        if name in _JSON_FIELDS
+        else f":{name}"
+        for name in columns
+    ]
+    return text(
+        f"""WITH customer AS (
+    INSERT INTO bc_customers (tenant_id, id, name, email, phone, created_at)
+    VALUES (:tenant_id, :provisional_customer_id, :customer_name, :customer_email,
+            :customer_phone, :customer_created_at)
+    ON CONFLICT (tenant_id, email) DO UPDATE
+        SET name = excluded.name, phone = coalesce(excluded.phone, bc_customers.phone)
+    RETURNING id
+), booking AS (
+    INSERT INTO bc_bookings ({", ".join(columns)})
+    SELECT {", ".join(values)}
+    FROM customer
+    RETURNING tenant_id, id
+), event AS (
+    INSERT INTO bc_outbox (tenant_id, id, booking_id, sequence, type, payload, created_at,
+        attempts)
+    SELECT booking.tenant_id, :event_id, booking.id, :event_sequence, :event_type,
+        CAST(jsonb_set(CAST(:event_payload AS jsonb), '{{customer_id}}',
+                       to_jsonb(CAST(customer.id AS text))) AS json),
+        :event_created_at, 0
+    FROM booking, customer
+)
+SELECT customer.id AS customer_id FROM customer"""  # noqa: S608 - names are the table's columns
+    ).bindparams(
+        *(
+            bindparam(name, type_=UTCDateTime())
+            for name in ("created_at", "expires_at", "starts_at", "ends_at")
+        ),
+        bindparam("customer_created_at", type_=UTCDateTime()),
+        bindparam("event_created_at", type_=UTCDateTime()),
+    )
+
+
+PG_INSERT_HOLD = _insert_hold_statement()

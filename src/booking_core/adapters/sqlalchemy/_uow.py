@@ -30,6 +30,10 @@ from booking_core.adapters.sqlalchemy._payments import (
     SqlOutboxRepository,
     SqlRefundRepository,
 )
+from booking_core.adapters.sqlalchemy._scheduling import (
+    SqlResourceRepository,
+    SqlTimeOffRepository,
+)
 from booking_core.adapters.sqlalchemy.tables import metadata
 from booking_core.errors import LockTimeoutError
 from booking_core.ports.repositories import HoldAttempt, HoldAttemptResult
@@ -89,6 +93,8 @@ class SqlUnitOfWork:
         self.packages = SqlPackageRepository(db)
         self.add_ons = SqlAddOnRepository(db)
         self.venues = SqlVenueRepository(db)
+        self.resources = SqlResourceRepository(db)
+        self.time_off = SqlTimeOffRepository(db)
         self.customers = SqlCustomerRepository(db)
         self.bookings = SqlBookingRepository(db)
         self.blackouts = SqlBlackoutRepository(db)
@@ -166,7 +172,11 @@ class SqlUnitOfWorkFactory:
         return _hold_at_once.hold_at_once(connections, attempt)
 
     def create_schema(self) -> None:
-        """Create booking_core's tables and indexes if they are missing (idempotent)."""
+        """Create booking_core's tables and indexes if they are missing (idempotent).
+
+        On PostgreSQL this also creates the ``btree_gist`` extension (if missing) that the
+        time claims' exclusion constraint needs.
+        """
         with translated():
             metadata.create_all(self.engine)
 

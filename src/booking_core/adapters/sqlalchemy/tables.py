@@ -9,6 +9,14 @@ one of the seats ``0 … c-1`` of its (tenant, resource, date), and the primary 
 ownable by one row only. A seat whose hold lapsed can be taken over by a conditional upsert, so an
 expired hold frees its date even before the sweeper marks it EXPIRED. Time-slot bookings will add
 a slot column to this key.
+
+Time is claimed in ``bc_time_claims``: one row per (booking, resource), over the resource's
+*occupied* interval (the booking's time plus its buffers), on one of the resource's ``capacity``
+lanes. On PostgreSQL an exclusion constraint (``btree_gist``) refuses two rows of one resource
+and lane whose intervals overlap, so a resource of capacity N never holds more than N
+overlapping claims, whatever the application does; a unique day seat bounds a package's claims
+per local day. A claim has no foreign key to its booking: a timed hold claims its time before it
+inserts the booking's row, in the same transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Connection,
     Date,
     ForeignKeyConstraint,
     Index,
@@ -34,8 +43,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    event,
     text,
 )
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.sql.schema import SchemaItem
 
 from booking_core.adapters.sqlalchemy._types import UTCDateTime
@@ -142,6 +153,8 @@ packages = Table(
     _required("group_order", Integer),
     _required("photo_urls", JSON),
     _required("active", Boolean),
+    # PackageSchedule (timing in seconds, resource ids, need, assignment); NULL: sells dates
+    _optional("schedule", JSON),
     *_owned("slug"),
     _refers("segment_id", "bc_segments"),
     CheckConstraint("base_price >= 0", name="price"),
@@ -186,6 +199,33 @@ venues = Table(
     CheckConstraint("capacity >= 1", name="capacity"),
 )
 
+resources = Table(
+    "bc_resources",
+    metadata,
+    *_record(),
+    _required("kind", String(100)),
+    _optional("timezone", String(64)),  # NULL: the tenant's
+    _required("capacity", Integer),
+    _required("active", Boolean),
+    _required("hours", JSON),  # WorkingHours.to_primitive()
+    *_owned("name"),
+    CheckConstraint("capacity >= 1", name="capacity"),
+)
+
+resource_time_off = Table(
+    "bc_resource_time_off",
+    metadata,
+    *_record(name=False),
+    _required("resource_id", Uuid),
+    _required("starts_at", UTCDateTime),
+    _required("ends_at", UTCDateTime),
+    _required("reason", Text),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    _refers("resource_id", "bc_resources"),
+    CheckConstraint("ends_at > starts_at", name="interval"),
+    Index(None, "tenant_id", "resource_id", "starts_at"),
+)
+
 customers = Table(
     "bc_customers",
     metadata,
@@ -221,6 +261,10 @@ bookings = Table(
     Column("amount_refunded", BigInteger, nullable=False, server_default="0"),
     Column("commission_refunded", BigInteger, nullable=False, server_default="0"),
     Column("version", Integer, nullable=False, server_default="1"),
+    # a timed booking's service interval (buffers excluded) and the resources it occupies
+    _optional("starts_at", UTCDateTime),
+    _optional("ends_at", UTCDateTime),
+    _optional("resource_ids", JSON),
     PrimaryKeyConstraint("tenant_id", "id"),
     _refers("package_id", "bc_packages"),
     _refers("customer_id", "bc_customers"),
@@ -233,6 +277,10 @@ bookings = Table(
         "amount_paid >= 0 AND amount_refunded >= 0 AND amount_refunded <= amount_paid"
         " AND commission_refunded >= 0 AND commission_refunded <= commission",
         name="refunds",
+    ),
+    CheckConstraint(
+        "(starts_at IS NULL) = (ends_at IS NULL) AND (starts_at IS NULL OR ends_at > starts_at)",
+        name="timed",
     ),
     Index(None, "tenant_id", "event_date"),
     Index(None, "tenant_id", "customer_id"),
@@ -368,3 +416,55 @@ tenant_api_keys = Table(
     _optional("revoked_at", UTCDateTime),
     *_owned("key_hash"),
 )
+
+#: The name of the exclusion constraint that keeps a lane's claims from overlapping.
+TIME_CLAIMS_NO_OVERLAP = "ex_bc_time_claims_lane_overlap"
+
+time_claims = Table(
+    "bc_time_claims",
+    metadata,
+    _required("tenant_id", Uuid),
+    _required("booking_id", Uuid),
+    _required("resource_id", Uuid),
+    _required("package_id", Uuid),
+    _required("lane", Integer),
+    _required("starts_at", UTCDateTime),  # the occupied interval: buffers included
+    _required("ends_at", UTCDateTime),
+    _required("claim_day", Date),  # the start's date in the resource's zone
+    _optional("day_seat", Integer),  # of the package's day limit; NULL: no limit
+    _optional("expires_at", UTCDateTime),
+    PrimaryKeyConstraint("tenant_id", "booking_id", "resource_id"),
+    _refers("resource_id", "bc_resources"),
+    # NULL day seats (no day limit) never conflict
+    UniqueConstraint(
+        "tenant_id",
+        "resource_id",
+        "package_id",
+        "claim_day",
+        "day_seat",
+        name="uq_bc_time_claims_day_seat",
+    ),
+    CheckConstraint("lane >= 0", name="lane"),
+    CheckConstraint("day_seat >= 0", name="day_seat"),
+    CheckConstraint("ends_at > starts_at", name="interval"),
+    Index(None, "tenant_id", "resource_id", "starts_at"),
+    # PostgreSQL only (SQLite has one writer, whose transaction checks before it inserts).
+    ExcludeConstraint(
+        ("tenant_id", "="),
+        ("resource_id", "="),
+        ("lane", "="),
+        (text("tstzrange(starts_at, ends_at, '[)')"), "&&"),
+        name=TIME_CLAIMS_NO_OVERLAP,
+        using="gist",
+    ).ddl_if(dialect="postgresql"),
+)
+
+
+def _create_btree_gist(_table: Table, connection: Connection, **_kw: Any) -> None:
+    """PostgreSQL, before ``bc_time_claims`` is created: the exclusion constraint compares
+    uuids and integers with ``=`` inside a GiST index, which takes ``btree_gist``."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS btree_gist")
+
+
+event.listen(time_claims, "before_create", _create_btree_gist)

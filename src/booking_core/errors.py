@@ -11,6 +11,7 @@ the adapter edge and never escape::
     │   ├── AlreadyExistsError       a unique key (slug, email, name) is taken
     │   ├── BookingConflictError     the date is full (names the date)
     │   ├── DateUnavailableError     the date is closed: blackout, calendar, past, too soon/far
+    │   │   └── TimeUnavailableError a timed start is outside hours, past, too soon or too far
     │   └── IdempotencyKeyReusedError  same key, different request
     ├── InvalidTransitionError       a booking cannot move from its status to the asked one
     │   └── HoldExpiredError         the hold lapsed before it was confirmed
@@ -46,6 +47,7 @@ __all__ = [
     "PaymentError",
     "StorageError",
     "TenantInactiveError",
+    "TimeUnavailableError",
     "TransientStorageError",
     "ValidationError",
     "WebhookVerificationError",
@@ -89,13 +91,27 @@ class AlreadyExistsError(ConflictError):
 
 
 class BookingConflictError(ConflictError):
-    """The date has no free capacity left; ``date`` names it."""
+    """The date has no free capacity left; ``date`` names it. For a timed booking, ``start``
+    names the taken start and ``resource_id`` the resource that could not take it (None when
+    every eligible resource was tried)."""
 
     reason = "booked"
 
-    def __init__(self, date: dt.date, message: str | None = None) -> None:
+    def __init__(
+        self,
+        date: dt.date,
+        message: str | None = None,
+        *,
+        start: dt.datetime | None = None,
+        resource_id: UUID | None = None,
+    ) -> None:
+        if message is None and start is not None:
+            on = "" if resource_id is None else f" on resource {resource_id}"
+            message = f"{start.isoformat()} is taken{on}"
         super().__init__(message or f"{date.isoformat()} is fully booked")
         self.date = date
+        self.start = start
+        self.resource_id = resource_id
 
 
 class DateUnavailableError(ConflictError):
@@ -108,6 +124,18 @@ class DateUnavailableError(ConflictError):
         super().__init__(f"{date.isoformat()} is unavailable ({reason})")
         self.date = date
         self.reason = reason
+
+
+class TimeUnavailableError(DateUnavailableError):
+    """A timed start cannot be booked for a reason other than a taken slot: ``reason`` is
+    ``outside_hours`` (not a start the resource's hours and the package's grid offer),
+    ``past``, ``too_soon`` (inside the package's notice) or ``too_far`` (past its horizon)."""
+
+    def __init__(self, start: dt.datetime, reason: str, *, date: dt.date | None = None) -> None:
+        ConflictError.__init__(self, f"{start.isoformat()} is unavailable ({reason})")
+        self.date = date if date is not None else start.date()
+        self.reason = reason
+        self.start = start
 
 
 class IdempotencyKeyReusedError(ConflictError):

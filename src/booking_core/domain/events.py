@@ -14,8 +14,9 @@ from booking_core.domain.model import Booking, EventType, OutboxEvent
 
 
 def booking_payload(booking: Booking) -> dict[str, object]:
-    """What a notification about a booking needs, as JSON-ready values."""
-    return {
+    """What a notification about a booking needs, as JSON-ready values (a timed booking's
+    start, end and resources too)."""
+    payload: dict[str, object] = {
         "booking_id": str(booking.id),
         "tenant_id": str(booking.tenant_id),
         "customer_id": str(booking.customer_id),
@@ -29,6 +30,11 @@ def booking_payload(booking: Booking) -> dict[str, object]:
         "amount_paid": booking.amount_paid,
         "amount_refunded": booking.amount_refunded,
     }
+    if booking.starts_at is not None and booking.ends_at is not None:
+        payload["starts_at"] = booking.starts_at.isoformat()
+        payload["ends_at"] = booking.ends_at.isoformat()
+        payload["resource_ids"] = [str(resource) for resource in booking.resource_ids]
+    return payload
 
 
 def booking_event(

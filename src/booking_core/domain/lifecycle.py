@@ -91,6 +91,9 @@ MUTABLE_FIELDS: Final = frozenset(
     {
         "status",
         "event_date",
+        "starts_at",
+        "ends_at",
+        "resource_ids",
         "confirmed_at",
         "canceled_at",
         "fulfilled_at",
@@ -305,13 +308,38 @@ def expire(booking: Booking, *, now: dt.datetime) -> BookingChange:
 
 
 def reschedule(
-    booking: Booking, new_date: dt.date, *, now: dt.datetime, event_id: uuid.UUID | None = None
+    booking: Booking,
+    new_date: dt.date,
+    *,
+    now: dt.datetime,
+    event_id: uuid.UUID | None = None,
+    starts_at: dt.datetime | None = None,
+    ends_at: dt.datetime | None = None,
+    resource_ids: tuple[uuid.UUID, ...] | None = None,
 ) -> BookingChange:
-    """Move a PENDING (unexpired) or CONFIRMED booking to ``new_date``; its seat moves with it."""
+    """Move a PENDING (unexpired) or CONFIRMED booking to ``new_date``; its seat moves with it.
+
+    A timed booking moves to ``starts_at``–``ends_at`` on ``resource_ids`` (``new_date`` is
+    the new start's date in the tenant's zone); the service claims the new time first.
+    """
     seen = booking.as_of(now)
     if seen.status not in (PENDING, CONFIRMED):
         raise InvalidTransitionError(booking.id, seen.status.value, "RESCHEDULED")
-    if new_date == booking.event_date:
+    if booking.is_timed != (starts_at is not None):
+        raise ValidationError("new_start", "a timed booking moves to a start, a date one to a date")
+    extra: dict[str, object] = {"previous_date": booking.event_date.isoformat()}
+    moved: dict[str, object] = {"event_date": new_date}
+    if starts_at is not None and booking.starts_at is not None:
+        if starts_at == booking.starts_at and resource_ids in (None, booking.resource_ids):
+            raise ValidationError("new_start", "is the booking's current start")
+        extra["previous_starts_at"] = booking.starts_at.isoformat()
+        extra["previous_resource_ids"] = [str(each) for each in booking.resource_ids]
+        moved.update(
+            starts_at=starts_at,
+            ends_at=ends_at,
+            resource_ids=booking.resource_ids if resource_ids is None else resource_ids,
+        )
+    elif new_date == booking.event_date:
         raise ValidationError("new_date", "is the booking's current date")
     return _change(
         Step.RESCHEDULE,
@@ -320,8 +348,8 @@ def reschedule(
         now,
         event_id=event_id,
         seat=SeatEffect.MOVE,
-        extra={"previous_date": booking.event_date.isoformat()},
-        event_date=new_date,
+        extra=extra,
+        **moved,
     )
 
 

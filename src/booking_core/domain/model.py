@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from booking_core.domain.ids import TENANT_WIDE
+from booking_core.domain.schedule import Interval, SlotTiming, WorkingHours
 from booking_core.errors import ValidationError
 
 #: The shortest and longest a hold may live (``BookingPolicy.hold_ttl``).
@@ -41,6 +42,8 @@ class UnavailableReason(enum.StrEnum):
     PAST = "past"
     TOO_SOON = "too_soon"
     TOO_FAR = "too_far"
+    #: A timed start outside the resource's working hours (or off its slot grid, or in time off).
+    OUTSIDE_HOURS = "outside_hours"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +191,42 @@ class Segment(CatalogRecord):
     active: bool = True
 
 
+class ResourceNeed(enum.StrEnum):
+    """How many of a timed package's resources one booking takes."""
+
+    #: Any one of them (one of three advisers).
+    ANY = "any"
+    #: All of them at once (an adviser and a room); all or none are booked.
+    ALL = "all"
+
+
+class Assignment(enum.StrEnum):
+    """Which resource a hold that names none gets, for a package that needs any one."""
+
+    #: The fewest live bookings on the start's local day; ties go to the package's order.
+    LEAST_LOADED = "least_loaded"
+    #: The first after the one that took the package's latest booking, in the package's order.
+    ROUND_ROBIN = "round_robin"
+
+
+@dataclass(frozen=True, slots=True)
+class PackageSchedule:
+    """What makes a package timed: how long it takes and who or what serves it.
+
+    ``resource_ids`` is ordered: it breaks ties of the assignment. With
+    :attr:`ResourceNeed.ALL`, one booking occupies every listed resource.
+    """
+
+    timing: SlotTiming
+    resource_ids: tuple[uuid.UUID, ...]
+    need: ResourceNeed = ResourceNeed.ANY
+    assignment: Assignment = Assignment.LEAST_LOADED
+
+
 @dataclass(frozen=True, slots=True)
 class Package(CatalogRecord):
+    """Something a tenant sells: a whole date, or (with a ``schedule``) a length of time."""
+
     base_price: int
     description: str = ""
     segment_id: uuid.UUID | None = None
@@ -197,6 +234,7 @@ class Package(CatalogRecord):
     group_order: int = 0
     photo_urls: tuple[str, ...] = ()
     active: bool = True
+    schedule: PackageSchedule | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +316,88 @@ class Venue:
 
 
 @dataclass(frozen=True, slots=True)
+class Resource:
+    """A staff member, room or piece of equipment whose time is booked.
+
+    ``capacity`` N: at no instant do more than N live bookings of it overlap, each counted over
+    its occupied interval (buffers included). ``timezone`` None means the tenant's: working
+    hours are wall-clock times there.
+    """
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    kind: str = ""
+    timezone: str | None = None
+    capacity: int = 1
+    active: bool = True
+    hours: WorkingHours = field(default_factory=WorkingHours)
+
+    def zone(self, tenant: Tenant) -> str:
+        """The time zone its hours are kept in."""
+        return self.timezone or tenant.timezone
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceTimeOff:
+    """A resource away for an aware time range (holiday, sick leave, maintenance)."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    resource_id: uuid.UUID
+    start: dt.datetime
+    end: dt.datetime
+    reason: str = ""
+
+    @property
+    def interval(self) -> Interval:
+        return Interval(self.start, self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeClaim:
+    """One resource's share of a timed booking, as a hold asks the repository to claim it.
+
+    The claim is free when fewer than ``capacity`` live claims of the resource overlap
+    ``occupied`` on one lane, and (with a ``day_limit``) fewer than that many live claims of
+    the same package hold the resource on ``day`` (the start's date in the resource's zone).
+    """
+
+    resource_id: uuid.UUID
+    occupied: Interval
+    capacity: int
+    day: dt.date
+    day_limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldTime:
+    """A claimed stretch of a resource's time; ``expires_at`` None once the booking is
+    confirmed. Lapsed claims are judged at read time, like :class:`HeldSeat`."""
+
+    resource_id: uuid.UUID
+    booking_id: uuid.UUID
+    package_id: uuid.UUID
+    lane: int
+    occupied: Interval
+    day: dt.date
+    expires_at: dt.datetime | None
+
+    def is_live(self, now: dt.datetime) -> bool:
+        return self.expires_at is None or self.expires_at > now
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A bookable start: the service interval and the resources that could take it (with
+    :attr:`ResourceNeed.ALL`, the set it would take)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    resource_ids: tuple[uuid.UUID, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerDetails:
     """What a customer types at checkout; sanitized by the booking service."""
 
@@ -312,7 +432,12 @@ class BookingAddOn:
 
 @dataclass(frozen=True, slots=True)
 class Booking:
-    """A booking of one date; ``as_of(now)`` is how callers see it (a lapsed hold: EXPIRED).
+    """A booking of one date, or of a time; ``as_of(now)`` is how callers see it (a lapsed
+    hold: EXPIRED).
+
+    A timed booking has ``starts_at``/``ends_at`` (UTC, the service interval without buffers)
+    and the ``resource_ids`` it occupies; its ``event_date`` is the start's date in the
+    tenant's zone (refund tiers count days to it). A date booking has neither.
 
     ``expires_at`` is when the hold lapses while the booking is PENDING. It is the hold's
     expiry, kept for the record once the booking is confirmed, cancelled or expired: it no
@@ -345,6 +470,18 @@ class Booking:
     amount_refunded: int = 0
     commission_refunded: int = 0
     version: int = 1
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    resource_ids: tuple[uuid.UUID, ...] = ()
+
+    @property
+    def is_timed(self) -> bool:
+        return self.starts_at is not None
+
+    @property
+    def claim_count(self) -> int:
+        """How many claims a live booking holds: a seat of its date, or one per resource."""
+        return len(self.resource_ids) if self.starts_at is not None else 1
 
     @property
     def resource_id(self) -> uuid.UUID:

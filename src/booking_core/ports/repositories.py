@@ -24,16 +24,21 @@ from booking_core.domain.model import (
     Booking,
     Customer,
     HeldSeat,
+    HeldTime,
     HoldContext,
     IdempotencyRecord,
     InboxEvent,
     OutboxEvent,
     Package,
     Refund,
+    Resource,
+    ResourceTimeOff,
     Segment,
     Tenant,
+    TimeClaim,
     Venue,
 )
+from booking_core.domain.schedule import Interval
 
 
 class TenantRepository(Protocol):
@@ -99,6 +104,33 @@ class VenueRepository(Protocol):
     def get(self, tenant_id: uuid.UUID, venue_id: uuid.UUID) -> Venue | None: ...
     def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[Venue]: ...
     def update(self, venue: Venue) -> None: ...
+
+
+class ResourceRepository(Protocol):
+    """Resources whose time is booked; ``add``/``update`` raise AlreadyExistsError on a name
+    the tenant already uses."""
+
+    def add(self, resource: Resource) -> None: ...
+    def get(self, tenant_id: uuid.UUID, resource_id: uuid.UUID) -> Resource | None: ...
+    def get_many(
+        self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID]
+    ) -> builtins.list[Resource]:
+        """The tenant's resources among ``resource_ids`` (one query, any order; unknown ids
+        are simply missing)."""
+        ...
+
+    def list(self, tenant_id: uuid.UUID, *, active_only: bool) -> builtins.list[Resource]: ...
+    def update(self, resource: Resource) -> None: ...
+
+
+class TimeOffRepository(Protocol):
+    def add(self, time_off: ResourceTimeOff) -> None: ...
+    def remove(self, tenant_id: uuid.UUID, time_off_id: uuid.UUID) -> bool: ...
+    def overlapping(
+        self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
+    ) -> builtins.list[ResourceTimeOff]:
+        """Time off of any of ``resource_ids`` overlapping ``window``, by start (one query)."""
+        ...
 
 
 class CustomerRepository(Protocol):
@@ -167,6 +199,41 @@ class BookingRepository(Protocol):
         """
         ...
 
+    def insert_hold(self, booking: Booking, customer: Customer, *, event: OutboxEvent) -> Booking:
+        """Upsert the customer (by email), insert the booking with its lines and its event,
+        claiming nothing: a timed hold claims its time first (:meth:`claim_time`). Returns the
+        booking as stored (its ``customer_id`` the stored customer's)."""
+        ...
+
+    def claim_time(
+        self,
+        tenant_id: uuid.UUID,
+        booking_id: uuid.UUID,
+        package_id: uuid.UUID,
+        claim: TimeClaim,
+        *,
+        now: dt.datetime,
+        expires_at: dt.datetime | None,
+    ) -> bool:
+        """Claim ``claim`` for the booking, lapsing at ``expires_at`` (None: never); False,
+        having written nothing, when the resource has no free lane over the interval or the
+        package's day limit is reached.
+
+        Claims of the resource that lapsed at ``now`` and are in the way (overlapping, or
+        counting towards the day limit) are ended first, in this transaction, so a lapsed hold
+        frees its time before any sweep. The claim is atomic against concurrent claims in other
+        transactions and processes: PostgreSQL's exclusion constraint (and a unique day seat)
+        refuses the loser; SQLite's single writer and the memory store's lock serialise it.
+        """
+        ...
+
+    def held_time(
+        self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
+    ) -> builtins.list[HeldTime]:
+        """Claims of any of ``resource_ids`` whose occupied interval overlaps ``window``, live
+        or lapsed (callers judge them at a time), in one query."""
+        ...
+
     def save(self, change: BookingChange) -> int:
         """Store a change the domain decided with its outbox event and, when its seat effect
         is SETTLE or RELEASE, settle or free the booking's claims (in one round trip where the
@@ -200,11 +267,12 @@ class BookingRepository(Protocol):
         ...
 
     def release_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
-        """Free the booking's seats (on any date); returns how many were freed."""
+        """Free the booking's seats (on any date) and time claims; returns how many were freed."""
         ...
 
     def settle_claims(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
-        """Make the booking's seats permanent (no expiry); returns how many it still held."""
+        """Make the booking's seats and time claims permanent (no expiry); returns how many it
+        still held."""
         ...
 
     def held_seats(
@@ -334,6 +402,10 @@ class UnitOfWork(Protocol):
     @property
     def venues(self) -> VenueRepository: ...
     @property
+    def resources(self) -> ResourceRepository: ...
+    @property
+    def time_off(self) -> TimeOffRepository: ...
+    @property
     def customers(self) -> CustomerRepository: ...
     @property
     def bookings(self) -> BookingRepository: ...
@@ -442,8 +514,10 @@ __all__: Sequence[str] = [
     "OutboxRepository",
     "PackageRepository",
     "RefundRepository",
+    "ResourceRepository",
     "SegmentRepository",
     "TenantRepository",
+    "TimeOffRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "VenueRepository",

@@ -35,9 +35,35 @@ def availability_namespace(resource_id: uuid.UUID, date: dt.date) -> str:
     return f"av.{resource_id.hex}.{date.year:04d}{date.month:02d}"
 
 
-def month_of(booking: Booking) -> Invalidation:
-    """The cached availability month a change of this booking's seat makes stale."""
-    return (booking.tenant_id, availability_namespace(booking.resource_id, booking.event_date))
+def time_namespace(resource_id: uuid.UUID, year: int, month: int) -> str:
+    """The cache namespace of one UTC month of one resource's claimed time."""
+    return f"tm.{resource_id.hex}.{year:04d}{month:02d}"
+
+
+#: How far past its start and end a timed booking's claim may reach (buffers are at most a
+#: day) and a cached month of claims looks (two days each side): what a change makes stale.
+_TIME_REACH = dt.timedelta(days=3)
+
+
+def months_of(booking: Booking) -> list[Invalidation]:
+    """The cached availability a change of this booking's seat or time makes stale: its
+    pool's month, or each of its resources' months its time touches."""
+    if booking.starts_at is None or booking.ends_at is None:
+        return [
+            (booking.tenant_id, availability_namespace(booking.resource_id, booking.event_date))
+        ]
+    first = booking.starts_at - _TIME_REACH
+    last = booking.ends_at + _TIME_REACH
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return [
+        (booking.tenant_id, time_namespace(resource, year, month))
+        for resource in booking.resource_ids
+        for year, month in months
+    ]
 
 
 class Service:

@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from booking_core.domain.events import booking_event
 from booking_core.domain.model import (
@@ -41,6 +41,15 @@ from booking_core.ports.repositories import (
 
 
 @dataclass(frozen=True, slots=True)
+class BookedTime:
+    """The time a timed hold claimed: its service interval and the resources it took."""
+
+    start: dt.datetime
+    end: dt.datetime
+    resource_ids: tuple[uuid.UUID, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class HoldRequest:
     """A validated hold request with the ids it writes, chosen once before any attempt (after
     a lost reply, the booking id tells whether an attempt landed)."""
@@ -59,9 +68,16 @@ class HoldRequest:
     event_id: uuid.UUID
 
     def priced(
-        self, tenant: Tenant, package: Package, lines: tuple[BookingAddOn, ...], now: dt.datetime
+        self,
+        tenant: Tenant,
+        package: Package,
+        lines: tuple[BookingAddOn, ...],
+        now: dt.datetime,
+        *,
+        time: BookedTime | None = None,
     ) -> tuple[Booking, Customer, OutboxEvent]:
-        """The PENDING booking (price snapshot, commission, expiry), its customer and event."""
+        """The PENDING booking (price snapshot, commission, expiry), its customer and event;
+        with ``time``, a timed booking of those resources (``date`` its start's local date)."""
         details = self.customer
         customer = Customer(
             self.customer_id, self.tenant_id, details.name, details.email, details.phone, now
@@ -83,6 +99,13 @@ class HoldRequest:
             created_at=now,
             expires_at=now + tenant.policy.hold_ttl,
         )
+        if time is not None:
+            booking = replace(
+                booking,
+                starts_at=time.start,
+                ends_at=time.end,
+                resource_ids=time.resource_ids,
+            )
         event = booking_event(booking, EventType.BOOKING_HELD, now, event_id=self.event_id)
         return booking, customer, event
 

@@ -8,6 +8,7 @@ and this module orders the rest.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from booking_core.domain.lifecycle import BookingChange, SeatEffect
 from booking_core.domain.model import Booking, BookingStatus
@@ -34,9 +35,12 @@ def store(
     # The row first: its compare-and-swap serialises every change of one booking. The save
     # writes the event too, and settles or frees the seats of a SETTLE or RELEASE.
     touched = bookings.save(change)
-    if change.seat is SeatEffect.SETTLE and touched == 0:
+    # every claim it held: a timed booking's resource whose lapsed claim was taken over is lost
+    if change.seat is SeatEffect.SETTLE and touched < after.claim_count:
         raise HoldExpiredError(after.id, BookingStatus.EXPIRED.value, after.status.value)
     if change.seat is SeatEffect.MOVE:
+        if after.is_timed:
+            raise ValueError("a timed booking's move claims its time first: see reschedule")
         bookings.release_claims(after.tenant_id, after.id)
         if not bookings.claim_seat(
             after, capacity=capacity, now=now, expires_at=change.seat_expiry
@@ -46,11 +50,17 @@ def store(
 
 
 def reclaim(
-    uow: UnitOfWork, change: BookingChange, *, now: dt.datetime, capacity: int
+    uow: UnitOfWork,
+    change: BookingChange,
+    *,
+    now: dt.datetime,
+    capacity: int,
+    claim: Callable[[Booking], bool] | None = None,
 ) -> Booking | None:
     """Store a RECLAIM (a late payment keeping its date): its seat is claimed again *before*
     the booking is stored, so when none is free the booking stays unchanged (its lapsed claim
-    dropped) and None lets the caller decide otherwise in the same transaction.
+    dropped) and None lets the caller decide otherwise in the same transaction. A timed
+    booking's time is claimed by ``claim`` instead (which leaves no claim when it fails).
 
     Raises:
         TransientStorageError: the booking changed since it was read (run again, fresh).
@@ -58,7 +68,10 @@ def reclaim(
     after = change.after
     bookings = uow.bookings
     bookings.release_claims(after.tenant_id, after.id)  # its lapsed seat, if any
-    if not bookings.claim_seat(after, capacity=capacity, now=now, expires_at=change.seat_expiry):
+    if claim is not None:
+        if not claim(after):
+            return None
+    elif not bookings.claim_seat(after, capacity=capacity, now=now, expires_at=change.seat_expiry):
         return None
     bookings.save(change)
     return after

@@ -1,7 +1,9 @@
-"""Availability: whether dates can be booked, and blackout management.
+"""Availability: whether dates can be booked, which times are free, and blackout management.
 
 A range is answered in a constant number of queries (tenant, venue, blackouts, claim counts)
-plus one call of the calendar port, whatever its length.
+plus one call of the calendar port, whatever its length. A slot search likewise: the package
+and its resources (cached with the catalog), then one read of the claims and time off of every
+resource and month the cache does not hold.
 """
 
 from __future__ import annotations
@@ -9,31 +11,66 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from booking_core.domain.ids import TENANT_WIDE
 from booking_core.domain.model import (
     BlackoutDate,
     DateAvailability,
     HeldSeat,
+    Package,
+    Resource,
+    Slot,
     Tenant,
 )
 from booking_core.domain.rules import first_reason, local_today, policy_reason, pool_capacity
-from booking_core.errors import NotFoundError
-from booking_core.ports.cache import CachePort
+from booking_core.domain.schedule import Interval
+from booking_core.errors import NotFoundError, TenantInactiveError, ValidationError
+from booking_core.ports.cache import CachePort, GenerationToken
 from booking_core.ports.calendar import CalendarPort
 from booking_core.ports.clock import Clock
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from booking_core.services import _codec
 from booking_core.services import _validate as v
 from booking_core.services._base import (
+    CATALOG,
     CacheSettings,
     Service,
     availability_namespace,
     load_tenant,
+    time_namespace,
     whole_tenant,
+)
+from booking_core.services._scheduling import (
+    MAX_PACKAGE_RESOURCES,
+    TimeFacts,
+    facts_window,
+    free_slots,
+    in_package_order,
+    month_window,
+    months_between,
+    search_window,
+    timed,
+    zone,
 )
 
 __all__ = ["AvailabilityService"]
+
+
+def _part_of(facts: TimeFacts, resource_id: uuid.UUID, window: Interval) -> TimeFacts:
+    """The claims and time off of one resource overlapping ``window``."""
+    return TimeFacts(
+        tuple(
+            c for c in facts.held if c.resource_id == resource_id and c.occupied.overlaps(window)
+        ),
+        tuple(
+            o
+            for o in facts.time_off
+            if o.resource_id == resource_id and o.interval.overlaps(window)
+        ),
+    )
 
 
 def capacity_for(
@@ -71,6 +108,38 @@ def _months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
         months.append((first, following - dt.timedelta(days=1)))
         first = following
     return months
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSetting:
+    """A timed package with its tenant and active resources (package order): cached with the
+    catalog, whose edits drop it."""
+
+    tenant: Tenant
+    package: Package
+    resources: tuple[Resource, ...]
+
+
+def schedule_key(package_id: uuid.UUID) -> str:
+    """The catalog cache key of a timed package's setting."""
+    return f"schedule.{package_id.hex}"
+
+
+def _resource_filter(value: object) -> frozenset[uuid.UUID] | None:
+    if value is None:
+        return None
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise v.refuse("resource_ids", "a sequence of resource ids", value)
+    ids = [v.uuid_(each, f"resource_ids.{i}") for i, each in enumerate(value)]
+    if len(ids) > MAX_PACKAGE_RESOURCES:
+        raise ValidationError("resource_ids", f"at most {MAX_PACKAGE_RESOURCES} resources")
+    return frozenset(ids)
+
+
+def _zone_of(value: object) -> ZoneInfo | None:
+    if value is None or isinstance(value, ZoneInfo):
+        return value
+    return zone(v.timezone(value, "tz"))
 
 
 class AvailabilityService(Service):
@@ -180,6 +249,134 @@ class AvailabilityService(Service):
         """Every date in ``[start, end]`` with its availability (for month views)."""
         start, end = v.date_range(start, end)
         return self._evaluate(tenant_id, start, end, venue_id)
+
+    # --- time ------------------------------------------------------------------------------
+
+    def slots(
+        self,
+        tenant_id: uuid.UUID,
+        package_id: uuid.UUID,
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        resource_ids: Iterable[uuid.UUID] | None = None,
+        tz: str | ZoneInfo | None = None,
+    ) -> list[Slot]:
+        """The bookable starts of a timed package in ``[start, end)`` (aware, ≤ 62 days).
+
+        Each :class:`~booking_core.domain.model.Slot` names the resources that could take it
+        (all of them for a package that needs all). A start is offered when it lies on the
+        package's grid inside a resource's working hours, clear of its time off, past the
+        notice and within the horizon, with the resource free over the occupied interval
+        (buffers included) and the package's day limit not reached. Lapsed holds free their
+        time at once. ``resource_ids`` narrows the search; ``tz`` only changes the zone the
+        returned datetimes are shown in (the instants are the same).
+
+        Raises:
+            ValidationError: malformed input, a naive datetime, a range over 62 days, or a
+                date package.
+            NotFoundError: no such active package of this tenant.
+        """
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        package_id = v.uuid_(package_id, "package_id")
+        window = search_window(start, end)
+        only = _resource_filter(resource_ids)
+        shown = _zone_of(tz)
+        setting = self._schedule_setting(tenant_id, package_id)
+        resources = tuple(r for r in setting.resources if only is None or r.id in only)
+        schedule = setting.package.schedule
+        if schedule is None or not resources:
+            return []
+        facts = self._time_facts(
+            tenant_id, [r.id for r in resources], facts_window(schedule.timing, window)
+        )
+        return free_slots(
+            setting.package,
+            resources,
+            tenant=setting.tenant,
+            facts=facts,
+            window=window,
+            now=self._clock.now(),
+            tz=shown,
+        )
+
+    def _schedule_setting(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> ScheduleSetting:
+        def load() -> ScheduleSetting:
+            def work(uow: UnitOfWork) -> ScheduleSetting:
+                tenant = load_tenant(uow, tenant_id)
+                package, schedule = timed(uow.packages.get(tenant_id, package_id), package_id)
+                found = uow.resources.get_many(tenant_id, schedule.resource_ids)
+                return ScheduleSetting(tenant, package, in_package_order(schedule, found))
+
+            return self._read(work)
+
+        setting: ScheduleSetting = self._cached(
+            tenant_id,
+            CATALOG,
+            schedule_key(package_id),
+            ScheduleSetting,
+            load,
+            ttl=self._cache_settings.catalog_ttl,
+        )
+        if not setting.tenant.active:
+            raise TenantInactiveError(tenant_id)
+        return setting
+
+    def _load_time(
+        self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
+    ) -> TimeFacts:
+        """Claims and time off of the resources over ``window``: two queries."""
+
+        def work(uow: UnitOfWork) -> TimeFacts:
+            held = uow.bookings.held_time(tenant_id, resource_ids, window)
+            away = uow.time_off.overlapping(tenant_id, resource_ids, window)
+            return TimeFacts(tuple(held), tuple(away))
+
+        return self._read(work)
+
+    def _time_facts(
+        self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
+    ) -> TimeFacts:
+        """:meth:`_load_time` through the cache, per resource and UTC month: the entries the
+        cache misses are read together, in one read, whatever their number."""
+        cache = self._cache
+        if cache is None:
+            return self._load_time(tenant_id, resource_ids, window)
+        decode = _codec.decoder(TimeFacts)
+        months = months_between(window)
+        found: list[TimeFacts] = []
+        missing: list[tuple[uuid.UUID, int, int, GenerationToken]] = []
+        for resource_id in resource_ids:
+            for year, month in months:
+                namespace = time_namespace(resource_id, year, month)
+                lookup = cache.get(tenant_id, namespace, "time")
+                if lookup.hit:
+                    try:
+                        found.append(decode(lookup.value))
+                        continue
+                    except (TypeError, ValueError, KeyError):
+                        pass  # an entry of an older shape: reload it
+                missing.append((resource_id, year, month, lookup.token))
+        if missing:
+            first = min(month_window(y, m).start for _, y, m, _ in missing)
+            last = max(month_window(y, m).end for _, y, m, _ in missing)
+            ids = sorted({resource_id for resource_id, *_ in missing})
+            loaded = self._load_time(tenant_id, ids, Interval(first, last))
+            for resource_id, year, month, token in missing:
+                part = _part_of(loaded, resource_id, month_window(year, month))
+                found.append(part)
+                if token.known:
+                    cache.set(
+                        tenant_id,
+                        time_namespace(resource_id, year, month),
+                        "time",
+                        _codec.encode(part),
+                        ttl=self._cache_settings.availability_ttl,
+                        token=token,
+                    )
+        held = {(c.booking_id, c.resource_id): c for part in found for c in part.held}
+        away = {off.id: off for part in found for off in part.time_off}
+        return TimeFacts(tuple(held.values()), tuple(away.values()))
 
     def add_blackout(
         self, tenant_id: uuid.UUID, date: dt.date, *, reason: str = ""

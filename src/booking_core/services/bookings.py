@@ -62,9 +62,10 @@ from booking_core.services._base import (
     Invalidation,
     Service,
     load_tenant,
-    month_of,
+    months_of,
 )
 from booking_core.services._hold_request import (
+    BookedTime,
     Fallback,
     HoldRequest,
     attempt_at_once,
@@ -72,6 +73,13 @@ from booking_core.services._hold_request import (
 )
 from booking_core.services._lifecycle import store
 from booking_core.services._refunds import RefundSettler, decide_refund
+from booking_core.services._scheduling import (
+    candidates_for,
+    claim_for,
+    instant,
+    timed,
+    zone,
+)
 
 __all__ = [
     "DEFAULT_IDEMPOTENCY_TTL",
@@ -162,13 +170,21 @@ class BookingService(Service):
         tenant_id: uuid.UUID,
         *,
         package_id: uuid.UUID,
-        date: dt.date,
         customer: CustomerDetails,
+        date: dt.date | None = None,
+        start: dt.datetime | None = None,
         add_ons: Mapping[uuid.UUID, int] | None = None,
         venue_id: uuid.UUID | None = None,
+        resource_id: uuid.UUID | None = None,
         idempotency_key: str | None = None,
     ) -> Booking:
-        """Hold ``date`` for a customer: a PENDING booking with a price snapshot and an expiry.
+        """Hold ``date`` (a date package) or the time from ``start`` (an aware datetime, a
+        timed package) for a customer: a PENDING booking with a price snapshot and an expiry.
+
+        A timed hold takes the package's resources: the named ``resource_id``, or the one the
+        package's :class:`~booking_core.domain.model.Assignment` picks (least loaded that day
+        by default), trying the next eligible one when it loses a race, or all of them for a
+        package that needs all (all or none).
 
         A customer with the same (normalized) email is reused and their name/phone updated.
         With an ``idempotency_key``, a replay of the same request (within the key's lifetime,
@@ -176,10 +192,15 @@ class BookingService(Service):
         with the same key raises; two concurrent requests with one key create one booking.
 
         Raises:
-            ValidationError: malformed input (names the field).
-            NotFoundError: package, add-on or venue is not an active record of this tenant.
-            BookingConflictError: the date's capacity is taken (names the date).
+            ValidationError: malformed input (names the field), neither or both of ``date`` and
+                ``start``, or the one that does not fit the package.
+            NotFoundError: package, add-on, venue or resource is not an active record of this
+                tenant.
+            BookingConflictError: the date's capacity is taken (names the date), or the time
+                is taken (names the start, and the resource when one was named).
             DateUnavailableError: blackout, calendar, past, too soon or too far.
+            TimeUnavailableError: the start is past, inside the notice, past the horizon or
+                outside the working hours (a ``DateUnavailableError``).
             IdempotencyKeyReusedError: the key was used for a different request.
             TenantInactiveError: the tenant is deactivated.
         """
@@ -187,9 +208,11 @@ class BookingService(Service):
             tenant_id,
             package_id=package_id,
             date=date,
+            start=start,
             customer=customer,
             add_ons=add_ons,
             venue_id=venue_id,
+            resource_id=resource_id,
             idempotency_key=idempotency_key,
         ).booking
 
@@ -198,13 +221,33 @@ class BookingService(Service):
         tenant_id: uuid.UUID,
         *,
         package_id: uuid.UUID,
-        date: dt.date,
+        date: dt.date | None,
+        start: dt.datetime | None,
         customer: CustomerDetails,
         add_ons: Mapping[uuid.UUID, int] | None,
         venue_id: uuid.UUID | None,
+        resource_id: uuid.UUID | None,
         idempotency_key: str | None,
     ) -> _Held:
         """:meth:`hold`, also telling whether the booking was created by this call."""
+        if (date is None) == (start is None):
+            raise ValidationError(
+                "date", "give either date (a date package) or start (a timed one)"
+            )
+        if start is not None:
+            if venue_id is not None:
+                raise ValidationError("venue_id", "a timed hold takes resources, not a venue")
+            return self._place_timed(
+                tenant_id,
+                package_id=package_id,
+                start=start,
+                customer=customer,
+                add_ons=add_ons,
+                resource_id=resource_id,
+                idempotency_key=idempotency_key,
+            )
+        if resource_id is not None:
+            raise ValidationError("resource_id", "a date hold takes a venue, not a resource")
         tenant_id = v.uuid_(tenant_id, "tenant_id")
         package_id = v.uuid_(package_id, "package_id")
         venue_id = v.optional_uuid(venue_id, "venue_id")
@@ -243,7 +286,7 @@ class BookingService(Service):
         )
         at_once = self._hold_at_once(request)
         if isinstance(at_once, _Held):
-            self._invalidate([month_of(at_once.booking)])
+            self._invalidate(months_of(at_once.booking))
             return at_once
 
         def work(uow: UnitOfWork) -> _Held:
@@ -262,6 +305,8 @@ class BookingService(Service):
             package = context.package
             if package is None or not package.active:
                 raise NotFoundError("package", package_id)
+            if package.schedule is not None:
+                raise ValidationError("date", "is a timed package: hold it with start=")
             if context.seats_held >= capacity:
                 raise BookingConflictError(date)  # visibly full: fail before writing
             refuse_calendar_or_policy(tenant, date, now=now, calendar_busy=calendar_busy)
@@ -283,7 +328,7 @@ class BookingService(Service):
             return None if placed is None else _Held(placed.as_of(self._clock.now()), False)
 
         def its_month(held: _Held) -> list[Invalidation]:
-            return [] if held.replayed else [month_of(held.booking)]
+            return [] if held.replayed else months_of(held.booking)
 
         return self._write(
             work,
@@ -291,6 +336,97 @@ class BookingService(Service):
             landed=landed,
             outcome_unknown=at_once is Fallback.MAYBE_LANDED,
         )
+
+    def _place_timed(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        package_id: uuid.UUID,
+        start: dt.datetime,
+        customer: CustomerDetails,
+        add_ons: Mapping[uuid.UUID, int] | None,
+        resource_id: uuid.UUID | None,
+        idempotency_key: str | None,
+    ) -> _Held:
+        """A timed hold: its time is claimed in the database before the booking is written
+        (the claim decides; nothing here checks and then inserts)."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        package_id = v.uuid_(package_id, "package_id")
+        resource_id = v.optional_uuid(resource_id, "resource_id")
+        start = instant(start, "start")
+        details = _customer_details(customer)
+        quantities = MappingProxyType(_quantities(add_ons))
+        key = _idempotency_key(idempotency_key)
+        fingerprint = (
+            ""
+            if key is None
+            else _fingerprint(
+                package_id=package_id,
+                start=start.isoformat(),
+                customer=[details.name, details.email, details.phone],
+                add_ons=sorted((str(k), q) for k, q in quantities.items()),
+                resource_id=resource_id,
+            )
+        )
+        request = HoldRequest(
+            tenant_id=tenant_id,
+            package_id=package_id,
+            venue_id=None,
+            date=start.date(),
+            customer=details,
+            quantities=quantities,
+            key=key,
+            fingerprint=fingerprint,
+            calendar_busy=False,
+            booking_id=new_id(),
+            customer_id=new_id(),
+            event_id=new_id(),
+        )
+
+        def work(uow: UnitOfWork) -> _Held:
+            now = self._clock.now()
+            tenant = load_tenant(uow, tenant_id)
+            if key is not None:
+                replay = self._replay(uow, tenant_id, key, fingerprint, now)
+                if replay is not None:
+                    return _Held(replay, replayed=True)
+            package, schedule = timed(uow.packages.get(tenant_id, package_id), package_id)
+            candidates = candidates_for(
+                uow, package, start, tenant=tenant, now=now, named=resource_id
+            )
+            offered = uow.packages.offered_add_ons(tenant_id, package_id) if quantities else ()
+            lines = lines_of(offered, quantities)
+            expires_at = now + tenant.policy.hold_ttl
+            taken = claim_for(
+                uow,
+                package,
+                candidates,
+                start,
+                tenant=tenant,
+                booking_id=request.booking_id,
+                now=now,
+                expires_at=expires_at,
+            )
+            date = start.astimezone(zone(tenant.timezone)).date()
+            if taken is None:
+                raise BookingConflictError(date, start=start, resource_id=resource_id)
+            time = BookedTime(start, start + schedule.timing.duration, taken)
+            booking, customer, event = replace(request, date=date).priced(
+                tenant, package, lines, now, time=time
+            )
+            placed = uow.bookings.insert_hold(booking, customer, event=event)
+            if key is not None:
+                uow.idempotency.attach(tenant_id, key, placed.id)
+            return _Held(placed, replayed=False)
+
+        def landed(uow: UnitOfWork) -> _Held | None:
+            placed = uow.bookings.get(tenant_id, request.booking_id)
+            return None if placed is None else _Held(placed.as_of(self._clock.now()), False)
+
+        def its_time(held: _Held) -> list[Invalidation]:
+            return [] if held.replayed else months_of(held.booking)
+
+        return self._write(work, invalidates=its_time, landed=landed)
 
     def _hold_at_once(self, request: HoldRequest) -> _Held | Fallback:
         """The hold in one statement from cached terms, where the backend offers it.
@@ -302,8 +438,8 @@ class BookingService(Service):
         if self._cache is None or holds is None:
             return Fallback.SETTLE
         terms = self._terms(request.tenant_id, request.package_id, request.venue_id)
-        if terms is None:
-            return Fallback.SETTLE
+        if terms is None or (terms.package is not None and terms.package.schedule is not None):
+            return Fallback.SETTLE  # the transaction names what is wrong
         result = attempt_at_once(
             holds, request, terms, now=self._clock.now(), key_ttl=self._idempotency_ttl
         )
@@ -380,13 +516,16 @@ class BookingService(Service):
         tenant_id: uuid.UUID,
         *,
         package_id: uuid.UUID,
-        date: dt.date,
         customer: CustomerDetails,
+        date: dt.date | None = None,
+        start: dt.datetime | None = None,
         add_ons: Mapping[uuid.UUID, int] | None = None,
         venue_id: uuid.UUID | None = None,
+        resource_id: uuid.UUID | None = None,
         idempotency_key: str | None = None,
     ) -> Checkout:
-        """Hold the date and create its payment (amount = total, platform fee = commission).
+        """Hold the date (or the time from ``start``) and create its payment (amount = total,
+        platform fee = commission).
 
         Replays with the same ``idempotency_key`` return the same booking and payment while
         the hold awaits payment. If the provider refuses to create the payment, the hold is
@@ -404,9 +543,11 @@ class BookingService(Service):
             tenant_id,
             package_id=package_id,
             date=date,
+            start=start,
             customer=customer,
             add_ons=add_ons,
             venue_id=venue_id,
+            resource_id=resource_id,
             idempotency_key=idempotency_key,
         )
         booking = held.booking
@@ -489,7 +630,7 @@ class BookingService(Service):
             return _Transitioned(seen) if recover is None else recover(uow, tenant, seen)
 
         def months(result: _Transitioned) -> list[Invalidation]:
-            return [month_of(result.booking)] if frees_or_settles else []
+            return months_of(result.booking) if frees_or_settles else []
 
         return self._write(work, invalidates=months, landed=landed)
 
@@ -643,17 +784,29 @@ class BookingService(Service):
         return self._transition(tenant_id, booking_id, decide, frees_or_settles=False).booking
 
     def reschedule(
-        self, tenant_id: uuid.UUID, booking_id: uuid.UUID, *, new_date: dt.date
+        self,
+        tenant_id: uuid.UUID,
+        booking_id: uuid.UUID,
+        *,
+        new_date: dt.date | None = None,
+        new_start: dt.datetime | None = None,
     ) -> Booking:
-        """Move a PENDING or CONFIRMED booking to ``new_date`` atomically.
+        """Move a PENDING or CONFIRMED booking to ``new_date`` (a date booking) or to
+        ``new_start`` (a timed one) atomically.
 
-        The new date is checked and claimed under the same guarantee as a hold; on any
-        conflict nothing changes. The old date is free again on success.
+        The new date or time is checked and claimed under the same guarantee as a hold; on any
+        conflict nothing changes. The old date or time is free again on success. A timed
+        booking keeps its resource when that one can take the new start, else it takes another
+        the package lists (a package that needs all moves all of them).
 
         Raises:
-            BookingConflictError / DateUnavailableError: the new date cannot take it.
+            BookingConflictError / DateUnavailableError: the new date or time cannot take it.
             InvalidTransitionError: the booking is not PENDING (unexpired) or CONFIRMED.
         """
+        if (new_date is None) == (new_start is None):
+            raise ValidationError("new_date", "give either new_date or new_start")
+        if new_start is not None:
+            return self._reschedule_timed(tenant_id, booking_id, new_start)
         tenant_id = v.uuid_(tenant_id, "tenant_id")
         booking_id = v.uuid_(booking_id, "booking_id")
         new_date = v.date_(new_date, "new_date")
@@ -665,6 +818,8 @@ class BookingService(Service):
             booking = uow.bookings.lock(tenant_id, booking_id)
             if booking is None:
                 raise NotFoundError("booking", booking_id)
+            if booking.is_timed:
+                raise ValidationError("new_date", "a timed booking moves to a new_start")
             context = uow.bookings.hold_context(
                 tenant_id, booking.package_id, booking.venue_id, new_date, now
             )
@@ -677,21 +832,81 @@ class BookingService(Service):
                 context.tenant, new_date, now=now, calendar_busy=calendar_busy
             )
             moved = store(uow, change, now=now, capacity=capacity)
-            return _Moved(moved, booking.event_date)
+            return _Moved(moved, booking)
 
         def landed(uow: UnitOfWork) -> _Moved | None:
             event = uow.outbox.get(tenant_id, event_id)
             booking = uow.bookings.get(tenant_id, booking_id)
             if event is None or booking is None:
                 return None
-            previous = dt.date.fromisoformat(str(event.payload["previous_date"]))
-            return _Moved(booking.as_of(self._clock.now()), previous)
+            return _Moved(booking.as_of(self._clock.now()), _left(booking, event.payload))
 
-        def both_months(result: _Moved) -> list[Invalidation]:
-            left = replace(result.booking, event_date=result.previous_date)
-            return [month_of(result.booking), month_of(left)]
+        return self._write(work, invalidates=_both_months, landed=landed).booking
 
-        return self._write(work, invalidates=both_months, landed=landed).booking
+    def _reschedule_timed(
+        self, tenant_id: uuid.UUID, booking_id: uuid.UUID, new_start: dt.datetime
+    ) -> Booking:
+        """:meth:`reschedule` of a timed booking: its claims are freed and the new time
+        claimed (the booking's row locked first), then the change is stored."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        booking_id = v.uuid_(booking_id, "booking_id")
+        start = instant(new_start, "new_start")
+        event_id = new_id()
+
+        def work(uow: UnitOfWork) -> _Moved:
+            now = self._clock.now()
+            tenant = load_tenant(uow, tenant_id)
+            booking = uow.bookings.lock(tenant_id, booking_id)
+            if booking is None:
+                raise NotFoundError("booking", booking_id)
+            if not booking.is_timed:
+                raise ValidationError("new_start", "a date booking moves to a new_date")
+            package = uow.packages.get(tenant_id, booking.package_id)
+            if package is None or package.schedule is None:
+                raise NotFoundError("package", booking.package_id)
+            date = start.astimezone(zone(tenant.timezone)).date()
+            end = start + package.schedule.timing.duration
+            # the domain refuses a booking that cannot move before anything is claimed
+            lifecycle.reschedule(
+                booking, date, now=now, event_id=event_id, starts_at=start, ends_at=end
+            )
+            candidates = candidates_for(
+                uow, package, start, tenant=tenant, now=now, preferred=booking.resource_ids
+            )
+            uow.bookings.release_claims(tenant_id, booking_id)
+            expiry = booking.expires_at if booking.status is BookingStatus.PENDING else None
+            taken = claim_for(
+                uow,
+                package,
+                candidates,
+                start,
+                tenant=tenant,
+                booking_id=booking_id,
+                now=now,
+                expires_at=expiry,
+            )
+            if taken is None:
+                raise BookingConflictError(date, start=start)
+            change = lifecycle.reschedule(
+                booking,
+                date,
+                now=now,
+                event_id=event_id,
+                starts_at=start,
+                ends_at=end,
+                resource_ids=taken,
+            )
+            uow.bookings.save(change)
+            return _Moved(change.after, booking)
+
+        def landed(uow: UnitOfWork) -> _Moved | None:
+            event = uow.outbox.get(tenant_id, event_id)
+            booking = uow.bookings.get(tenant_id, booking_id)
+            if event is None or booking is None:
+                return None
+            return _Moved(booking.as_of(self._clock.now()), _left(booking, event.payload))
+
+        return self._write(work, invalidates=_both_months, landed=landed).booking
 
     def purge_idempotency_keys(self, *, limit: int = 10_000) -> int:
         """Delete idempotency records past their lifetime (all tenants); returns how many.
@@ -782,10 +997,35 @@ class _Held:
 
 @dataclass(frozen=True, slots=True)
 class _Moved:
-    """A rescheduled booking and the date it left (whose cached month goes stale too)."""
+    """A rescheduled booking and the booking as it was (whose cached months go stale too)."""
 
     booking: Booking
-    previous_date: dt.date
+    left: Booking
+
+
+def _both_months(result: _Moved) -> list[Invalidation]:
+    return [*months_of(result.booking), *months_of(result.left)]
+
+
+def _left(booking: Booking, payload: Mapping[str, object]) -> Booking:
+    """The booking where a move's event says it was (after a lost COMMIT reply)."""
+    left = replace(booking, event_date=dt.date.fromisoformat(str(payload["previous_date"])))
+    previous_start = payload.get("previous_starts_at")
+    if isinstance(previous_start, str) and booking.starts_at and booking.ends_at:
+        starts_at = dt.datetime.fromisoformat(previous_start)
+        previous = payload.get("previous_resource_ids")
+        resources = (
+            tuple(uuid.UUID(str(each)) for each in previous)
+            if isinstance(previous, list)
+            else booking.resource_ids
+        )
+        left = replace(
+            left,
+            starts_at=starts_at,
+            ends_at=starts_at + (booking.ends_at - booking.starts_at),
+            resource_ids=resources,
+        )
+    return left
 
 
 #: The domain's decision on the booking as read: a change, or None when there is nothing to do.

@@ -1,4 +1,5 @@
-"""The catalog: segments, packages, add-ons and venues of a tenant.
+"""The catalog: segments, packages, add-ons, venues and resources (with their working hours
+and time off) of a tenant.
 
 Text fields are sanitized as plain text at this boundary (never HTML-escaped: escaping belongs to
 the output layer); slugs are validated; prices are integers in minor units.
@@ -6,6 +7,7 @@ the output layer); slugs are validated; prices are integers in minor units.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -13,7 +15,17 @@ from types import MappingProxyType
 from typing import Any, Generic, Never, Protocol, TypeVar
 
 from booking_core.domain.ids import new_id
-from booking_core.domain.model import AddOn, Package, PackageDetails, Segment, Venue
+from booking_core.domain.model import (
+    AddOn,
+    Package,
+    PackageDetails,
+    PackageSchedule,
+    Resource,
+    ResourceTimeOff,
+    Segment,
+    Venue,
+)
+from booking_core.domain.schedule import WorkingHours
 from booking_core.errors import NotFoundError, ValidationError
 from booking_core.limits import MAX_CAPACITY, MAX_SORT_ORDER
 from booking_core.ports.repositories import UnitOfWork
@@ -27,9 +39,10 @@ from booking_core.services._base import (
     load_tenant,
     whole_tenant,
 )
+from booking_core.services._scheduling import hours_of, instant, schedule_of, search_window
 from booking_core.unset import UNSET, Unset
 
-E = TypeVar("E", Segment, Package, AddOn, Venue)
+E = TypeVar("E", Segment, Package, AddOn, Venue, Resource)
 _E = TypeVar("_E")
 T = TypeVar("T")
 MAX_PHOTOS = 5
@@ -65,6 +78,7 @@ _PACKAGE_FIELDS: dict[str, Callable[[Any], Any]] = {
     "group_order": lambda x: _order(x, "group_order"),
     "photo_urls": _photos,
     "active": lambda x: v.flag(x, "active"),
+    "schedule": schedule_of,
 }
 _ADD_ON_FIELDS: dict[str, Callable[[Any], Any]] = {
     "name": v.name,
@@ -82,6 +96,18 @@ _VENUE_FIELDS: dict[str, Callable[[Any], Any]] = {
     "capacity": lambda x: v.integer(x, "capacity", minimum=1, maximum=MAX_CAPACITY),
     "active": lambda x: v.flag(x, "active"),
 }
+
+
+_RESOURCE_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "name": v.name,
+    "kind": lambda x: v.text(x, "kind", max_length=100),
+    "timezone": lambda x: None if x is None else v.timezone(x),
+    "capacity": lambda x: v.integer(x, "capacity", minimum=1, maximum=MAX_CAPACITY),
+    "active": lambda x: v.flag(x, "active"),
+    "hours": hours_of,
+}
+#: The longest single stretch of time off (longer absences: deactivate the resource).
+MAX_TIME_OFF = dt.timedelta(days=3 * 366)
 
 
 def _clean(
@@ -135,6 +161,14 @@ _ADD_ON = _Kind("add_on", AddOn, _ADD_ON_FIELDS, lambda uow: uow.add_ons)
 _VENUE = _Kind(
     "venue", Venue, _VENUE_FIELDS, lambda uow: uow.venues, slugged=False, whole_tenant=True
 )
+_RESOURCE = _Kind(
+    "resource",
+    Resource,
+    _RESOURCE_FIELDS,
+    lambda uow: uow.resources,
+    slugged=False,
+    whole_tenant=True,
+)
 
 __all__ = ["MAX_PHOTOS", "CatalogService"]
 
@@ -158,11 +192,14 @@ class CatalogService(Service):
             id=new_id(), tenant_id=tenant_id, **_clean(validators, fields, partial=False)
         )
         segment_id = getattr(entity, "segment_id", None)
+        schedule = getattr(entity, "schedule", None)
 
         def work(uow: UnitOfWork) -> E:
             load_tenant(uow, tenant_id)
             if segment_id is not None:
                 self._segment(uow, tenant_id, segment_id)
+            if schedule is not None:
+                self._resources(uow, tenant_id, schedule)
             kind.repository(uow).add(entity)
             uow.tenants.touch(tenant_id)  # terms cached for holds are stale now
             return entity
@@ -189,6 +226,8 @@ class CatalogService(Service):
                 raise NotFoundError(kind.name, entity_id)
             if clean.get("segment_id") is not None:
                 self._segment(uow, tenant_id, clean["segment_id"])
+            if clean.get("schedule") is not None:
+                self._resources(uow, tenant_id, clean["schedule"])
             updated = replace(current, **clean)
             repository.update(updated)
             uow.tenants.touch(tenant_id)  # terms cached for holds are stale now
@@ -203,6 +242,14 @@ class CatalogService(Service):
         if segment is None:
             raise NotFoundError("segment", segment_id)
         return segment
+
+    @staticmethod
+    def _resources(uow: UnitOfWork, tenant_id: uuid.UUID, schedule: PackageSchedule) -> None:
+        """Every resource a schedule lists is one of the tenant's (one query)."""
+        found = {r.id for r in uow.resources.get_many(tenant_id, schedule.resource_ids)}
+        for resource_id in schedule.resource_ids:
+            if resource_id not in found:
+                raise NotFoundError("resource", resource_id)
 
     def create_segment(
         self,
@@ -267,9 +314,12 @@ class CatalogService(Service):
         grouping: str = "",
         group_order: int = 0,
         photo_urls: Iterable[str] = (),
+        schedule: PackageSchedule | None = None,
     ) -> Package:
-        """Add a package. Prices are integer minor units (e.g. cents)."""
+        """Add a package. Prices are integer minor units (e.g. cents). With a ``schedule`` it
+        sells time on the listed resources (see docs/scheduling.md), else whole dates."""
         fields = {
+            "schedule": schedule,
             "slug": slug,
             "name": name,
             "base_price": base_price,
@@ -294,6 +344,7 @@ class CatalogService(Service):
         group_order: int | Unset = UNSET,
         photo_urls: Iterable[str] | Unset = UNSET,
         active: bool | Unset = UNSET,
+        schedule: PackageSchedule | Unset | None = UNSET,
         **unknown: Never,
     ) -> Package:
         """Change the given fields of a package (``segment_id=None`` detaches it from its
@@ -308,6 +359,7 @@ class CatalogService(Service):
             "group_order": group_order,
             "photo_urls": photo_urls,
             "active": active,
+            "schedule": schedule,
         }
         return self._update(_PACKAGE, tenant_id, package_id, {**given, **unknown})
 
@@ -414,6 +466,137 @@ class CatalogService(Service):
     def deactivate_venue(self, tenant_id: uuid.UUID, venue_id: uuid.UUID) -> Venue:
         """Refuse new holds at a venue (existing bookings stay)."""
         return self.update_venue(tenant_id, venue_id, active=False)
+
+    def create_resource(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        name: str,
+        kind: str = "",
+        timezone: str | None = None,
+        capacity: int = 1,
+        hours: WorkingHours | None = None,
+    ) -> Resource:
+        """Add a resource (staff, room, equipment) whose time timed packages sell.
+
+        ``timezone`` None keeps its ``hours`` in the tenant's zone; ``capacity`` N lets N
+        bookings overlap at any instant. Raises AlreadyExistsError on a taken name.
+        """
+        fields = {
+            "name": name,
+            "kind": kind,
+            "timezone": timezone,
+            "capacity": capacity,
+            "hours": WorkingHours() if hours is None else hours,
+        }
+        return self._create(_RESOURCE, tenant_id, fields)
+
+    def update_resource(
+        self,
+        tenant_id: uuid.UUID,
+        resource_id: uuid.UUID,
+        *,
+        name: str | Unset = UNSET,
+        kind: str | Unset = UNSET,
+        timezone: str | Unset | None = UNSET,
+        capacity: int | Unset = UNSET,
+        hours: WorkingHours | Unset = UNSET,
+        active: bool | Unset = UNSET,
+        **unknown: Never,
+    ) -> Resource:
+        """Change the given fields of a resource (new hours or a lower capacity apply to new
+        holds; existing bookings stay). Raises as :meth:`update_segment`."""
+        given = {
+            "name": name,
+            "kind": kind,
+            "timezone": timezone,
+            "capacity": capacity,
+            "hours": hours,
+            "active": active,
+        }
+        return self._update(_RESOURCE, tenant_id, resource_id, {**given, **unknown})
+
+    def deactivate_resource(self, tenant_id: uuid.UUID, resource_id: uuid.UUID) -> Resource:
+        """Refuse new holds on a resource (existing bookings stay)."""
+        return self.update_resource(tenant_id, resource_id, active=False)
+
+    def list_resources(
+        self, tenant_id: uuid.UUID, *, include_inactive: bool = False
+    ) -> list[Resource]:
+        """All resources of the tenant, by name."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        inactive_too = v.flag(include_inactive, "include_inactive")
+
+        def work(uow: UnitOfWork) -> list[Resource]:
+            load_tenant(uow, tenant_id)
+            return uow.resources.list(tenant_id, active_only=not inactive_too)
+
+        return self._read(work)
+
+    def add_time_off(
+        self,
+        tenant_id: uuid.UUID,
+        resource_id: uuid.UUID,
+        *,
+        start: dt.datetime,
+        end: dt.datetime,
+        reason: str = "",
+    ) -> ResourceTimeOff:
+        """Mark a resource away over ``[start, end)`` (aware): no slot that would serve
+        during it is offered or held. Existing bookings stay."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        resource_id = v.uuid_(resource_id, "resource_id")
+        first, last = instant(start, "start"), instant(end, "end")
+        if last <= first:
+            raise ValidationError("end", "must be after start")
+        if last - first > MAX_TIME_OFF:
+            raise ValidationError("end", "time off lasts at most three years")
+        time_off = ResourceTimeOff(
+            new_id(),
+            tenant_id,
+            resource_id,
+            first,
+            last,
+            v.text(reason, "reason", max_length=500),
+        )
+
+        def work(uow: UnitOfWork) -> ResourceTimeOff:
+            load_tenant(uow, tenant_id)
+            if uow.resources.get(tenant_id, resource_id) is None:
+                raise NotFoundError("resource", resource_id)
+            uow.time_off.add(time_off)
+            return time_off
+
+        return self._write(work, invalidates=whole_tenant(tenant_id))
+
+    def remove_time_off(self, tenant_id: uuid.UUID, time_off_id: uuid.UUID) -> bool:
+        """Cancel a stretch of time off; returns whether it existed."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        time_off_id = v.uuid_(time_off_id, "time_off_id")
+
+        def work(uow: UnitOfWork) -> bool:
+            load_tenant(uow, tenant_id)
+            return uow.time_off.remove(tenant_id, time_off_id)
+
+        return self._write(work, invalidates=whole_tenant(tenant_id), idempotent=True)
+
+    def list_time_off(
+        self,
+        tenant_id: uuid.UUID,
+        resource_id: uuid.UUID,
+        start: dt.datetime,
+        end: dt.datetime,
+    ) -> list[ResourceTimeOff]:
+        """A resource's time off overlapping ``[start, end)`` (at most 62 days), by start."""
+        tenant_id = v.uuid_(tenant_id, "tenant_id")
+        resource_id = v.uuid_(resource_id, "resource_id")
+        window = search_window(start, end)
+
+        def work(uow: UnitOfWork) -> list[ResourceTimeOff]:
+            load_tenant(uow, tenant_id)
+            return uow.time_off.overlapping(tenant_id, [resource_id], window)
+
+        return self._read(work)
 
     def offer_add_on(
         self, tenant_id: uuid.UUID, package_id: uuid.UUID, add_on_id: uuid.UUID

@@ -22,6 +22,7 @@ import msgspec
 
 from booking_core.domain import lifecycle
 from booking_core.domain.ids import new_id
+from booking_core.domain.lifecycle import BookingChange
 from booking_core.domain.model import (
     Booking,
     BookingStatus,
@@ -52,10 +53,11 @@ from booking_core.services._base import (
     Invalidation,
     Service,
     load_tenant,
-    month_of,
+    months_of,
 )
 from booking_core.services._lifecycle import reclaim, store
 from booking_core.services._refunds import RefundSettler, decide_refund, record_outcome
+from booking_core.services._scheduling import claim_for
 from booking_core.web.signing import HeaderLines
 
 __all__ = ["MAX_BODY_BYTES", "MAX_ERROR_LENGTH", "WebhookReceipt", "WebhookService"]
@@ -256,7 +258,7 @@ class WebhookService(Service):
             effect = _Effect(
                 stored.outcome or "",
                 refunds=() if refund is None else (refund,),
-                invalidations=() if booking is None else (month_of(booking),),
+                invalidations=() if booking is None else tuple(months_of(booking)),
             )
             return _Processed(_receipt(stored, duplicate=False), effect)
 
@@ -346,7 +348,7 @@ class WebhookService(Service):
                 confirmed = store(uow, change, now=now)
             except HoldExpiredError as lost:
                 raise PaymentError("the hold changed while confirming; retry") from lost
-            return _Effect("confirmed", invalidations=(month_of(confirmed),))
+            return _Effect("confirmed", invalidations=tuple(months_of(confirmed)))
         kept = self._keep_date(uow, booking, event, now)
         if kept is not None:
             return kept
@@ -366,6 +368,8 @@ class WebhookService(Service):
         )
         if change is None:
             return None
+        if booking.is_timed:
+            return _keep_time(uow, change, now)
         context = uow.bookings.hold_context(
             booking.tenant_id, booking.package_id, booking.venue_id, booking.event_date, now
         )
@@ -379,7 +383,7 @@ class WebhookService(Service):
         confirmed = reclaim(uow, change, now=now, capacity=capacity)
         if confirmed is None:
             return None
-        return _Effect("confirmed_after_expiry", invalidations=(month_of(confirmed),))
+        return _Effect("confirmed_after_expiry", invalidations=tuple(months_of(confirmed)))
 
     @staticmethod
     def _refund_late_payment(
@@ -398,7 +402,7 @@ class WebhookService(Service):
         why = lifecycle.late_payment_reason(change)
         _, refund = decide_refund(uow, recorded, event.amount, why, now, refund_id=refund_id)
         return _Effect(
-            "refunded_late_payment", refunds=(refund,), invalidations=(month_of(recorded),)
+            "refunded_late_payment", refunds=(refund,), invalidations=tuple(months_of(recorded))
         )
 
     def _payment_lost(
@@ -408,7 +412,7 @@ class WebhookService(Service):
         if change is None:
             return _Effect("ignored")
         released = store(uow, change, now=now)
-        return _Effect("hold_released", invalidations=(month_of(released),))
+        return _Effect("hold_released", invalidations=tuple(months_of(released)))
 
     def _refunded(
         self,
@@ -483,3 +487,39 @@ def _receipt(stored: InboxEvent, *, duplicate: bool) -> WebhookReceipt:
         outcome=stored.outcome,
         error=stored.last_error,
     )
+
+
+def _keep_time(uow: UnitOfWork, change: BookingChange, now: dt.datetime) -> _Effect | None:
+    """A late payment of a timed hold keeps its time if every resource it had is still free
+    (the same resources: the customer was told who serves them)."""
+    booking = change.after
+    tenant = uow.tenants.get(booking.tenant_id)
+    package = uow.packages.get(booking.tenant_id, booking.package_id)
+    if tenant is None or package is None or package.schedule is None or booking.starts_at is None:
+        return None
+    start = booking.starts_at
+    resources = [
+        resource
+        for resource in uow.resources.get_many(booking.tenant_id, booking.resource_ids)
+        if resource.active
+    ]
+    if len(resources) != len(booking.resource_ids):
+        return None
+
+    def claim(after: Booking) -> bool:
+        taken = claim_for(
+            uow,
+            package,
+            resources,
+            start,
+            tenant=tenant,
+            booking_id=after.id,
+            now=now,
+            expires_at=None,
+        )
+        return taken is not None
+
+    confirmed = reclaim(uow, change, now=now, capacity=0, claim=claim)
+    if confirmed is None:
+        return None
+    return _Effect("confirmed_after_expiry", invalidations=tuple(months_of(confirmed)))

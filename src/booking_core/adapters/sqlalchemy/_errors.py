@@ -36,6 +36,8 @@ _ENTITY = {
     "bc_webhook_inbox": "webhook_event",
     "bc_outbox": "outbox_event",
     "bc_tenant_api_keys": "api_key",
+    "bc_resources": "resource",
+    "bc_resource_time_off": "time_off",
 }
 
 

@@ -1,0 +1,471 @@
+"""Timed packages: what a slot search and a timed hold are computed from, and which starts
+are free.
+
+The free-time rule here mirrors what the repositories enforce when a hold claims its time (a
+lane of the resource free over the whole occupied interval, and the package's day limit), so
+every start :func:`free_slots` offers can be held while nobody else takes it. It only *offers*:
+a hold never trusts it, the claim in the database decides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from booking_core.domain.model import (
+    Assignment,
+    HeldTime,
+    Package,
+    PackageSchedule,
+    Resource,
+    ResourceNeed,
+    ResourceTimeOff,
+    Slot,
+    Tenant,
+    TimeClaim,
+    UnavailableReason,
+)
+from booking_core.domain.schedule import (
+    Interval,
+    SlotTiming,
+    WorkingHours,
+    is_slot_start,
+    slot_starts,
+)
+from booking_core.errors import NotFoundError, TimeUnavailableError, ValidationError
+from booking_core.ports.repositories import UnitOfWork
+from booking_core.services import _validate as v
+
+#: The longest range one slot search answers.
+MAX_SLOT_RANGE = dt.timedelta(days=62)
+#: The most resources one timed package may list.
+MAX_PACKAGE_RESOURCES = 50
+
+_DAY = dt.timedelta(days=1)
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    """The ZoneInfo of a (validated) zone name, built once."""
+    return ZoneInfo(name)
+
+
+def instant(value: Any, field: str) -> dt.datetime:
+    """An aware datetime, as UTC; ValidationError for a naive one or anything else."""
+    if not isinstance(value, dt.datetime):
+        raise v.refuse(field, "an aware datetime", value)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(field, "must be timezone-aware (a naive time is ambiguous)")
+    try:
+        return value.astimezone(dt.UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValidationError(field, "is out of range") from exc
+
+
+def search_window(start: Any, end: Any) -> Interval:
+    """``[start, end)`` of a slot search: aware, ordered, at most :data:`MAX_SLOT_RANGE`."""
+    first, last = instant(start, "start"), instant(end, "end")
+    if last <= first:
+        raise ValidationError("end", "must be after start")
+    if last - first > MAX_SLOT_RANGE:
+        raise ValidationError("end", f"a search covers at most {MAX_SLOT_RANGE.days} days")
+    return Interval(first, last)
+
+
+def schedule_of(value: Any) -> PackageSchedule | None:
+    """A validated package schedule (None: a date package)."""
+    if value is None:
+        return None
+    if not isinstance(value, PackageSchedule):
+        raise v.refuse("schedule", "a PackageSchedule or None", value)
+    if not isinstance(value.timing, SlotTiming):
+        raise v.refuse("schedule.timing", "a SlotTiming", value.timing)
+    value.timing.check()
+    ids: object = value.resource_ids  # a caller's value, whatever its annotation says
+    if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
+        raise v.refuse("schedule.resource_ids", "a sequence of resource ids", ids)
+    resource_ids = tuple(v.uuid_(each, f"schedule.resource_ids.{i}") for i, each in enumerate(ids))
+    if not resource_ids:
+        raise ValidationError("schedule.resource_ids", "a timed package needs a resource")
+    if len(resource_ids) > MAX_PACKAGE_RESOURCES:
+        raise ValidationError("schedule.resource_ids", f"at most {MAX_PACKAGE_RESOURCES} resources")
+    if len(set(resource_ids)) != len(resource_ids):
+        raise ValidationError("schedule.resource_ids", "names a resource twice")
+    try:
+        need, assignment = ResourceNeed(value.need), Assignment(value.assignment)
+    except ValueError as exc:
+        raise ValidationError("schedule.need", "must be a ResourceNeed and an Assignment") from exc
+    return PackageSchedule(value.timing, resource_ids, need, assignment)
+
+
+def hours_of(value: Any) -> WorkingHours:
+    """Validated working hours: a WorkingHours, or its primitive (JSON) form."""
+    hours = value if isinstance(value, WorkingHours) else WorkingHours.from_primitive(value)
+    hours.check()
+    return hours
+
+
+def timed(package: Package | None, package_id: uuid.UUID) -> tuple[Package, PackageSchedule]:
+    """An active timed package; NotFoundError, or ValidationError for a date package."""
+    if package is None or not package.active:
+        raise NotFoundError("package", package_id)
+    if package.schedule is None:
+        raise ValidationError("package_id", "is a date package: hold it with date=")
+    return package, package.schedule
+
+
+def in_package_order(
+    schedule: PackageSchedule, resources: Iterable[Resource], *, only: uuid.UUID | None = None
+) -> tuple[Resource, ...]:
+    """The package's active resources in its order (ties of the assignment go by it)."""
+    by_id = {resource.id: resource for resource in resources if resource.active}
+    ordered = tuple(by_id[i] for i in schedule.resource_ids if i in by_id)
+    if only is not None:
+        ordered = tuple(resource for resource in ordered if resource.id == only)
+    return ordered
+
+
+@dataclass(frozen=True, slots=True)
+class TimeFacts:
+    """What decides which starts of some resources are free, apart from "now": their claims
+    and their time off. Lapsed claims are kept and judged at read time."""
+
+    held: tuple[HeldTime, ...]
+    time_off: tuple[ResourceTimeOff, ...]
+
+
+def facts_window(timing: SlotTiming, window: Interval) -> Interval:
+    """The stretch whose claims and time off can touch a start in ``window``: the occupied
+    intervals of its starts, and (for a day limit) the local days around them."""
+    before = max(timing.buffer_before, _DAY)
+    after = timing.duration + max(timing.buffer_after, _DAY)
+    return Interval(window.start - before, window.end + after)
+
+
+def _blocked(
+    held: Iterable[HeldTime], timing: SlotTiming, now: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime, int]]:
+    """(after, before, lane): a live claim on ``lane`` blocks the starts strictly between."""
+    reach_back = timing.duration + timing.buffer_after
+    ranges = [
+        (claim.occupied.start - reach_back, claim.occupied.end + timing.buffer_before, claim.lane)
+        for claim in held
+        if claim.is_live(now)
+    ]
+    ranges.sort(key=lambda entry: entry[0])
+    return ranges
+
+
+def free_starts(
+    resource: Resource,
+    package: Package,
+    timing: SlotTiming,
+    *,
+    tenant: Tenant,
+    facts: TimeFacts,
+    window: Interval,
+    now: dt.datetime,
+) -> list[dt.datetime]:
+    """The starts of ``window`` the resource can take now: on its hours' grid, outside its
+    time off, with a lane free over the occupied interval and the day limit not reached."""
+    tz = zone(resource.zone(tenant))
+    earliest = max(window.start, now + timing.min_notice)
+    latest = min(window.end, now + timing.horizon + dt.timedelta(microseconds=1))
+    if latest <= earliest:
+        return []
+    opens = resource.hours.open_intervals(tz, window.start, window.end)
+    starts = slot_starts(opens, timing, Interval(earliest, latest))
+    if not starts:
+        return starts
+    duration = timing.duration
+    away = _merged(
+        (off.start - duration, off.end) for off in facts.time_off if off.resource_id == resource.id
+    )
+    mine = [claim for claim in facts.held if claim.resource_id == resource.id]
+    ranges = _blocked(mine, timing, now)
+    full_days = _full_days(mine, package, timing, now)
+    capacity = resource.capacity
+    free: list[dt.datetime] = []
+    active: Counter[int] = Counter()
+    ending: list[tuple[dt.datetime, int]] = []
+    next_range = next_away = 0
+    for start in starts:
+        while next_range < len(ranges) and ranges[next_range][0] < start:
+            _, until, lane = ranges[next_range]
+            heapq.heappush(ending, (until, lane))
+            active[lane] += 1
+            next_range += 1
+        while ending and ending[0][0] <= start:
+            _, lane = heapq.heappop(ending)
+            active[lane] -= 1
+            if not active[lane]:
+                del active[lane]
+        while next_away < len(away) and away[next_away][1] <= start:
+            next_away += 1
+        if next_away < len(away) and away[next_away][0] < start:
+            continue  # away for part of the service
+        if active and not _lane_free(active, capacity):
+            continue
+        if full_days and start.astimezone(tz).date() in full_days:
+            continue
+        free.append(start)
+    return free
+
+
+def _merged(
+    ranges: Iterable[tuple[dt.datetime, dt.datetime]],
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Sorted, disjoint ranges covering the same instants."""
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _lane_free(active: Mapping[int, int], capacity: int) -> bool:
+    """Whether a lane is free, as a claim tries them: lanes at or past the capacity (claimed
+    before it was lowered) take the top of the range."""
+    beyond = sum(1 for lane in active if lane >= capacity)
+    return any(lane not in active for lane in range(capacity - beyond))
+
+
+def _full_days(
+    held: Iterable[HeldTime], package: Package, timing: SlotTiming, now: dt.datetime
+) -> frozenset[dt.date]:
+    """The resource's local days on which the package reached its day limit."""
+    limit = timing.max_per_day
+    if limit is None:
+        return frozenset()
+    per_day = Counter(
+        claim.day for claim in held if claim.package_id == package.id and claim.is_live(now)
+    )
+    return frozenset(day for day, count in per_day.items() if count >= limit)
+
+
+def free_slots(
+    package: Package,
+    resources: Sequence[Resource],
+    *,
+    tenant: Tenant,
+    facts: TimeFacts,
+    window: Interval,
+    now: dt.datetime,
+    tz: ZoneInfo | None = None,
+) -> list[Slot]:
+    """The bookable starts of ``window``, each with the resources that could take it (with
+    :attr:`ResourceNeed.ALL`: only starts every resource can take, with all of them)."""
+    schedule = package.schedule
+    if schedule is None or not resources:
+        return []
+    timing = schedule.timing
+    takers: dict[dt.datetime, list[uuid.UUID]] = {}
+    for resource in resources:
+        free = free_starts(
+            resource, package, timing, tenant=tenant, facts=facts, window=window, now=now
+        )
+        for start in free:
+            takers.setdefault(start, []).append(resource.id)
+    shown = tz or dt.UTC
+    everyone = len(resources)
+    slots = []
+    for start in sorted(takers):
+        ids = takers[start]
+        if schedule.need is ResourceNeed.ALL and len(ids) != everyone:
+            continue
+        local = start.astimezone(shown)
+        slots.append(Slot(local, (start + timing.duration).astimezone(shown), tuple(ids)))
+    return slots
+
+
+def refuse_start(
+    timing: SlotTiming,
+    resources: Sequence[Resource],
+    start: dt.datetime,
+    *,
+    tenant: Tenant,
+    time_off: Iterable[ResourceTimeOff],
+    now: dt.datetime,
+) -> tuple[Resource, ...]:
+    """The resources whose hours and time off allow ``start``; TimeUnavailableError naming
+    why none does (past, too soon, too far, outside hours)."""
+    date = start.astimezone(zone(tenant.timezone)).date()
+    if start < now:
+        raise TimeUnavailableError(start, UnavailableReason.PAST.value, date=date)
+    if start < now + timing.min_notice:
+        raise TimeUnavailableError(start, UnavailableReason.TOO_SOON.value, date=date)
+    if start > now + timing.horizon:
+        raise TimeUnavailableError(start, UnavailableReason.TOO_FAR.value, date=date)
+    service = timing.service(start)
+    away = {off.resource_id for off in time_off if off.interval.overlaps(service)}
+    fit = tuple(
+        resource
+        for resource in resources
+        if resource.id not in away
+        and is_slot_start(
+            resource.hours.open_intervals(zone(resource.zone(tenant)), start, service.end),
+            timing,
+            start,
+        )
+    )
+    if not fit:
+        raise TimeUnavailableError(start, UnavailableReason.OUTSIDE_HOURS.value, date=date)
+    return fit
+
+
+def assignment_order(
+    schedule: PackageSchedule,
+    candidates: Sequence[Resource],
+    start: dt.datetime,
+    *,
+    held: Iterable[HeldTime],
+    tenant: Tenant,
+    package_id: uuid.UUID,
+    now: dt.datetime,
+) -> list[Resource]:
+    """The order an unassigned hold tries ``candidates`` in (see :class:`Assignment`)."""
+    if len(candidates) < 2:
+        return list(candidates)
+    days = {r.id: start.astimezone(zone(r.zone(tenant))).date() for r in candidates}
+    live = [claim for claim in held if claim.is_live(now) and days.get(claim.resource_id)]
+    on_day = [claim for claim in live if claim.day == days[claim.resource_id]]
+    if schedule.assignment is Assignment.ROUND_ROBIN:
+        turn = sum(1 for claim in on_day if claim.package_id == package_id) % len(candidates)
+        return [*candidates[turn:], *candidates[:turn]]
+    load = Counter(claim.resource_id for claim in on_day)
+    rank = {resource.id: index for index, resource in enumerate(candidates)}
+    return sorted(candidates, key=lambda r: (load[r.id], rank[r.id]))
+
+
+def local_day(start: dt.datetime, resource: Resource, tenant: Tenant) -> dt.date:
+    """The start's date in the resource's zone (what its day limit counts)."""
+    return start.astimezone(zone(resource.zone(tenant))).date()
+
+
+def months_between(window: Interval) -> list[tuple[int, int]]:
+    """The UTC calendar months (year, month) ``window`` touches."""
+    months = []
+    year, month = window.start.year, window.start.month
+    last = window.end - dt.timedelta(microseconds=1)
+    while (year, month) <= (last.year, last.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def month_window(year: int, month: int) -> Interval:
+    """The UTC month, widened by two days each side (buffers and local days reach over)."""
+    first = dt.datetime(year, month, 1, tzinfo=dt.UTC)
+    following = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=dt.UTC)
+    return Interval(first - 2 * _DAY, following + 2 * _DAY)
+
+
+def claim_for(
+    uow: UnitOfWork,
+    package: Package,
+    candidates: Sequence[Resource],
+    start: dt.datetime,
+    *,
+    tenant: Tenant,
+    booking_id: uuid.UUID,
+    now: dt.datetime,
+    expires_at: dt.datetime | None,
+) -> tuple[uuid.UUID, ...] | None:
+    """Claim the time of a booking starting at ``start``: one of ``candidates`` in order
+    (a package that needs any), or all of them (one that needs all, claimed in id order so
+    racing holds meet in the same order). The resources claimed, or None when it could not
+    be done: then the booking holds no time claim at all (a partial all-of claim is freed).
+    """
+    schedule = package.schedule
+    if schedule is None or not candidates:
+        return None
+    timing = schedule.timing
+    occupied = timing.occupied(start)
+
+    def claim(resource: Resource) -> bool:
+        wanted = TimeClaim(
+            resource.id,
+            occupied,
+            resource.capacity,
+            local_day(start, resource, tenant),
+            timing.max_per_day,
+        )
+        return uow.bookings.claim_time(
+            tenant.id, booking_id, package.id, wanted, now=now, expires_at=expires_at
+        )
+
+    if schedule.need is ResourceNeed.ALL:
+        for resource in sorted(candidates, key=lambda r: r.id):
+            if not claim(resource):
+                uow.bookings.release_claims(tenant.id, booking_id)
+                return None
+        return tuple(resource.id for resource in candidates)
+    for resource in candidates:
+        if claim(resource):
+            return (resource.id,)
+    return None
+
+
+def candidates_for(
+    uow: UnitOfWork,
+    package: Package,
+    start: dt.datetime,
+    *,
+    tenant: Tenant,
+    now: dt.datetime,
+    named: uuid.UUID | None = None,
+    preferred: Sequence[uuid.UUID] = (),
+) -> list[Resource]:
+    """The resources a timed booking starting at ``start`` tries, in order.
+
+    Raises TimeUnavailableError (past, too soon, too far, outside hours: of every resource,
+    or of any for a package that needs all) and NotFoundError for a ``named`` resource the
+    package does not list. ``preferred`` go first (a reschedule keeps its resource if it can).
+    """
+    schedule = package.schedule
+    if schedule is None:
+        raise ValidationError("package_id", "is a date package: hold it with date=")
+    found = uow.resources.get_many(tenant.id, schedule.resource_ids)
+    resources = in_package_order(schedule, found, only=named)
+    if named is not None:
+        if schedule.need is ResourceNeed.ALL:
+            raise ValidationError("resource_id", "this package takes all of its resources")
+        if not resources:
+            raise NotFoundError("resource", named)
+    if not resources:
+        raise TimeUnavailableError(
+            start,
+            UnavailableReason.OUTSIDE_HOURS.value,
+            date=start.astimezone(zone(tenant.timezone)).date(),
+        )
+    timing = schedule.timing
+    service = timing.service(start)
+    away = uow.time_off.overlapping(tenant.id, [r.id for r in resources], service)
+    fit = refuse_start(timing, resources, start, tenant=tenant, time_off=away, now=now)
+    if schedule.need is ResourceNeed.ALL:
+        if len(fit) != len(resources):
+            raise TimeUnavailableError(
+                start,
+                UnavailableReason.OUTSIDE_HOURS.value,
+                date=start.astimezone(zone(tenant.timezone)).date(),
+            )
+        return list(fit)
+    if named is None and len(fit) > 1:
+        reach = Interval(start - 2 * _DAY, start + 2 * _DAY)
+        held = uow.bookings.held_time(tenant.id, [r.id for r in fit], reach)
+        fit = tuple(
+            assignment_order(
+                schedule, fit, start, held=held, tenant=tenant, package_id=package.id, now=now
+            )
+        )
+    first = [r for r in fit if r.id in preferred]
+    return [*first, *(r for r in fit if r.id not in preferred)]

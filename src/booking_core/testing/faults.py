@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Final, Self
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -49,10 +50,13 @@ from booking_core.domain.model import (
     Cancellation,
     CancellationPolicy,
     CustomerDetails,
+    HeldTime,
+    PackageSchedule,
     RefundState,
     RefundTier,
     Tenant,
 )
+from booking_core.domain.schedule import Interval, SlotTiming, WeeklyHours, WorkingHours
 from booking_core.errors import (
     BookingCoreError,
     CommitOutcomeUnknownError,
@@ -87,6 +91,13 @@ START: Final = dt.datetime(2030, 6, 15, 9, 0, tzinfo=dt.UTC)
 EVENT_DAY: Final = dt.date(2030, 8, 20)  # 66 days ahead: cancelling refunds 100 %
 OTHER_DAY: Final = dt.date(2030, 8, 27)
 _WINDOW: Final = (dt.date(2030, 6, 1), dt.date(2030, 12, 31))
+_PARIS: Final = ZoneInfo("Europe/Paris")
+#: The timed scenarios' start, and the one a reschedule moves to (same day, same resource).
+TIMED_START: Final = dt.datetime(2030, 8, 20, 10, 0, tzinfo=_PARIS)
+TIMED_OTHER: Final = dt.datetime(2030, 8, 20, 14, 0, tzinfo=_PARIS)
+_TIME_WINDOW: Final = Interval(
+    dt.datetime(2030, 6, 1, tzinfo=dt.UTC), dt.datetime(2031, 1, 1, tzinfo=dt.UTC)
+)
 
 
 class Fault(enum.Enum):
@@ -211,6 +222,8 @@ class World:
     clock: ManualClock
     tenant: Tenant
     package_id: uuid.UUID
+    timed_package_id: uuid.UUID
+    resource_id: uuid.UUID
     values: dict[str, Any] = field(default_factory=dict)
 
     def customer(self, name: str = "Ann Example") -> CustomerDetails:
@@ -221,6 +234,15 @@ class World:
             self.tenant.id,
             package_id=self.package_id,
             date=day,
+            customer=self.customer(),
+            idempotency_key=key,
+        )
+
+    def timed_checkout(self, *, key: str | None = None) -> Checkout:
+        return self.app.bookings.checkout(
+            self.tenant.id,
+            package_id=self.timed_package_id,
+            start=TIMED_START,
             customer=self.customer(),
             idempotency_key=key,
         )
@@ -240,9 +262,9 @@ class World:
         )
         return self.app.webhooks.receive(booking.tenant_id, body, headers)
 
-    def paid(self) -> Booking:
-        """A CONFIRMED booking paid through the provider's webhook."""
-        checkout = self.checkout()
+    def paid(self, *, timed: bool = False) -> Booking:
+        """A CONFIRMED booking paid through the provider's webhook (of a date, or a time)."""
+        checkout = self.timed_checkout() if timed else self.checkout()
         self.webhook(
             PaymentEventType.PAYMENT_SUCCEEDED, checkout.booking, checkout.session.payment_ref
         )
@@ -263,7 +285,21 @@ def _world(factory: UnitOfWorkFactory, cache: CachePort | None = None) -> World:
         cancellation=CancellationPolicy(tiers=(RefundTier(30, 100), RefundTier(7, 50))),
     )
     package = app.catalog.create_package(tenant.id, slug="gold", name="Gold", base_price=250_000)
-    return World(app, provider, clock, tenant, package.id)
+    every_day = WorkingHours(
+        weekly=tuple(WeeklyHours(d, dt.time(8), dt.time(20)) for d in range(7))
+    )
+    resource = app.catalog.create_resource(tenant.id, name="Ana", hours=every_day)
+    timed = app.catalog.create_package(
+        tenant.id,
+        slug="massage",
+        name="Massage",
+        base_price=8_000,
+        schedule=PackageSchedule(
+            SlotTiming(duration=dt.timedelta(hours=1), buffer_after=dt.timedelta(minutes=15)),
+            resource_ids=(resource.id,),
+        ),
+    )
+    return World(app, provider, clock, tenant, package.id, timed.id, resource.id)
 
 
 # --- scenarios -------------------------------------------------------------------------------
@@ -296,6 +332,29 @@ def _hold(world: World, *, key: str | None = None) -> Booking:
 
 def _setup_hold(world: World) -> None:
     world.values["booking"] = _hold(world)
+
+
+def _timed_hold(world: World, *, key: str | None = None) -> Booking:
+    return world.app.bookings.hold(
+        world.tenant.id,
+        package_id=world.timed_package_id,
+        start=TIMED_START,
+        customer=world.customer(),
+        idempotency_key=key,
+    )
+
+
+def _setup_timed_hold(world: World) -> None:
+    world.values["booking"] = _timed_hold(world)
+
+
+def _setup_timed_paid(world: World) -> None:
+    world.values["booking"] = world.paid(timed=True)
+
+
+def _setup_timed_lapsed(world: World) -> None:
+    world.values["checkout"] = world.timed_checkout()
+    world.clock.set(START + dt.timedelta(hours=1))
 
 
 def _setup_checkout(world: World) -> None:
@@ -409,6 +468,29 @@ SCENARIOS: Final[tuple[Scenario, ...]] = (
         _setup_checkout,
     ),
     Scenario("webhook: refunded at the provider", _refund_at_provider, _setup_dashboard_refund),
+    Scenario("bookings.hold (timed)", _timed_hold),
+    Scenario("bookings.hold (timed, idempotency key)", lambda w: _timed_hold(w, key="t-1")),
+    Scenario("bookings.checkout (timed)", lambda w: w.timed_checkout(key="t-2")),
+    Scenario(
+        "bookings.confirm (timed)",
+        lambda w: w.app.bookings.confirm(
+            w.tenant.id, w.values["booking"].id, payment_ref="pay_manual"
+        ),
+        _setup_timed_hold,
+    ),
+    Scenario(
+        "bookings.cancel (timed, paid: refund)",
+        lambda w: w.app.bookings.cancel(w.tenant.id, w.values["booking"].id, reason="ill"),
+        _setup_timed_paid,
+    ),
+    Scenario(
+        "bookings.reschedule (timed)",
+        lambda w: w.app.bookings.reschedule(
+            w.tenant.id, w.values["booking"].id, new_start=TIMED_OTHER
+        ),
+        _setup_timed_paid,
+    ),
+    Scenario("webhook: timed, paid after the hold lapsed", _pay, _setup_timed_lapsed),
     Scenario(
         "bookings.retry_refunds",
         lambda w: w.app.bookings.retry_refunds(tenant_id=w.tenant.id),
@@ -451,6 +533,7 @@ def state_digest(
                 (
                     seen.status.value,
                     seen.event_date,
+                    seen.starts_at,
                     seen.amount_paid,
                     seen.amount_refunded,
                     seen.commission_refunded,
@@ -465,12 +548,24 @@ def state_digest(
                 for seat in uow.bookings.held_seats(tenant_id, TENANT_WIDE, *_WINDOW)
             )
         )
+        times = tuple(
+            sorted(
+                (claim.occupied.start, claim.occupied.end, claim.lane, claim.is_live(now))
+                for claim in _time_claims(uow, tenant_id)
+            )
+        )
         customers = len(uow.customers.list(tenant_id, limit=1000, offset=0))
         tenant = uow.tenants.get(tenant_id)
     paid_out: tuple[int, ...] = ()
     if provider is not None:
         paid_out = tuple(sorted(r.amount for r in provider.refunds if r.tenant_id == tenant_id))
-    return (tenant is not None, tuple(sorted(bookings)), seats, customers, paid_out)
+    return (tenant is not None, tuple(sorted(bookings)), seats, times, customers, paid_out)
+
+
+def _time_claims(uow: UnitOfWork, tenant_id: uuid.UUID) -> list[HeldTime]:
+    """Every time claim of the tenant's resources in the scenarios' window."""
+    resources = [r.id for r in uow.resources.list(tenant_id, active_only=False)]
+    return uow.bookings.held_time(tenant_id, resources, _TIME_WINDOW) if resources else []
 
 
 def broken_invariants(
@@ -500,10 +595,12 @@ def broken_invariants(
             sequences = [e.sequence for e in uow.outbox.for_booking(tenant_id, booking.id)]
             if sequences != list(range(1, booking.version + 1)):
                 broken.append(f"{booking.id}: events {sequences} for version {booking.version}")
+        live_time = [c for c in _time_claims(uow, tenant_id) if c.is_live(now)]
     holding = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.FULFILLED)
+    broken.extend(_time_broken(bookings, live_time, holding, capacity))
     active: dict[dt.date, int] = {}
     for booking in bookings:
-        if booking.status in holding:
+        if booking.status in holding and not booking.is_timed:
             active[booking.event_date] = active.get(booking.event_date, 0) + 1
     for day in sorted(set(live) | set(active)):
         if live.get(day, 0) > capacity:
@@ -517,11 +614,46 @@ def broken_invariants(
     return broken
 
 
+def _time_broken(
+    bookings: list[Booking],
+    live: list[HeldTime],
+    holding: tuple[BookingStatus, ...],
+    capacity: int,
+) -> list[str]:
+    """Live time claims: never more than ``capacity`` overlapping on a resource, and exactly
+    the claims of the live timed bookings (one per resource each)."""
+    broken = []
+    by_resource: dict[uuid.UUID, list[HeldTime]] = {}
+    for claim in live:
+        by_resource.setdefault(claim.resource_id, []).append(claim)
+    for resource_id, claims in by_resource.items():
+        edges = sorted(
+            [(c.occupied.start, 1) for c in claims] + [(c.occupied.end, -1) for c in claims],
+            key=lambda edge: (edge[0], edge[1]),
+        )
+        running = 0
+        for _, step in edges:
+            running += step
+            if running > capacity:
+                broken.append(f"resource {resource_id}: {running} live claims overlap")
+                break
+    claimed = sorted((c.booking_id, c.resource_id) for c in live)
+    expected = sorted(
+        (b.id, resource)
+        for b in bookings
+        if b.is_timed and b.status in holding
+        for resource in b.resource_ids
+    )
+    if claimed != expected:
+        broken.append(f"live time claims {claimed} are not the live bookings' {expected}")
+    return broken
+
+
 def _summary(result: Any) -> Any:
     """A run's result without ids and times, to compare a faulted run with a clean one."""
     if isinstance(result, Booking):
-        return ("booking", result.status.value, result.event_date, result.amount_paid,
-                result.amount_refunded, result.version)  # fmt: skip
+        return ("booking", result.status.value, result.event_date, result.starts_at,
+                result.amount_paid, result.amount_refunded, result.version)  # fmt: skip
     if isinstance(result, Checkout):
         return ("checkout", _summary(result.booking), bool(result.session.redirect_url))
     if isinstance(result, Cancellation):
@@ -651,8 +783,18 @@ def run_scenario(
 
 
 def _calendar(app: BookingApp, tenant_id: uuid.UUID) -> list[Any]:
-    """The availability of both scenario months (read through the app's cache, if any)."""
-    return app.availability.calendar(tenant_id, dt.date(2030, 8, 1), dt.date(2030, 8, 31))
+    """The availability of both scenario months and the timed scenarios' slots (read through
+    the app's cache, if any)."""
+    dates: list[Any] = app.availability.calendar(
+        tenant_id, dt.date(2030, 8, 1), dt.date(2030, 8, 31)
+    )
+    with app.uow(read_only=True) as uow:
+        timed = uow.packages.get_by_slug(tenant_id, "massage")
+    if timed is None:
+        return dates
+    day = dt.datetime(2030, 8, 20, tzinfo=_PARIS)
+    slots = app.availability.slots(tenant_id, timed.id, day, day + dt.timedelta(days=1))
+    return [*dates, *slots]
 
 
 def _plans(steps: int) -> Iterator[tuple[int, ...]]:

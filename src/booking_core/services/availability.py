@@ -59,6 +59,39 @@ from booking_core.services._scheduling import (
 __all__ = ["AvailabilityService"]
 
 
+def _setting(uow: UnitOfWork, tenant_id: uuid.UUID, package_id: uuid.UUID) -> ScheduleSetting:
+    """The active tenant, its timed package and the package's active resources: three queries."""
+    tenant = load_tenant(uow, tenant_id)
+    package, schedule = timed(uow.packages.get(tenant_id, package_id), package_id)
+    found = uow.resources.get_many(tenant_id, schedule.resource_ids)
+    return ScheduleSetting(tenant, package, in_package_order(schedule, found))
+
+
+def _time_of(
+    uow: UnitOfWork, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
+) -> TimeFacts:
+    """Claims and time off of the resources over ``window``: two queries."""
+    held = uow.bookings.held_time(tenant_id, resource_ids, window)
+    away = uow.time_off.overlapping(tenant_id, resource_ids, window)
+    return TimeFacts(tuple(held), tuple(away))
+
+
+def _setting_and_time(
+    uow: UnitOfWork,
+    tenant_id: uuid.UUID,
+    package_id: uuid.UUID,
+    window: Interval,
+    only: frozenset[uuid.UUID] | None,
+) -> tuple[ScheduleSetting, TimeFacts]:
+    """A slot search's reads in one transaction (no cache to split them by)."""
+    setting = _setting(uow, tenant_id, package_id)
+    schedule = setting.package.schedule
+    ids = [r.id for r in setting.resources if only is None or r.id in only]
+    if schedule is None or not ids:
+        return setting, TimeFacts((), ())
+    return setting, _time_of(uow, tenant_id, ids, facts_window(schedule.timing, window))
+
+
 def _part_of(facts: TimeFacts, resource_id: uuid.UUID, window: Interval) -> TimeFacts:
     """The claims and time off of one resource overlapping ``window``."""
     return TimeFacts(
@@ -282,14 +315,18 @@ class AvailabilityService(Service):
         window = search_window(start, end)
         only = _resource_filter(resource_ids)
         shown = _zone_of(tz)
-        setting = self._schedule_setting(tenant_id, package_id)
+        if self._cache is None:  # one read: five queries, whatever the range
+            setting, facts = self._read(
+                lambda uow: _setting_and_time(uow, tenant_id, package_id, window, only)
+            )
+        else:
+            setting = self._schedule_setting(tenant_id, package_id)
+            schedule = setting.package.schedule
+            ids = [r.id for r in setting.resources if only is None or r.id in only]
+            if schedule is None or not ids:
+                return []
+            facts = self._time_facts(tenant_id, ids, facts_window(schedule.timing, window))
         resources = tuple(r for r in setting.resources if only is None or r.id in only)
-        schedule = setting.package.schedule
-        if schedule is None or not resources:
-            return []
-        facts = self._time_facts(
-            tenant_id, [r.id for r in resources], facts_window(schedule.timing, window)
-        )
         return free_slots(
             setting.package,
             resources,
@@ -302,13 +339,7 @@ class AvailabilityService(Service):
 
     def _schedule_setting(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> ScheduleSetting:
         def load() -> ScheduleSetting:
-            def work(uow: UnitOfWork) -> ScheduleSetting:
-                tenant = load_tenant(uow, tenant_id)
-                package, schedule = timed(uow.packages.get(tenant_id, package_id), package_id)
-                found = uow.resources.get_many(tenant_id, schedule.resource_ids)
-                return ScheduleSetting(tenant, package, in_package_order(schedule, found))
-
-            return self._read(work)
+            return self._read(lambda uow: _setting(uow, tenant_id, package_id))
 
         setting: ScheduleSetting = self._cached(
             tenant_id,
@@ -326,13 +357,7 @@ class AvailabilityService(Service):
         self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
     ) -> TimeFacts:
         """Claims and time off of the resources over ``window``: two queries."""
-
-        def work(uow: UnitOfWork) -> TimeFacts:
-            held = uow.bookings.held_time(tenant_id, resource_ids, window)
-            away = uow.time_off.overlapping(tenant_id, resource_ids, window)
-            return TimeFacts(tuple(held), tuple(away))
-
-        return self._read(work)
+        return self._read(lambda uow: _time_of(uow, tenant_id, resource_ids, window))
 
     def _time_facts(
         self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval

@@ -438,7 +438,9 @@ class HoldAttempt:
     ``booking`` (PENDING, its customer's id provisional), its ``customer``, its ``event`` and,
     with a request key, its ``idempotency`` record (naming the booking) are written only if
     the tenant is still at ``terms_version``, the date is open and one of ``capacity`` seats is
-    free at ``now``.
+    free at ``now``. A timed booking carries its one resource's ``claim`` instead: it is written
+    only if that resource has no time off over the booking and the claim is free at ``now``
+    (lapsed claims in its way are ended by the same statement).
     """
 
     booking: Booking
@@ -448,6 +450,7 @@ class HoldAttempt:
     event: OutboxEvent
     terms_version: int
     idempotency: IdempotencyRecord | None = None
+    claim: TimeClaim | None = None
 
 
 class HoldAttemptOutcome(enum.Enum):
@@ -455,9 +458,10 @@ class HoldAttemptOutcome(enum.Enum):
 
     #: Written: the booking, its seat, customer, event and key.
     PLACED = "placed"
-    #: Nothing written: every seat of the date is held (with one seat: it lost the race).
+    #: Nothing written: every seat of the date is held (with one seat: it lost the race); a
+    #: timed hold: no lane of the resource is free over the time, or the day limit is reached.
     FULL = "full"
-    #: Nothing written: the date is blacked out.
+    #: Nothing written: the date is blacked out (a timed hold: the resource has time off).
     BLACKOUT = "blackout"
     #: Nothing written: the tenant moved past the terms' version (or is inactive or gone).
     STALE = "stale"

@@ -27,17 +27,26 @@ from booking_core.domain.model import (
     IdempotencyRecord,
     OutboxEvent,
     Package,
+    Resource,
+    ResourceNeed,
     Tenant,
+    TimeClaim,
 )
 from booking_core.domain.money import commission_for
 from booking_core.domain.rules import local_today, policy_reason, pool_capacity
-from booking_core.errors import CommitOutcomeUnknownError, NotFoundError, TransientStorageError
+from booking_core.errors import (
+    BookingCoreError,
+    CommitOutcomeUnknownError,
+    NotFoundError,
+    TransientStorageError,
+)
 from booking_core.ports.repositories import (
     HoldAttempt,
     HoldAttemptOutcome,
     HoldAttemptResult,
     HoldsAtOnce,
 )
+from booking_core.services._scheduling import in_package_order, local_day, refuse_start, zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +186,13 @@ def attempt_at_once(
         )
     )
     attempt = HoldAttempt(booking, customer, capacity, now, event, tenant.version, record)
+    return _send(holds, attempt, request)
+
+
+def _send(
+    holds: HoldsAtOnce, attempt: HoldAttempt, request: HoldRequest
+) -> HoldAttemptResult | Fallback:
+    """Send the statement; what it could not settle becomes a :class:`Fallback`."""
     try:
         result = holds.hold_at_once(attempt)
     except CommitOutcomeUnknownError:
@@ -191,3 +207,73 @@ def attempt_at_once(
         # A replay finds its own seat taken (by itself): only the transaction tells.
         return Fallback.SETTLE
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class TimedTerms:
+    """What a timed hold is priced and placed from, as of ``tenant.version``: the package, its
+    resources (active or not, the package's order) and its offered add-ons. Cached between
+    holds; time off and claims are checked by the statement itself."""
+
+    tenant: Tenant
+    package: Package | None
+    resources: tuple[Resource, ...]
+    add_ons: tuple[AddOn, ...]
+
+
+def attempt_time_at_once(
+    holds: HoldsAtOnce,
+    request: HoldRequest,
+    terms: TimedTerms,
+    *,
+    start: dt.datetime,
+    named: uuid.UUID | None,
+    now: dt.datetime,
+    key_ttl: dt.timedelta,
+) -> HoldAttemptResult | Fallback:
+    """A timed hold on one resource in one statement, from cached ``terms``.
+
+    Only the plain case goes here: the package needs any one resource and exactly one can take
+    the start (the named one, or the only one the hours allow). Everything else, and anything
+    the cached terms cannot decide for sure, goes to the transaction, which reads fresh data
+    and raises the precise error.
+    """
+    tenant, package = terms.tenant, terms.package
+    if not tenant.active or package is None or not package.active:
+        return Fallback.SETTLE
+    schedule = package.schedule
+    if schedule is None or schedule.need is not ResourceNeed.ANY:
+        return Fallback.SETTLE
+    resources = in_package_order(schedule, terms.resources, only=named)
+    try:
+        fit = refuse_start(schedule.timing, resources, start, tenant=tenant, time_off=(), now=now)
+        lines = lines_of(terms.add_ons, request.quantities)
+    except (BookingCoreError, ValueError):
+        return Fallback.SETTLE
+    if len(fit) != 1:
+        return Fallback.SETTLE
+    [resource] = fit
+    timing = schedule.timing
+    date = start.astimezone(zone(tenant.timezone)).date()
+    time = BookedTime(start, start + timing.duration, (resource.id,))
+    booking, customer, event = replace(request, date=date).priced(
+        tenant, package, lines, now, time=time
+    )
+    claim = TimeClaim(
+        resource.id,
+        timing.occupied(start),
+        resource.capacity,
+        local_day(start, resource, tenant),
+        timing.max_per_day,
+    )
+    record = (
+        None
+        if request.key is None
+        else IdempotencyRecord(
+            request.tenant_id, request.key, request.fingerprint, booking.id, now, now + key_ttl
+        )
+    )
+    attempt = HoldAttempt(
+        booking, customer, resource.capacity, now, event, tenant.version, record, claim
+    )
+    return _send(holds, attempt, request)

@@ -41,6 +41,7 @@ from booking_core.errors import (
     NotFoundError,
     PaymentError,
     TenantInactiveError,
+    TimeUnavailableError,
     ValidationError,
 )
 from booking_core.limits import MAX_BATCH, MAX_EXPIRY_BATCH, MAX_LISTING_DAYS, MAX_PURGE
@@ -68,7 +69,9 @@ from booking_core.services._hold_request import (
     BookedTime,
     Fallback,
     HoldRequest,
+    TimedTerms,
     attempt_at_once,
+    attempt_time_at_once,
     lines_of,
 )
 from booking_core.services._lifecycle import store
@@ -382,6 +385,10 @@ class BookingService(Service):
             customer_id=new_id(),
             event_id=new_id(),
         )
+        at_once = self._time_at_once(request, start=start, named=resource_id)
+        if isinstance(at_once, _Held):
+            self._invalidate(months_of(at_once.booking))
+            return at_once
 
         def work(uow: UnitOfWork) -> _Held:
             now = self._clock.now()
@@ -426,7 +433,79 @@ class BookingService(Service):
         def its_time(held: _Held) -> list[Invalidation]:
             return [] if held.replayed else months_of(held.booking)
 
-        return self._write(work, invalidates=its_time, landed=landed)
+        return self._write(
+            work,
+            invalidates=its_time,
+            landed=landed,
+            outcome_unknown=at_once is Fallback.MAYBE_LANDED,
+        )
+
+    def _time_at_once(
+        self, request: HoldRequest, *, start: dt.datetime, named: uuid.UUID | None
+    ) -> _Held | Fallback:
+        """A timed hold in one statement from cached terms, where the backend offers it.
+
+        Raises BookingConflictError / TimeUnavailableError only when the statement proved them
+        (never from the cache alone); everything else falls back to the transaction.
+        """
+        holds = self._holds
+        if self._cache is None or holds is None:
+            return Fallback.SETTLE
+        terms = self._timed_terms(request.tenant_id, request.package_id)
+        if terms is None:
+            return Fallback.SETTLE
+        result = attempt_time_at_once(
+            holds,
+            request,
+            terms,
+            start=start,
+            named=named,
+            now=self._clock.now(),
+            key_ttl=self._idempotency_ttl,
+        )
+        if result is Fallback.STALE:  # the next hold reloads them
+            self._cache.delete(request.tenant_id, CATALOG, _timed_terms_key(request.package_id))
+            return Fallback.SETTLE
+        if isinstance(result, Fallback):
+            return result
+        if result.outcome is HoldAttemptOutcome.PLACED and result.booking is not None:
+            return _Held(result.booking, replayed=False)
+        date = start.astimezone(zone(terms.tenant.timezone)).date()
+        if result.outcome is HoldAttemptOutcome.BLACKOUT:  # time off over the booking
+            raise TimeUnavailableError(start, UnavailableReason.OUTSIDE_HOURS.value, date=date)
+        if result.outcome is HoldAttemptOutcome.FULL:
+            raise BookingConflictError(date, start=start, resource_id=named)
+        return Fallback.SETTLE
+
+    def _timed_terms(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> TimedTerms | None:
+        """What a timed hold is placed from, read through the catalog cache (None: no tenant)."""
+
+        def load() -> TimedTerms | None:
+            def work(uow: UnitOfWork) -> TimedTerms | None:
+                tenant = uow.tenants.get(tenant_id)
+                if tenant is None:
+                    return None
+                package = uow.packages.get(tenant_id, package_id)
+                schedule = None if package is None else package.schedule
+                resources = (
+                    ()
+                    if schedule is None
+                    else tuple(uow.resources.get_many(tenant_id, schedule.resource_ids))
+                )
+                add_ons = tuple(uow.packages.offered_add_ons(tenant_id, package_id))
+                return TimedTerms(tenant, package, resources, add_ons)
+
+            return self._read(work)
+
+        terms: TimedTerms | None = self._cached(
+            tenant_id,
+            CATALOG,
+            _timed_terms_key(package_id),
+            TimedTerms | None,
+            load,
+            ttl=self._cache_settings.catalog_ttl,
+        )
+        return terms
 
     def _hold_at_once(self, request: HoldRequest) -> _Held | Fallback:
         """The hold in one statement from cached terms, where the backend offers it.
@@ -961,6 +1040,11 @@ class BookingService(Service):
             return [b.as_of(now) for b in uow.bookings.list_for_dates(tenant_id, start, end)]
 
         return self._read(work)
+
+
+def _timed_terms_key(package_id: uuid.UUID) -> str:
+    """The catalog cache key of a timed package's hold terms."""
+    return f"timed-terms.{package_id.hex}"
 
 
 def _terms_key(package_id: uuid.UUID, venue_id: uuid.UUID | None) -> str:

@@ -113,6 +113,110 @@ SELECT (SELECT open FROM gate) AS open,
        (SELECT id FROM customer) AS customer_id
 """
 
+#: A timed hold on one resource: the gate also refuses time off over the service interval;
+#: lapsed claims in the way are ended first (the claim reads the deletion's count, so it runs
+#: after it, and the exclusion constraint no longer sees them); the lane and the day seat are
+#: picked from the live claims as in the transaction, and the claim is inserted under the
+#: exclusion constraint (a racing claim makes it do nothing: the caller settles the race).
+_TIMED_STATEMENT: Final = """
+WITH gate AS (
+    SELECT NOT EXISTS (
+        SELECT 1 FROM bc_resource_time_off
+        WHERE tenant_id = %(tenant_id)s AND resource_id = %(resource_id)s
+          AND starts_at < %(service_end)s AND ends_at > %(service_start)s
+    ) AS open
+    FROM bc_tenants
+    WHERE id = %(tenant_id)s AND version = %(terms_version)s AND active
+), gone AS (
+    DELETE FROM bc_time_claims
+    WHERE tenant_id = %(tenant_id)s AND resource_id = %(resource_id)s
+      AND expires_at <= %(now)s
+      AND ((starts_at < %(occupied_end)s AND ends_at > %(occupied_start)s)
+           OR (%(day_limited)s AND package_id = %(package_id)s AND claim_day = %(claim_day)s))
+      AND EXISTS (SELECT 1 FROM gate WHERE open)
+    RETURNING 1
+), near AS (
+    SELECT lane, day_seat,
+        (starts_at < %(occupied_end)s AND ends_at > %(occupied_start)s) AS overlapping,
+        (package_id = %(package_id)s AND claim_day = %(claim_day)s) AS same_day
+    FROM bc_time_claims
+    WHERE tenant_id = %(tenant_id)s AND resource_id = %(resource_id)s
+      AND (expires_at IS NULL OR expires_at > %(now)s)
+      AND ((starts_at < %(occupied_end)s AND ends_at > %(occupied_start)s)
+           OR (%(day_limited)s AND package_id = %(package_id)s AND claim_day = %(claim_day)s))
+), lane AS (
+    SELECT s.lane FROM gate, generate_series(
+        0, %(capacity)s - 1 - (SELECT CAST(count(DISTINCT lane) AS integer) FROM near
+                               WHERE overlapping AND lane >= %(capacity)s)) AS s(lane)
+    WHERE gate.open
+      AND NOT EXISTS (SELECT 1 FROM near WHERE near.overlapping AND near.lane = s.lane)
+    ORDER BY s.lane
+    LIMIT 1
+), seat AS (
+    SELECT s.seat FROM generate_series(
+        0, %(day_limit)s - 1 - (SELECT CAST(count(DISTINCT day_seat) AS integer) FROM near
+                                WHERE same_day AND day_seat >= %(day_limit)s)) AS s(seat)
+    WHERE %(day_limited)s
+      AND NOT EXISTS (SELECT 1 FROM near WHERE near.same_day AND near.day_seat = s.seat)
+    ORDER BY s.seat
+    LIMIT 1
+), claim AS (
+    INSERT INTO bc_time_claims (tenant_id, booking_id, resource_id, package_id, lane,
+        starts_at, ends_at, claim_day, day_seat, expires_at)
+    SELECT %(tenant_id)s, %(id)s, %(resource_id)s, %(package_id)s, lane.lane,
+        %(occupied_start)s, %(occupied_end)s, %(claim_day)s, seat.seat, %(expires_at)s
+    FROM (SELECT count(*) FROM gone) AS ended, lane LEFT JOIN seat ON true
+    WHERE NOT %(day_limited)s OR seat.seat IS NOT NULL
+    ON CONFLICT DO NOTHING
+    RETURNING lane
+), customer AS (
+    INSERT INTO bc_customers (tenant_id, id, name, email, phone, created_at)
+    SELECT %(tenant_id)s, %(provisional_customer_id)s, %(customer_name)s, %(customer_email)s,
+        %(customer_phone)s, %(created_at)s
+    FROM claim
+    ON CONFLICT (tenant_id, email) DO UPDATE
+        SET name = excluded.name, phone = coalesce(excluded.phone, bc_customers.phone)
+    RETURNING id
+), booking AS (
+    INSERT INTO bc_bookings (tenant_id, id, package_id, customer_id, venue_id, event_date,
+        status, package_price, total, commission, currency, created_at, expires_at,
+        amount_paid, amount_refunded, commission_refunded, version, starts_at, ends_at,
+        resource_ids)
+    SELECT %(tenant_id)s, %(id)s, %(package_id)s, customer.id, NULL, %(event_date)s,
+        %(status)s, %(package_price)s, %(total)s, %(commission)s, %(currency)s,
+        %(created_at)s, %(expires_at)s, 0, 0, 0, %(version)s, %(service_start)s,
+        %(service_end)s, CAST(%(resource_ids)s AS json)
+    FROM customer
+    RETURNING id
+), lines AS (
+    INSERT INTO bc_booking_add_ons (tenant_id, booking_id, add_on_id, name, unit_price, quantity)
+    SELECT %(tenant_id)s, booking.id, line.add_on_id, line.name, line.unit_price, line.quantity
+    FROM booking, unnest(CAST(%(line_ids)s AS uuid[]), CAST(%(line_names)s AS text[]),
+        CAST(%(line_prices)s AS bigint[]), CAST(%(line_quantities)s AS integer[]))
+        AS line(add_on_id, name, unit_price, quantity)
+), event AS (
+    INSERT INTO bc_outbox (tenant_id, id, booking_id, sequence, type, payload, created_at,
+        attempts)
+    SELECT %(tenant_id)s, %(event_id)s, booking.id, %(event_sequence)s, %(event_type)s,
+        CAST(jsonb_set(CAST(%(event_payload)s AS jsonb), '{customer_id}',
+                       to_jsonb(CAST(customer.id AS text))) AS json),
+        %(created_at)s, 0
+    FROM booking, customer
+), idempotency AS (
+    INSERT INTO bc_idempotency_keys (tenant_id, key, request_hash, booking_id, created_at,
+        expires_at)
+    SELECT %(tenant_id)s, %(key)s, %(request_hash)s, booking.id, %(created_at)s,
+        %(key_expires_at)s
+    FROM booking
+    WHERE %(with_key)s
+)
+SELECT (SELECT open FROM gate) AS open,
+       (SELECT lane FROM lane) AS picked,
+       (SELECT lane FROM claim) AS claimed,
+       (SELECT id FROM customer) AS customer_id,
+       %(day_limited)s AND (SELECT seat FROM seat) IS NULL AS day_full
+"""
+
 #: Errors after which nothing was written and the ordinary transaction can settle the hold.
 _SETTLE_IN_A_TRANSACTION: Final = (
     pg_errors.UniqueViolation,  # an idempotency key already stored: a replay, or its twin
@@ -127,6 +231,21 @@ def _parameters(attempt: HoldAttempt) -> dict[str, Any]:
     booking, customer, key = attempt.booking, attempt.customer, attempt.idempotency
     event = attempt.event
     lines = booking.add_ons
+    claim = attempt.claim
+    timed: dict[str, Any] = {}
+    if claim is not None:
+        timed = {
+            "resource_id": claim.resource_id,
+            "capacity": claim.capacity,
+            "occupied_start": claim.occupied.start,
+            "occupied_end": claim.occupied.end,
+            "claim_day": claim.day,
+            "day_limited": claim.day_limit is not None,
+            "day_limit": claim.day_limit or 0,
+            "service_start": booking.starts_at,
+            "service_end": booking.ends_at,
+            "resource_ids": json.dumps([str(each) for each in booking.resource_ids]),
+        }
     return {
         "tenant_id": booking.tenant_id,
         "terms_version": attempt.terms_version,
@@ -161,6 +280,7 @@ def _parameters(attempt: HoldAttempt) -> dict[str, Any]:
         "key": None if key is None else key.key,
         "request_hash": None if key is None else key.request_hash,
         "key_expires_at": None if key is None else key.expires_at,
+        **timed,
     }
 
 
@@ -254,8 +374,9 @@ def hold_at_once(connections: HoldConnections, attempt: HoldAttempt) -> HoldAtte
     if connection is None:  # every one busy: the pooled transaction takes this hold
         return HoldAttemptResult(HoldAttemptOutcome.RACED)
     try:
+        statement = _STATEMENT if attempt.claim is None else _TIMED_STATEMENT
         with connection.cursor() as cursor:
-            cursor.execute(_STATEMENT, parameters, prepare=True)
+            cursor.execute(statement, parameters, prepare=True)
             row = cursor.fetchone()
     except _SETTLE_IN_A_TRANSACTION:
         connections.give_back(connection)
@@ -279,17 +400,20 @@ def hold_at_once(connections: HoldConnections, attempt: HoldAttempt) -> HoldAtte
 
 
 def _result(attempt: HoldAttempt, row: Any) -> HoldAttemptResult:
-    open_, picked, claimed, customer_id = row
+    open_, picked, claimed, customer_id, *day_full = row
     if open_ is None:
         return HoldAttemptResult(HoldAttemptOutcome.STALE)
     if not open_:
         return HoldAttemptResult(HoldAttemptOutcome.BLACKOUT)
-    if picked is None:
+    if picked is None or (day_full and day_full[0]):
         return HoldAttemptResult(HoldAttemptOutcome.FULL)
     if claimed is None:
-        # The seat picked was claimed by a concurrent hold first. With one seat the date is
-        # full; with more, another seat may still be free: the transaction tries each.
-        full = attempt.capacity == 1
+        # The seat (lane) picked was claimed by a concurrent hold first. With one seat the date
+        # (time) is full; with more, another may still be free: the transaction tries each.
+        # A timed claim with a day limit may have lost a day seat instead: the same rule.
+        capacity = attempt.capacity if attempt.claim is None else attempt.claim.capacity
+        limited = attempt.claim is not None and attempt.claim.day_limit is not None
+        full = capacity == 1 and not limited
         return HoldAttemptResult(HoldAttemptOutcome.FULL if full else HoldAttemptOutcome.RACED)
     placed = attempt.booking
     if customer_id != placed.customer_id:  # a returning customer keeps their id

@@ -42,6 +42,65 @@ def test_demo_shows_the_invariants(tmp_path: Path, capsys: pytest.CaptureFixture
     assert out.rstrip().splitlines()[-1].startswith("OK: all ")
 
 
+def test_demo_shows_time_slots(capsys: pytest.CaptureFixture[str]) -> None:
+    """The scheduling sections print the week grid with the held starts taken, London's
+    spring-forward night with 3 starts (none from 01:00 to 01:59) and 3 real hours, and one
+    winner among 12 threads holding overlapping intervals."""
+    assert main([]) == 0
+    out = capsys.readouterr().out
+
+    # the week: hourly starts 09..16, the holds (and the family session's buffer) taken
+    grid = dict(re.findall(r"^(\w{3}) \d{4}-\d\d-\d\d((?:\s+[.#-]){8})$", out, re.M))
+    assert {name: "".join(marks.split()) for name, marks in grid.items()} == {
+        "Mon": ".#......",
+        "Tue": "....##..",
+        "Wed": "...--...",
+        "Thu": "#.......",
+        "Fri": "........",
+        "Sat": "-.#..---",
+        "Sun": "--------",
+    }, out
+    assert "42 open starts this week: 37 free, 5 taken by 4 holds." in out
+
+    # daylight saving: 4 starts on an ordinary night, 3 in spring, 5 in autumn
+    assert re.search(
+        r"^Sat \d{4}-03-\d\d\s+00:00 GMT  01:00 GMT  02:00 GMT  03:00 GMT\s+4\s+4$", out, re.M
+    )
+    assert re.search(
+        r"^Sun \d{4}-03-\d\d \(spring forward\)\s+00:00 GMT  02:00 BST  03:00 BST\s+3\s+3$",
+        out,
+        re.M,
+    )
+    assert re.search(
+        r"^Sun \d{4}-10-\d\d \(fall back\)\s+00:00 BST  01:00 BST  01:00 GMT  02:00 GMT"
+        r"  03:00 GMT\s+5\s+5$",
+        out,
+        re.M,
+    )
+    assert re.search(
+        r"^Sun \d{4}-03-\d\d: 3 starts, 3 real hours; no start between 01:00 and 01:59 ", out, re.M
+    )
+    utc = re.findall(r"^(\d\d:\d\d [A-Z]{3})\s+\d\d:\d\d [A-Z]{3}\s+(\d\d:\d\d)$", out, re.M)
+    assert utc == [("00:00 GMT", "00:00"), ("02:00 BST", "01:00"), ("03:00 BST", "02:00")]
+
+    # overlapping intervals: 4 threads each, one winner in all
+    rows = re.findall(r"^(10:00-11:00|10:30-11:30|10:59-12:00)\s+(\d+)\s+(\d+)$", out, re.M)
+    assert [interval for interval, _, _ in rows] == ["10:00-11:00", "10:30-11:30", "10:59-12:00"]
+    assert sum(int(won) for _, won, _ in rows) == 1
+    assert all(int(won) + int(lost) == 4 for _, won, lost in rows)
+    assert re.search(r"^12 interval holds in [\d.]+ s: winners: 1, conflicts: 11$", out, re.M)
+    assert re.search(
+        r"^Winner: Renter \d\d, 10:\d\d-1[12]:\d\d \(Studio hire, 6[01] min\)", out, re.M
+    )
+
+    # the studio's bookings at the end: the four holds and the race winner, with their times
+    soho = out.split("Soho Portrait Rooms:\n")[-1]
+    times = re.findall(r"^\w{8}\s+\w{3} [\d-]+ (\d\d:\d\d)\s+.*\sPENDING\s+GBP", soho, re.M)
+    winner = re.search(r"^Winner: Renter \d\d, (10:\d\d)-", out, re.M)
+    assert winner
+    assert sorted(times) == sorted(["10:00", "13:00", "09:00", "11:00", winner[1]])
+
+
 def _minor(money: str) -> int:
     """``"EUR 1,465.00"`` -> ``146500``."""
     return int(money.split()[1].replace(",", "").replace(".", ""))
@@ -184,6 +243,19 @@ def test_a_broken_invariant_fails_the_run(
     out = capsys.readouterr().out
     assert "FAILED" in out
     assert "exactly one racer won the hold" in out
+
+
+def test_an_interval_race_without_one_winner_fails_the_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When the overlapping-interval race has no winner the demo exits 1 and names the check."""
+    monkeypatch.setattr("booking_core.demo._scheduling.race_intervals", lambda *_args: [])
+
+    assert main(["--quiet"]) == 1
+
+    out = capsys.readouterr().out
+    assert "FAILED" in out
+    assert "exactly one overlapping interval won" in out
 
 
 class _DecliningProvider(FakePaymentProvider):

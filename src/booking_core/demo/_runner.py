@@ -18,6 +18,13 @@ from booking_core.demo._isolation import isolation
 from booking_core.demo._outbox import drain_outbox
 from booking_core.demo._payments import cancel_paid, checkout_and_pay
 from booking_core.demo._race import RACERS, confirm_and_cancel, race
+from booking_core.demo._scheduling import (
+    INTERVAL_RACERS,
+    dst_day,
+    interval_race,
+    open_studio,
+    week_grid,
+)
 from booking_core.demo._tour import Tour
 from booking_core.errors import BookingCoreError
 from booking_core.ports.clock import SystemClock
@@ -56,7 +63,18 @@ def _tour(app: BookingApp, out: Out, checks: Checks, provider: FakePaymentProvid
     out.heading(8, "The outbox: events drained in order, one notification signed")
     drain_outbox(tour, made)
 
-    out.heading(9, "All bookings at the end")
+    out.heading(9, "Time slots: a London studio's week, built from availability.slots")
+    studio = open_studio(app)
+    tour.others.append(studio.tenant)
+    week_grid(tour, studio)
+
+    out.heading(10, "Daylight saving: a night crew's hours when London's clocks change")
+    dst_day(tour, studio)
+
+    out.heading(11, f"{INTERVAL_RACERS} threads hold overlapping intervals of one studio at once")
+    interval_race(tour, studio)
+
+    out.heading(12, "All bookings at the end")
     tour.summary()
 
 
@@ -64,7 +82,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m booking_core.demo",
         description="A tour of booking_core on SQLite: tenants, availability, a 20-thread "
-        "race for one date, cancellation, tenant isolation, payments, refunds and the outbox.",
+        "race for one date, cancellation, tenant isolation, payments, refunds, the outbox, "
+        "and time slots (a week's grid, a DST night, a race on overlapping intervals).",
     )
     parser.add_argument(
         "--db",

@@ -1,18 +1,19 @@
 """What the sections share: the app, the output, the checks, the two shops and the dates; and
-section 9, every booking at the end."""
+the last section, every booking at the end."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from booking_core.adapters.payments import FakePaymentProvider
 from booking_core.bootstrap import BookingApp
 from booking_core.demo._catalog import Shop
 from booking_core.demo._format import Checks, Out, day, format_money, format_table, short
 from booking_core.demo._payments import PAYERS
-from booking_core.domain.model import Booking
+from booking_core.domain.model import Booking, Tenant
 
 _BOOKING_HEADERS = ["Booking", "Event date", "Customer", "Status", "Total", "Commission"]
 _BOOKING_ALIGN = "llllrr"
@@ -35,6 +36,8 @@ class Tour:
     freed: dt.date = field(init=False)
     raced: dt.date = field(init=False)
     last: dt.date = field(init=False)
+    #: Tenants opened by later sections, listed after the two shops at the end.
+    others: list[Tenant] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         today = self.paris.today
@@ -50,10 +53,13 @@ class Tour:
         rows = []
         for booking in bookings:
             customer = self.app.customers.get(booking.tenant_id, booking.customer_id)
+            when = day(booking.event_date)
+            if booking.starts_at is not None:  # a timed booking: its start, tenant's clock
+                when += f" {booking.starts_at.astimezone(ZoneInfo(self._zone(booking))):%H:%M}"
             rows.append(
                 [
                     short(booking.id),
-                    day(booking.event_date),
+                    when,
                     customer.name,
                     booking.status.value,
                     format_money(booking.total, booking.currency),
@@ -62,12 +68,16 @@ class Tour:
             )
         return format_table(_BOOKING_HEADERS, rows, _BOOKING_ALIGN)
 
+    def _zone(self, booking: Booking) -> str:
+        tenants = (self.paris.tenant, self.brooklyn.tenant, *self.others)
+        return next(t.timezone for t in tenants if t.id == booking.tenant_id)
+
     def summary(self) -> None:
-        """Section 9: every booking of each tenant."""
-        for index, shop in enumerate((self.paris, self.brooklyn)):
+        """The last section: every booking of each tenant."""
+        for index, tenant in enumerate((self.paris.tenant, self.brooklyn.tenant, *self.others)):
             if index:
                 self.out()
-            self.out(f"{shop.tenant.name}:")
+            self.out(f"{tenant.name}:")
             self.out()
-            listed = self.app.bookings.list_for_dates(shop.tenant.id, self.start, self.last)
+            listed = self.app.bookings.list_for_dates(tenant.id, self.start, self.last)
             self.out(self.bookings_table(listed))

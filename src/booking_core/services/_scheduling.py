@@ -49,6 +49,8 @@ MAX_SLOT_RANGE = dt.timedelta(days=62)
 MAX_PACKAGE_RESOURCES = 50
 
 _DAY = dt.timedelta(days=1)
+#: The years a timed start or a search may name: far from the ends of ``datetime``.
+_FIRST_YEAR, _LAST_YEAR = 1900, 9000
 
 
 @lru_cache(maxsize=512)
@@ -61,12 +63,17 @@ def instant(value: Any, field: str) -> dt.datetime:
     """An aware datetime, as UTC; ValidationError for a naive one or anything else."""
     if not isinstance(value, dt.datetime):
         raise v.refuse(field, "an aware datetime", value)
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError(field, "must be timezone-aware (a naive time is ambiguous)")
     try:
-        return value.astimezone(dt.UTC)
-    except (OverflowError, ValueError) as exc:
-        raise ValidationError(field, "is out of range") from exc
+        # a caller's tzinfo runs its own code here: whatever it raises is a bad value
+        offset = value.utcoffset()
+        utc = None if offset is None else value.astimezone(dt.UTC)
+    except Exception as exc:  # any failure of a foreign tzinfo is bad input
+        raise ValidationError(field, "is out of range or its time zone cannot be read") from exc
+    if utc is None:
+        raise ValidationError(field, "must be timezone-aware (a naive time is ambiguous)")
+    if not _FIRST_YEAR <= utc.year <= _LAST_YEAR:  # room for buffers, days and windows around it
+        raise ValidationError(field, f"must lie in the years {_FIRST_YEAR}-{_LAST_YEAR}")
+    return utc
 
 
 def search_window(start: Any, end: Any) -> Interval:

@@ -1,12 +1,16 @@
 """Run one hostile value through one target on every backend, and judge the outcomes.
 
-Three verdicts per call, collected (not raised) so one run reports every root cause at once:
-a raw exception (anything but a ``BookingCoreError``), a failing call that wrote rows, and
-backends that disagree on the outcome (the error class, or success).
+Four verdicts per call, collected (not raised) so one run reports every root cause at once:
+a raw exception (anything but a ``BookingCoreError``), a failing call that wrote rows,
+backends that disagree on the outcome (the error class, or success), and a call slower than
+``$BOOKING_CORE_HOSTILE_SLOW`` seconds (10 by default: a hostile value that makes the work
+grow far past its size; the slowest call of each backend is printed either way).
 """
 
 from __future__ import annotations
 
+import os
+import time
 import traceback
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -16,11 +20,26 @@ from typing import Any
 from booking_core.errors import BookingCoreError
 
 from ._backends import Backend
-from ._shop import heal, valid_for
+from ._shop import given, heal, valid_for
 from ._surface import Target, bound
 from ._values import Hostile, get_leaf, with_leaf
 
 _SRC = str(Path(__file__).resolve().parents[2] / "src")
+#: A call slower than this many seconds is a finding.
+SLOW_SECONDS = float(os.environ.get("BOOKING_CORE_HOSTILE_SLOW", "10"))
+
+
+@dataclass(frozen=True)
+class Variant(Target):
+    """A target of a method called with some optional parameters given too (``_shop.VARIANTS``
+    names them and their valid values): a hold with ``start=`` on the timed package, say."""
+
+    variant: str = ""
+
+    @property
+    def id(self) -> str:
+        where = self.change or ".".join([self.parameter, *map(str, self.path)])
+        return f"{self.method.qualname}[{self.variant}]:{where}"
 
 
 @dataclass
@@ -29,6 +48,7 @@ class Outcome:
     kind: str  # "ok", the BookingCoreError's class name, or "RAW <class name>"
     error: BaseException | None = None
     written: tuple[str, ...] = ()
+    seconds: float = 0.0
 
     @property
     def raw(self) -> bool:
@@ -39,7 +59,7 @@ class Outcome:
 class Finding:
     """A problem seen on a call: what, where in booking_core, and how to repeat it."""
 
-    verdict: str  # "raw", "half-written" or "disagreement"
+    verdict: str  # "raw", "half-written", "disagreement" or "slow"
     cause: str
     repro: str
 
@@ -53,6 +73,8 @@ class Stats:
     typed: Counter[str] = field(default_factory=Counter)
     accepted: Counter[str] = field(default_factory=Counter)
     half_written: Counter[str] = field(default_factory=Counter)
+    slow: Counter[str] = field(default_factory=Counter)
+    slowest: dict[str, tuple[float, str]] = field(default_factory=dict)  # backend -> (s, repro)
     disagreements: int = 0
     known: set[str] = field(default_factory=set)  # targets expected to fail (xfail)
     known_raw: Counter[str] = field(default_factory=Counter)
@@ -78,22 +100,25 @@ def root_cause(error: BaseException) -> str:
 def arguments(backend: Backend, target: Target, hostile: Hostile) -> dict[str, Any]:
     """The keyword arguments of one call: valid everywhere, hostile at ``target``."""
     method, shop = target.method, backend.shop
+    variant = target.variant if isinstance(target, Variant) else ""
+    required = [parameter.name for parameter in method.required()]
+    names = [*required, *(n for n in given(method.qualname, variant) if n not in required)]
     kwargs: dict[str, Any] = {}
-    for parameter in method.required():
-        if parameter.name == target.parameter:
+    for name in names:
+        if name == target.parameter:
             continue
-        valid = valid_for(method.qualname, parameter.name)
+        valid = valid_for(method.qualname, name, variant)
         if valid is None:
             msg = (
-                f"no valid value for required parameter {parameter.name!r} of "
+                f"no valid value for required parameter {name!r} of "
                 f"{method.qualname}: add one to tests/hostile/_shop.py"
             )
             raise LookupError(msg)
-        kwargs[parameter.name] = valid(backend, shop)
+        kwargs[name] = valid(backend, shop)
     if target.change is not None:
         kwargs[target.change] = hostile.make(None)
         return kwargs
-    valid = valid_for(method.qualname, target.parameter)
+    valid = valid_for(method.qualname, target.parameter, variant)
     own = None if valid is None else valid(backend, shop)
     if target.path:
         kwargs[target.parameter] = with_leaf(
@@ -113,6 +138,7 @@ def call(backend: Backend, target: Target, hostile: Hostile) -> Outcome:
     except BookingCoreError as error:  # a value object refused the hostile field itself
         return Outcome(backend.name, type(error).__name__, error)
     written_before = len(factory.written)
+    started = time.perf_counter()
     try:
         function(**kwargs)
     except BookingCoreError as error:
@@ -120,9 +146,11 @@ def call(backend: Backend, target: Target, hostile: Hostile) -> Outcome:
     except Exception as error:  # what the harness is looking for
         outcome = Outcome(backend.name, f"RAW {type(error).__name__}", error)
     else:
+        seconds = time.perf_counter() - started
         if len(factory.written) > written_before:
             heal(backend, target.method.service, target.method.name)
-        return Outcome(backend.name, "ok")
+        return Outcome(backend.name, "ok", seconds=seconds)
+    outcome.seconds = time.perf_counter() - started
     outcome.written = tuple(factory.written[written_before:])
     return outcome
 
@@ -132,7 +160,7 @@ def run(
 ) -> list[Finding]:
     """The value at ``target`` on every backend; returns what went wrong (empty: nothing)."""
     outcomes = [call(backend, target, hostile) for backend in backends]
-    counters = [backend.shop.dates for backend in backends]
+    counters = [f"{backend.shop.dates}/{backend.shop.starts}" for backend in backends]
     return judge(outcomes, target, hostile, stats=stats, counters=counters)
 
 
@@ -142,7 +170,7 @@ def judge(
     hostile: Hostile,
     *,
     stats: Stats = STATS,
-    counters: list[int] | None = None,
+    counters: list[str] | None = None,
 ) -> list[Finding]:
     """Count the outcomes of one value on every backend; returns what went wrong."""
     stats.targets.add(target.id)
@@ -150,6 +178,12 @@ def judge(
     findings = []
     for outcome in outcomes:
         stats.inputs[outcome.backend] += 1
+        where = f"{repro} on {outcome.backend}"
+        if outcome.seconds > stats.slowest.get(outcome.backend, (0.0, ""))[0]:
+            stats.slowest[outcome.backend] = (outcome.seconds, where)
+        if outcome.seconds > SLOW_SECONDS:
+            stats.slow[outcome.backend] += 1
+            findings.append(Finding("slow", f"{outcome.seconds:.1f} s ({outcome.kind})", where))
         if outcome.kind == "ok":
             stats.accepted[outcome.backend] += 1
         elif outcome.raw:
@@ -169,8 +203,8 @@ def judge(
             wrote = ", ".join(sorted(set(outcome.written)))
             findings.append(Finding("half-written", f"{outcome.kind} after writing {wrote}", repro))
     kinds = {o.kind for o in outcomes}
-    if len(kinds) > 1:  # the shop's date counters tell a drifted fixture from a real divergence
-        repro += " (date counters: " + ", ".join(map(str, counters)) + ")" if counters else ""
+    if len(kinds) > 1:  # the shop's date/start counters tell a drifted fixture from a divergence
+        repro += " (date/start counters: " + ", ".join(counters) + ")" if counters else ""
     if len(kinds) > 1 and target.id in stats.known:
         stats.known_disagreements += 1
     elif len(kinds) > 1:
@@ -199,8 +233,11 @@ def summary_lines() -> list[str]:
             f"hostile-input: backend={backend} inputs={STATS.inputs[backend]} "
             f"typed={STATS.typed[backend]} accepted={STATS.accepted[backend]} "
             f"raw={STATS.raw[backend]} half_written={STATS.half_written[backend]} "
-            f"raw_in_known_targets={STATS.known_raw[backend]}"
+            f"raw_in_known_targets={STATS.known_raw[backend]} slow={STATS.slow[backend]}"
         )
+        if backend in STATS.slowest:
+            seconds, repro = STATS.slowest[backend]
+            lines.append(f"hostile-input: slowest call {seconds:.2f} s: {repro}")
     if STATS.inputs:
         lines.append(
             f"hostile-input: targets={len(STATS.targets)} disagreements={STATS.disagreements} "

@@ -5,6 +5,12 @@ says what "valid" is for each parameter name. A new method whose required parame
 name makes the harness fail with that name, so adding it here is the only upkeep.
 A hostile value that turns out to be acceptable changes the shop (a booking gets cancelled, the
 policy shrinks); :func:`heal` puts back what later calls rely on, the same way on every backend.
+
+Timed packages: the shop has a resource open 08:00-20:00 every day in its zone, a 60-minute
+package on it, a stretch of time off and a timed hold. ``date`` stays the valid path of
+``bookings.hold``/``checkout`` (their ``start`` is optional); :data:`VARIANTS` calls a method
+with some optional parameters given as well (a hold with ``start=`` on the timed package), so
+every hostile value also meets the timed path.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from booking_core.domain.model import (
     AddOn,
@@ -26,9 +33,19 @@ from booking_core.domain.model import (
     CustomerDetails,
     OutboxEvent,
     Package,
+    PackageSchedule,
+    Resource,
+    ResourceTimeOff,
     Segment,
     Tenant,
     Venue,
+)
+from booking_core.domain.schedule import (
+    DateHours,
+    RecurringHours,
+    SlotTiming,
+    WeeklyHours,
+    WorkingHours,
 )
 from booking_core.errors import BookingConflictError, DateUnavailableError
 from booking_core.ports.payments import PaymentEventType
@@ -43,6 +60,43 @@ TIMEZONE = "Europe/Paris"
 FIRST_DAY = START.date() + dt.timedelta(days=10)
 CUSTOMER = CustomerDetails("Ann Client", "ann@example.com", "+33612345678")
 _serial = itertools.count()
+
+ZONE = ZoneInfo(TIMEZONE)
+_ONE_DAY = dt.timedelta(days=1)
+#: The shop's resource: open 08:00-20:00 every day, wall-clock time in the shop's zone.
+HOURS = WorkingHours(weekly=tuple(WeeklyHours(d, dt.time(8), dt.time(20)) for d in range(7)))
+#: The same opening times said in every way hours can say them (a rule and a dated override
+#: too), so the hostile values meet every field of a WorkingHours.
+RICH_HOURS = WorkingHours(
+    weekly=HOURS.weekly,
+    recurring=(
+        RecurringHours("FREQ=WEEKLY;BYDAY=SA,SU", dt.date(2030, 1, 5), dt.time(8), dt.time(20)),
+    ),
+    dates=(DateHours(dt.date(2031, 12, 25), ((dt.time(8), dt.time(20)),)),),
+)
+#: The timed package: 60 minutes, starts on the hour, bookable up to two years ahead.
+TIMING = SlotTiming(duration=dt.timedelta(minutes=60), horizon=dt.timedelta(days=730))
+#: Starts the valid timed calls take: from this day on, 08:00-19:00 on the hour, 700 days.
+FIRST_TIMED_DAY = START.date() + dt.timedelta(days=20)
+_STARTS_PER_DAY = 12
+_TIMED_DAYS = 700
+#: The shop's time off; accepted ``add_time_off`` calls put theirs on the spare resource (no
+#: package uses it: a hostile end years away must not close the timed package), from this day.
+TIME_OFF_DAY = START.date() + dt.timedelta(days=3)
+ADDED_TIME_OFF_DAY = START.date() + dt.timedelta(days=4)
+#: The window of valid slot searches and time-off listings: the time off, the shop's timed
+#: hold and the first timed starts (30 days: the limit is 62).
+WINDOW_DAYS = (START.date() + dt.timedelta(days=1), START.date() + dt.timedelta(days=31))
+
+
+def local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    """A wall-clock time in the shop's zone, as an aware datetime."""
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZONE)
+
+
+def window() -> tuple[dt.datetime, dt.datetime]:
+    """The valid ``[start, end)`` of a slot search or a time-off listing."""
+    return local(WINDOW_DAYS[0], 0), local(WINDOW_DAYS[1], 0)
 
 
 def fresh(prefix: str) -> str:
@@ -66,12 +120,30 @@ class Shop:
     inbox_event_id: str
     webhook: tuple[bytes, dict[str, str]]
     event: OutboxEvent
+    resource: Resource
+    spare: Resource
+    timed: Package
+    time_off: ResourceTimeOff
+    timed_pending: Booking
     dates: int = 0
+    starts: int = 0
 
     def next_date(self) -> dt.date:
         """A bookable date, a different one each call (within the policy's horizon)."""
         self.dates += 1
         return FIRST_DAY + dt.timedelta(days=self.dates % 600)
+
+    def next_start(self) -> dt.datetime:
+        """A start the timed package offers, a different one each call (within its horizon)."""
+        self.starts += 1
+        n = self.starts % (_STARTS_PER_DAY * _TIMED_DAYS)
+        day = FIRST_TIMED_DAY + dt.timedelta(days=n // _STARTS_PER_DAY)
+        return local(day, 8 + n % _STARTS_PER_DAY)
+
+    @property
+    def schedule(self) -> PackageSchedule:
+        """A valid schedule: the shop's timing on the shop's resource."""
+        return PackageSchedule(TIMING, resource_ids=(self.resource.id,))
 
 
 def _hold(backend: Backend, tenant: Tenant, package: Package, day: dt.date) -> Booking:
@@ -86,6 +158,23 @@ def _on_a_free_date(make: Callable[[dt.date], Booking], shop: Shop) -> Booking:
         except (DateUnavailableError, BookingConflictError):
             continue
     msg = "no free date for the shop's bookings in 20 tries"
+    raise RuntimeError(msg)
+
+
+def _hold_time(backend: Backend, tenant: Tenant, package: Package, start: dt.datetime) -> Booking:
+    return backend.app.bookings.hold(
+        tenant.id, package_id=package.id, start=start, customer=CUSTOMER
+    )
+
+
+def _on_a_free_start(make: Callable[[dt.datetime], Booking], shop: Shop) -> Booking:
+    """``make(start)`` on the next start that takes it (accepted hostile holds took some)."""
+    for _ in range(50):
+        try:
+            return make(shop.next_start())
+        except (DateUnavailableError, BookingConflictError):  # TimeUnavailableError included
+            continue
+    msg = "no free start for the shop's timed hold in 50 tries"
     raise RuntimeError(msg)
 
 
@@ -138,6 +227,23 @@ def make_shop(backend: Backend, slug: str) -> Shop:
     )
     receipt = app.webhooks.receive(tid, body, headers)
     [event] = app.outbox.claim(batch_size=1, tenant_id=tid)
+    resource = app.catalog.create_resource(tid, name="Chair 1", kind="staff", hours=HOURS)
+    spare = app.catalog.create_resource(tid, name="Chair 2", kind="staff", hours=HOURS)
+    timed = app.catalog.create_package(
+        tid,
+        slug="massage",
+        name="Massage",
+        base_price=8_000,
+        schedule=PackageSchedule(TIMING, resource_ids=(resource.id,)),
+    )
+    time_off = app.catalog.add_time_off(
+        tid,
+        resource.id,
+        start=local(TIME_OFF_DAY, 12),
+        end=local(TIME_OFF_DAY, 15),
+        reason="dentist",
+    )
+    timed_pending = _hold_time(backend, tenant, timed, local(FIRST_TIMED_DAY - _ONE_DAY, 10))
     return Shop(
         tenant,
         segment,
@@ -151,6 +257,11 @@ def make_shop(backend: Backend, slug: str) -> Shop:
         receipt.event_id,
         (body, headers),
         event,
+        resource,
+        spare,
+        timed,
+        time_off,
+        timed_pending,
     )
 
 
@@ -166,12 +277,43 @@ BY_METHOD: dict[str, Valid] = {
     "catalog.create_add_on.slug": lambda b, s: fresh("addon"),
     "catalog.create_venue.name": lambda b, s: fresh("Venue"),
     "catalog.get_package.slug": lambda b, s: s.package.slug,
+    "catalog.create_resource.name": lambda b, s: fresh("Resource"),
+    "catalog.add_time_off.resource_id": lambda b, s: s.spare.id,
+    "catalog.add_time_off.start": lambda b, s: local(ADDED_TIME_OFF_DAY, 10),
+    "catalog.add_time_off.end": lambda b, s: local(ADDED_TIME_OFF_DAY, 11),
+    "catalog.list_time_off.start": lambda b, s: window()[0],
+    "catalog.list_time_off.end": lambda b, s: window()[1],
+    "availability.slots.package_id": lambda b, s: s.timed.id,
+    "availability.slots.start": lambda b, s: window()[0],
+    "availability.slots.end": lambda b, s: window()[1],
     "bookings.refund.booking_id": lambda b, s: s.confirmed.id,
     "bookings.hold.date": lambda b, s: s.next_date(),
     "bookings.checkout.date": lambda b, s: s.next_date(),
     "bookings.reschedule.new_date": lambda b, s: s.next_date(),
     "webhooks.receive.raw_body": lambda b, s: s.webhook[0],
     "webhooks.receive.headers": lambda b, s: dict(s.webhook[1]),
+    # the variants (see VARIANTS)
+    "bookings.hold[timed].package_id": lambda b, s: s.timed.id,
+    "bookings.hold[timed].start": lambda b, s: s.next_start(),
+    "bookings.hold[timed-named].package_id": lambda b, s: s.timed.id,
+    "bookings.hold[timed-named].start": lambda b, s: s.next_start(),
+    "bookings.checkout[timed].package_id": lambda b, s: s.timed.id,
+    "bookings.checkout[timed].start": lambda b, s: s.next_start(),
+    "bookings.reschedule[timed].booking_id": lambda b, s: s.timed_pending.id,
+    "bookings.reschedule[timed].new_start": lambda b, s: s.next_start(),
+    "catalog.update_package[timed].package_id": lambda b, s: s.timed.id,
+}
+
+#: Methods also called with some optional parameters given (valid values by
+#: ``service.method[variant].parameter``, then as for the plain method): each parameter of
+#: the variant is a target of its own, so the hostile values meet the timed path too.
+VARIANTS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("bookings.hold", "timed"): ("start",),
+    ("bookings.hold", "timed-named"): ("start", "resource_id"),
+    ("bookings.checkout", "timed"): ("start",),
+    ("bookings.reschedule", "timed"): ("new_start",),
+    ("availability.slots", "narrowed"): ("resource_ids", "tz"),
+    ("catalog.update_package", "timed"): (),
 }
 
 #: Valid values by parameter name.
@@ -204,11 +346,24 @@ BY_NAME: dict[str, Valid] = {
     "events": lambda b, s: [s.event],
     "event": lambda b, s: s.event,
     "handler": lambda b, s: lambda _event: None,
+    "resource_id": lambda b, s: s.resource.id,
+    "resource_ids": lambda b, s: [s.resource.id],
+    "time_off_id": lambda b, s: s.time_off.id,
+    "tz": lambda b, s: TIMEZONE,
+    "hours": lambda b, s: RICH_HOURS,
+    "schedule": lambda b, s: s.schedule,
 }
 
 
-def valid_for(qualname: str, parameter: str) -> Valid | None:
-    return BY_METHOD.get(f"{qualname}.{parameter}") or BY_NAME.get(parameter)
+def valid_for(qualname: str, parameter: str, variant: str = "") -> Valid | None:
+    """The valid value of ``parameter``: of the variant, of the method, else of the name."""
+    found = BY_METHOD.get(f"{qualname}[{variant}].{parameter}") if variant else None
+    return found or BY_METHOD.get(f"{qualname}.{parameter}") or BY_NAME.get(parameter)
+
+
+def given(qualname: str, variant: str) -> tuple[str, ...]:
+    """The optional parameters a variant of a method is called with (none for the plain one)."""
+    return VARIANTS.get((qualname, variant), ()) if variant else ()
 
 
 #: What an accepted write of each service may have changed (unknown services: everything).
@@ -257,11 +412,18 @@ def _editable(entity: Any) -> Any:
 
 def _heal_catalog(backend: Backend, shop: Shop) -> None:
     catalog, tid = backend.app.catalog, shop.tenant.id
+    packages = catalog.list_packages(tid, include_inactive=True)
     pairs: list[tuple[Any, list[Any], Callable[..., Any]]] = [
         (shop.segment, catalog.list_segments(tid, include_inactive=True), catalog.update_segment),
-        (shop.package, catalog.list_packages(tid, include_inactive=True), catalog.update_package),
+        (shop.package, packages, catalog.update_package),
+        (shop.timed, packages, catalog.update_package),
         (shop.add_on, catalog.list_add_ons(tid, include_inactive=True), catalog.update_add_on),
         (shop.venue, catalog.list_venues(tid, include_inactive=True), catalog.update_venue),
+        (
+            shop.resource,
+            catalog.list_resources(tid, include_inactive=True),
+            catalog.update_resource,
+        ),
     ]
     for wanted, stored, update in pairs:
         [current] = [e for e in stored if e.id == wanted.id]
@@ -276,6 +438,19 @@ def _heal_catalog(backend: Backend, shop: Shop) -> None:
     offered = catalog.get_package(tid, shop.package.slug).add_ons
     if shop.add_on.id not in {a.id for a in offered}:
         catalog.offer_add_on(tid, shop.package.id, shop.add_on.id)
+    _heal_time_off(backend, shop)
+
+
+def _heal_time_off(backend: Backend, shop: Shop) -> None:
+    """The shop's stretch of time off back, when an accepted ``remove_time_off`` took it."""
+    catalog, tid, wanted = backend.app.catalog, shop.tenant.id, shop.time_off
+    first, last = window()
+    if wanted.id not in {
+        off.id for off in catalog.list_time_off(tid, shop.resource.id, first, last)
+    }:
+        shop.time_off = catalog.add_time_off(
+            tid, shop.resource.id, start=wanted.start, end=wanted.end, reason=wanted.reason
+        )
 
 
 def _heal_bookings(backend: Backend, shop: Shop) -> None:
@@ -289,4 +464,8 @@ def _heal_bookings(backend: Backend, shop: Shop) -> None:
     if confirmed.status is not BookingStatus.CONFIRMED or refundable < 100_000:
         shop.confirmed = _on_a_free_date(
             lambda day: _confirmed(backend, shop.tenant, shop.package, day), shop
+        )
+    if bookings.get(tid, shop.timed_pending.id).status is not BookingStatus.PENDING:
+        shop.timed_pending = _on_a_free_start(
+            lambda start: _hold_time(backend, shop.tenant, shop.timed, start), shop
         )

@@ -1,19 +1,34 @@
 """The hostile inputs of issue 11, one test each, on every backend: each is a ValidationError
-(or the typed error its kind calls for), and nothing is written."""
+(or the typed error its kind calls for), and nothing is written.
+
+At the end, the bugs the harness found in the time-slot scheduling of issue 15: a tzinfo that
+cannot give an offset and the last hour of 9999 (fixed), and those marked
+``xfail(strict=True)``, still open: each fails today with the raw exception it names, and fails
+the run once fixed (remove its mark, and its targets from ``KNOWN_KINDS`` in
+``test_hostile_input``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 
 import pytest
 
 from booking_core.domain.ids import TENANT_WIDE
-from booking_core.domain.model import CustomerDetails, OutboxEvent, Tenant
-from booking_core.errors import AuthenticationError, NotFoundError, ValidationError
+from booking_core.domain.model import CustomerDetails, OutboxEvent, Package, PackageSchedule, Tenant
+from booking_core.errors import (
+    AuthenticationError,
+    BookingCoreError,
+    NotFoundError,
+    TimeUnavailableError,
+    ValidationError,
+)
 
 from ._backends import Backend
-from ._shop import CUSTOMER, FIRST_DAY, fresh
+from ._shop import CUSTOMER, FIRST_DAY, FIRST_TIMED_DAY, HOURS, TIMING, fresh, local, window
+from ._values import BrokenZone, Endless, Offset, RaisingOffset
 
 
 def _tenant(backend: Backend, **overrides: object) -> Tenant:
@@ -242,3 +257,102 @@ def test_customer_details_fields_of_another_type_are_refused(backend: Backend) -
             app.bookings.hold(tenant.id, package_id=package.id, date=FIRST_DAY, customer=customer)
         assert error.value.field.startswith("customer.")
     assert app.customers.list(tenant.id) == []
+
+
+# --- time slots (issue 15) ----------------------------------------------------------------------
+
+
+def _timed(backend: Backend) -> tuple[Tenant, Package]:
+    """A tenant with a resource open 08:00-20:00 daily and a 60-minute package on it."""
+    app, tenant = backend.app, _tenant(backend)
+    resource = app.catalog.create_resource(tenant.id, name="Chair", hours=HOURS)
+    schedule = PackageSchedule(TIMING, resource_ids=(resource.id,))
+    package = app.catalog.create_package(
+        tenant.id, slug="massage", name="Massage", base_price=100, schedule=schedule
+    )
+    return tenant, package
+
+
+#: The last hour of the calendar: a 60-minute service from here ends in the year 10000.
+LAST_HOUR = dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    "tzinfo",
+    [Offset(dt.timedelta(hours=25)), Offset(3600), RaisingOffset()],
+    ids=["offset 25 h", "offset int", "utcoffset raises"],
+)
+def test_a_start_whose_tzinfo_gives_no_usable_offset_is_refused(
+    backend: Backend, tzinfo: dt.tzinfo
+) -> None:
+    """A start whose tzinfo gives an offset of 25 h or an int, or raises, is refused on 'start'."""
+    app, (tenant, package) = backend.app, _timed(backend)
+    start = local(FIRST_TIMED_DAY, 10).replace(tzinfo=tzinfo)
+    with pytest.raises(ValidationError) as error:
+        app.bookings.hold(tenant.id, package_id=package.id, start=start, customer=CUSTOMER)
+    _refused(error, "start")
+
+
+def test_a_hold_in_the_last_hour_of_9999_is_too_far(backend: Backend) -> None:
+    """A timed hold at 9999-12-31 23:00 UTC is refused as too far, and nothing is written."""
+    app, (tenant, package) = backend.app, _timed(backend)
+    with pytest.raises((TimeUnavailableError, ValidationError)):
+        app.bookings.hold(tenant.id, package_id=package.id, start=LAST_HOUR, customer=CUSTOMER)
+    assert app.customers.list(tenant.id) == []
+
+
+def test_a_reschedule_to_the_last_hour_of_9999_is_too_far(backend: Backend) -> None:
+    """A reschedule to 9999-12-31 23:00 UTC is refused, and the booking keeps its start."""
+    app, (tenant, package) = backend.app, _timed(backend)
+    start = local(FIRST_TIMED_DAY, 10)
+    held = app.bookings.hold(tenant.id, package_id=package.id, start=start, customer=CUSTOMER)
+    with pytest.raises((TimeUnavailableError, ValidationError)):
+        app.bookings.reschedule(tenant.id, held.id, new_start=LAST_HOUR)
+    assert app.bookings.get(tenant.id, held.id).starts_at == start
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RuntimeError,
+    reason="availability._resource_filter validates every id of resource_ids before counting "
+    "them: an endless iterable is read forever (Endless raises after 100 000 items)",
+)
+def test_an_endless_resource_filter_is_refused_at_the_limit(backend: Backend) -> None:
+    """slots(resource_ids=<endless iterable>) is refused on 'resource_ids' once past 50 ids."""
+    app, (tenant, package) = backend.app, _timed(backend)
+    start, end = window()
+    with pytest.raises(ValidationError) as error:
+        app.availability.slots(
+            tenant.id, package.id, start, end, resource_ids=Endless(uuid.uuid4())
+        )
+    _refused(error, "resource_ids")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RuntimeError,
+    reason="_scheduling.schedule_of builds the tuple of every resource id before checking the "
+    "limit of 50: an endless iterable is read forever (Endless raises after 100 000 items)",
+)
+def test_an_endless_schedule_resource_list_is_refused_at_the_limit(backend: Backend) -> None:
+    """A schedule whose resource_ids never end is refused once past 50 ids."""
+    app, tenant = backend.app, _tenant(backend)
+    schedule = PackageSchedule(TIMING, resource_ids=Endless(uuid.uuid4()))  # type: ignore[arg-type]
+    with pytest.raises(ValidationError) as error:
+        app.catalog.create_package(tenant.id, slug="p", name="P", base_price=100, schedule=schedule)
+    assert error.value.field.startswith("schedule.resource_ids")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RuntimeError,
+    reason="availability._zone_of accepts any ZoneInfo instance, a subclass too, and "
+    "free_slots() converts every slot with it (start.astimezone(shown)): what it raises escapes",
+)
+def test_a_zone_object_that_cannot_convert_is_refused(backend: Backend) -> None:
+    """slots(tz=<a ZoneInfo subclass whose conversions raise>) raises only typed errors."""
+    app, (tenant, package) = backend.app, _timed(backend)
+    start, end = local(FIRST_TIMED_DAY, 0), local(FIRST_TIMED_DAY, 23)
+    assert app.availability.slots(tenant.id, package.id, start, end)  # there are slots to show
+    with contextlib.suppress(BookingCoreError):
+        app.availability.slots(tenant.id, package.id, start, end, tz=BrokenZone("Europe/Paris"))

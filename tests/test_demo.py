@@ -43,9 +43,7 @@ def test_demo_shows_the_invariants(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_demo_shows_time_slots(capsys: pytest.CaptureFixture[str]) -> None:
-    """The scheduling sections print the week grid with the held starts taken, London's
-    spring-forward night with 3 starts (none from 01:00 to 01:59) and 3 real hours, and one
-    winner among 12 threads holding overlapping intervals."""
+    """The demo prints the week grid, a 3-start spring-forward night and one interval winner."""
     assert main([]) == 0
     out = capsys.readouterr().out
 

@@ -15,7 +15,10 @@ from fastapi.security import APIKeyHeader
 from schemas import (
     CSP_REPORT_REQUEST,
     MAX_RANGE_DAYS,
+    MAX_SLOT_DAYS,
+    MAX_SLOT_RESOURCES,
     AddOnOut,
+    AwareDateTime,
     BookingOut,
     CancelIn,
     CancellationOut,
@@ -28,7 +31,9 @@ from schemas import (
     PackageOut,
     PaymentSessionOut,
     Problem,
+    SlotOut,
     Slug,
+    TimeZone,
     UnavailableDatesOut,
     Uuid,
     WebhookReceiptOut,
@@ -155,6 +160,43 @@ def unavailable_dates(
     )
 
 
+@router.get("/slots", tags=["availability"])
+def list_slots(
+    *,
+    booking: Booking,
+    tenant: CurrentTenant,
+    package_id: Annotated[Uuid, Query(description="a timed package's id (see GET /v1/packages)")],
+    start: Annotated[AwareDateTime, Query(examples=["2031-06-21T00:00:00+02:00"])],
+    end: Annotated[
+        AwareDateTime,
+        Query(
+            description=f"after start, at most {MAX_SLOT_DAYS} days later",
+            examples=["2031-06-22T00:00:00+02:00"],
+        ),
+    ],
+    resource_id: Annotated[
+        list[Uuid] | None,
+        Query(
+            max_length=MAX_SLOT_RESOURCES,
+            description="only these resources of the package (repeat the parameter for several)",
+        ),
+    ] = None,
+    tz: Annotated[
+        TimeZone | None,
+        Query(
+            description="show the times in this zone (UTC by default): the same instants",
+            examples=["Europe/Paris"],
+        ),
+    ] = None,
+) -> list[SlotOut]:
+    """The bookable starts of a timed package in ``[start, end)``, each with the resources
+    that could take it; book one with ``POST /v1/checkout`` and its ``start``."""
+    slots = booking.availability.slots(
+        tenant.id, package_id, start, end, resource_ids=resource_id, tz=tz
+    )
+    return [SlotOut.model_validate(slot) for slot in slots]
+
+
 # -- bookings ------------------------------------------------------------------------------------
 
 
@@ -168,7 +210,8 @@ def checkout(
         Header(description="retrying with the same key returns the same booking"),
     ] = None,
 ) -> CheckoutOut:
-    """Hold the date and open the payment: send the customer to ``payment.redirect_url``.
+    """Hold the date (or, for a timed package, the time from ``start``) and open the payment:
+    send the customer to ``payment.redirect_url``.
 
     The booking stays PENDING until the provider's ``payment.succeeded`` webhook confirms it.
     """
@@ -181,9 +224,11 @@ def checkout(
         tenant.id,
         package_id=details.package.id,
         date=body.date,
+        start=body.start,
         customer=CustomerDetails(body.customer.name, body.customer.email, body.customer.phone),
         add_ons={add_on_ids[slug]: quantity for slug, quantity in body.add_ons.items()},
         venue_id=body.venue_id,
+        resource_id=body.resource_id,
         idempotency_key=idempotency_key,
     )
     return CheckoutOut(

@@ -1,6 +1,7 @@
 """Request and response bodies: Pydantic models, which are also the OpenAPI schema.
 
-Money is in minor units (cents) as in booking_core; dates are ISO ``YYYY-MM-DD``.
+Money is in minor units (cents) as in booking_core; dates are ISO ``YYYY-MM-DD`` and times ISO
+8601 date-times with their offset (``2031-06-21T10:00:00+02:00``; a naive time is ambiguous).
 Responses are built straight from booking_core's frozen dataclasses (``from_attributes``).
 
 Every input states the limits booking_core enforces (slug shape and length, text lengths,
@@ -49,9 +50,21 @@ _BLANK = (
 NAME_PATTERN: Final = rf"^[^<]*[^<{_BLANK}][^<]*$"
 #: The longest range of dates booking_core's availability answers, in days.
 MAX_RANGE_DAYS: Final = limits.MAX_RANGE_DAYS
+#: The longest range ``availability.slots`` searches, in days, and the most resources it may be
+#: narrowed to (booking_core's limits; ``booking_core.limits`` does not name them yet).
+MAX_SLOT_DAYS: Final = 62
+MAX_SLOT_RESOURCES: Final = 50
 #: Dates in four-digit years from 2000 to 2999: every real booking, and far from the ends of the
 #: calendar, where date arithmetic (a month later, a horizon) would overflow.
 DATE_PATTERN: Final = r"^2[0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
+#: An RFC 3339 date-time in the same years, with seconds and its offset: ``Z`` or ``±hh:mm``.
+DATETIME_PATTERN: Final = (
+    r"^2[0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:[.][0-9]{1,6})?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+#: The longest time zone name booking_core reads (the longest IANA name has 32 characters).
+ZONE_MAX_LENGTH: Final = 64
 _UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 #: email-validator refuses special-use domains (``x.test``, ``x.local``), whatever the syntax.
 SPECIAL_USE_DOMAIN: Final = "[@.](?:{})$".format(
@@ -69,6 +82,17 @@ def _iso_date(value: Any) -> Any:
     if isinstance(value, str) and re.fullmatch(DATE_PATTERN, value):
         return value
     raise ValueError("must be a date YYYY-MM-DD between 2000-01-01 and 2999-12-31")
+
+
+def _iso_datetime(value: Any) -> Any:
+    """Only an ISO 8601 date-time with its offset: Pydantic alone reads ``"0"`` as 1970 and
+    takes a naive time, which booking_core refuses as ambiguous."""
+    if isinstance(value, str) and re.fullmatch(DATETIME_PATTERN, value):
+        return value
+    raise ValueError(
+        "must be a date and time with its offset, YYYY-MM-DDThh:mm:ss+hh:mm (or Z), "
+        "in the years 2000-2999"
+    )
 
 
 def _canonical_uuid(value: Any) -> Any:
@@ -91,7 +115,26 @@ IsoDate = Annotated[
     BeforeValidator(_iso_date),
     WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
 ]
+AwareDateTime = Annotated[
+    dt.datetime,
+    BeforeValidator(_iso_datetime),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": DATETIME_PATTERN}),
+]
 Uuid = Annotated[uuid.UUID, BeforeValidator(_canonical_uuid)]
+#: "iana-time-zone" is not a JSON Schema format: it names booking_core's rule (a zone the
+#: server's tz database holds), which no pattern can state.
+TimeZone = Annotated[
+    str,
+    StringConstraints(max_length=ZONE_MAX_LENGTH),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "iana-time-zone",
+            "maxLength": ZONE_MAX_LENGTH,
+            "description": "an IANA time zone name the server knows, such as Europe/Paris",
+        }
+    ),
+]
 Quantity = Annotated[StrictInt, BeforeValidator(_whole_number), Field(ge=1, le=MAX_ADD_ON_QUANTITY)]
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=NAME_MAX_LENGTH)]
 Email = Annotated[
@@ -195,6 +238,14 @@ class UnavailableDatesOut(_Out):
     unavailable: list[DateAvailabilityOut]
 
 
+class SlotOut(_Out):
+    start: dt.datetime = Field(description="in the zone asked for (UTC by default)")
+    end: dt.datetime = Field(description="the end of the service, buffers not included")
+    resource_ids: tuple[uuid.UUID, ...] = Field(
+        description="the resources that could take it (all of them, for a package that needs all)"
+    )
+
+
 # -- bookings ------------------------------------------------------------------------------------
 
 
@@ -204,16 +255,56 @@ class CustomerIn(_In):
     phone: Phone | None = Field(default=None, examples=["+33 1 42 68 53 00"])
 
 
+#: A checkout names a date (a date package, optionally at a venue) or a start (a timed package,
+#: optionally on one of its resources), never both: booking_core refuses the other mixes.
+_DATE_OR_START: Final = {
+    "oneOf": [
+        {
+            "title": "a date package",
+            "required": ["date"],
+            "properties": {
+                "date": {"type": "string"},
+                "start": {"type": "null"},
+                "resource_id": {"type": "null"},
+            },
+        },
+        {
+            "title": "a timed package",
+            "required": ["start"],
+            "properties": {
+                "start": {"type": "string"},
+                "date": {"type": "null"},
+                "venue_id": {"type": "null"},
+            },
+        },
+    ]
+}
+
+
 class CheckoutIn(_In):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_DATE_OR_START)
+
     package: Slug = Field(description="the package slug", examples=["gold"])
-    date: IsoDate = Field(examples=["2031-06-21"])
+    date: IsoDate | None = Field(
+        default=None, description="the date of a date package", examples=["2031-06-21"]
+    )
+    start: AwareDateTime | None = Field(
+        default=None,
+        description="the start of a timed package: one GET /v1/slots offers",
+        examples=["2031-06-21T10:00:00+02:00"],
+    )
     customer: CustomerIn
     add_ons: AddOns = Field(
         default_factory=dict,
         description=f"add-on slug → quantity (1-{MAX_ADD_ON_QUANTITY}); the package must offer it",
         examples=[{"album": 1}],
     )
-    venue_id: Uuid | None = None
+    venue_id: Uuid | None = Field(default=None, description="a date package's venue")
+    resource_id: Uuid | None = Field(
+        default=None,
+        description="a timed package's resource (one of the slot's resource_ids); "
+        "none: one is assigned",
+    )
 
 
 class BookingAddOnOut(_Out):
@@ -244,6 +335,13 @@ class BookingOut(_Out):
     )
     amount_paid: int
     amount_refunded: int
+    starts_at: dt.datetime | None = Field(
+        description="a timed booking's start (UTC); null for a date booking"
+    )
+    ends_at: dt.datetime | None = Field(description="a timed booking's end, buffers not included")
+    resource_ids: tuple[uuid.UUID, ...] = Field(
+        description="the resources a timed booking occupies; empty for a date booking"
+    )
 
 
 class PaymentSessionOut(_Out):

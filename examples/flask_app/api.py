@@ -1,8 +1,9 @@
 """The public API under /v1, as a blueprint.
 
 Every route but the two callbacks (payment webhooks, CSP reports) serves the tenant named by the
-``X-Tenant-Key`` header. Input is checked here only as far as shapes go (JSON object, ISO dates,
-UUIDs); booking_core validates the values and its errors become problems in ``app.py``.
+``X-Tenant-Key`` header. Input is checked here only as far as shapes go (JSON object, ISO dates
+and date-times, UUIDs); booking_core validates the values (a naive time, a range too long) and
+its errors become problems in ``app.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from booking_core import (
     DateAvailability,
     InboxState,
     Package,
+    Slot,
     Tenant,
     ValidationError,
 )
@@ -65,6 +67,18 @@ def _date(value: str | None, field: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise ValidationError(field, f"is not a date (YYYY-MM-DD): {value[:40]!r}") from None
+
+
+def _datetime(value: str | None, field: str) -> dt.datetime:
+    """An ISO 8601 date and time; naive or aware, booking_core decides (naive is refused)."""
+    if not value:
+        raise ValidationError(field, "is required (an ISO 8601 date and time with its offset)")
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(
+            field, f"is not an ISO 8601 date and time (2031-06-21T10:00:00+02:00): {value[:40]!r}"
+        ) from None
 
 
 def _uuid(value: Any, field: str) -> uuid.UUID:
@@ -163,6 +177,17 @@ def booking_json(b: Booking) -> dict[str, Any]:
         "payment_ref": b.payment_ref,
         "amount_paid": b.amount_paid,
         "amount_refunded": b.amount_refunded,
+        "starts_at": _iso(b.starts_at),
+        "ends_at": _iso(b.ends_at),
+        "resource_ids": [str(r) for r in b.resource_ids],
+    }
+
+
+def slot_json(s: Slot) -> dict[str, Any]:
+    return {
+        "start": s.start.isoformat(),
+        "end": s.end.isoformat(),
+        "resource_ids": [str(r) for r in s.resource_ids],
     }
 
 
@@ -236,6 +261,27 @@ def unavailable_dates() -> Response:
     )
 
 
+@api.get("/slots")
+def list_slots() -> Response:
+    """The bookable starts of a timed package: ``?package_id=&start=&end=`` (ISO 8601 with an
+    offset, at most 62 days), optionally ``&resource_id=`` (repeatable) and ``&tz=`` (the zone
+    the times are shown in; UTC by default)."""
+    tenant = current_tenant()
+    package_id = _uuid(request.args.get("package_id"), "package_id")
+    start = _datetime(request.args.get("start"), "start")
+    end = _datetime(request.args.get("end"), "end")
+    resources = request.args.getlist("resource_id")
+    slots = booking_app().availability.slots(
+        tenant.id,
+        package_id,
+        start,
+        end,
+        resource_ids=[_uuid(r, "resource_id") for r in resources] if resources else None,
+        tz=request.args.get("tz"),
+    )
+    return jsonify([slot_json(s) for s in slots])
+
+
 # -- bookings ------------------------------------------------------------------------------------
 
 
@@ -265,29 +311,40 @@ def _add_ons(
 
 @api.post("/checkout")
 def checkout() -> tuple[Response, int]:
-    """Hold the date and open the payment: send the customer to ``payment.redirect_url``.
+    """Hold the date (or the time) and open the payment: send the customer to
+    ``payment.redirect_url``.
 
     Body: ``{"package": slug, "date": "YYYY-MM-DD", "customer": {"name", "email", "phone"?},
-    "add_ons": {slug: quantity}?, "venue_id": uuid?}``; header ``Idempotency-Key`` (optional)
-    makes a retry return the same booking. The booking stays PENDING until the provider's
-    ``payment.succeeded`` webhook confirms it.
+    "add_ons": {slug: quantity}?, "venue_id": uuid?}``; a timed package takes ``"start":
+    "<ISO 8601 with offset>"`` (one of ``/v1/slots``) and ``"resource_id": uuid?`` instead of
+    the date and venue. Header ``Idempotency-Key`` (optional) makes a retry return the same
+    booking. The booking stays PENDING until the provider's ``payment.succeeded`` webhook
+    confirms it.
     """
     tenant = current_tenant()
     booking = booking_app()
     body = _json_object()
-    _reject_unknown(body, {"package", "date", "customer", "add_ons", "venue_id"})
+    _reject_unknown(
+        body, {"package", "date", "start", "customer", "add_ons", "venue_id", "resource_id"}
+    )
     package = _string(body, "package", "package") or ""
-    date = _date(_string(body, "date", "date"), "date")
+    date = None if body.get("date") is None else _date(_string(body, "date", "date"), "date")
+    start = (
+        None if body.get("start") is None else _datetime(_string(body, "start", "start"), "start")
+    )
     customer = _customer(body)
     venue = body.get("venue_id")
+    resource = body.get("resource_id")
     details = booking.catalog.get_package(tenant.id, package)
     result = booking.bookings.checkout(
         tenant.id,
         package_id=details.package.id,
         date=date,
+        start=start,
         customer=customer,
         add_ons=_add_ons(body, {a.slug: a.id for a in details.add_ons}, package),
         venue_id=None if venue is None else _uuid(venue, "venue_id"),
+        resource_id=None if resource is None else _uuid(resource, "resource_id"),
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
     session = result.session

@@ -8,6 +8,7 @@ database). Running it again reuses the tenant as it is, says so, and issues one 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -16,11 +17,26 @@ from flask import current_app
 from flask.cli import with_appcontext
 from settings import Settings, connect
 
-from booking_core import BookingApp, NotFoundError, Package, Tenant
+from booking_core import (
+    BookingApp,
+    NotFoundError,
+    Package,
+    PackageSchedule,
+    SlotTiming,
+    Tenant,
+    WeeklyHours,
+    WorkingHours,
+)
 
 #: The demo tenant's slug: distinct from the quickstart's ``lumiere``, so that on a shared
 #: database the seed does not take over the quickstart's tenant (and skip its own catalog).
 DEMO_SLUG = "lumiere-demo"
+#: The timed package: booked by the time (``GET /v1/slots``, then checkout with ``start``).
+TIMED_SLUG = "portrait-hour"
+#: The daylight studio's hours, Paris wall-clock time: Tuesday to Saturday 10:00-18:00.
+STUDIO_HOURS = WorkingHours(
+    weekly=tuple(WeeklyHours(weekday, dt.time(10), dt.time(18)) for weekday in range(1, 6))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +69,16 @@ def seed_demo(
     name: str = "Atelier Lumière",
     commission_percent: int = 12,
 ) -> Demo:
-    """Create (or reuse) tenant ``slug`` with two segments, three packages and an add-on.
+    """Create (or reuse) tenant ``slug`` with two segments, four packages and an add-on.
 
     An existing tenant ``slug`` is reused as it is (``Demo.created`` is False): its catalog is
     neither checked nor completed.
 
     Catalog: segment ``weddings`` with ``gold`` (2 500.00 €, offers ``album``) and ``silver``
-    (1 200.00 €); segment ``portraits`` with ``studio`` (300.00 €). Prices are in cents.
+    (1 200.00 €); segment ``portraits`` with ``studio`` (300.00 €, a whole date) and
+    ``portrait-hour`` (150.00 €), a timed package: an hour in the resource "Daylight studio"
+    (Tuesday to Saturday 10:00-18:00, Paris time), a start every 30 minutes, 15 minutes after
+    each session to reset the studio. Prices are in cents.
     """
     created = False
     try:
@@ -103,6 +122,26 @@ def _catalog(booking: BookingApp, tenant_id: uuid.UUID) -> None:
     )
     catalog.create_package(
         tenant_id, slug="studio", name="Studio", base_price=30_000, segment_id=portraits.id
+    )
+    daylight = catalog.create_resource(
+        tenant_id, name="Daylight studio", kind="room", hours=STUDIO_HOURS
+    )
+    catalog.create_package(
+        tenant_id,
+        slug=TIMED_SLUG,
+        name="Portrait hour",
+        base_price=15_000,
+        description="An hour in the daylight studio: pick a time from /v1/slots.",
+        segment_id=portraits.id,
+        group_order=1,
+        schedule=PackageSchedule(
+            SlotTiming(
+                duration=dt.timedelta(hours=1),
+                buffer_after=dt.timedelta(minutes=15),
+                slot_interval=dt.timedelta(minutes=30),
+            ),
+            resource_ids=(daylight.id,),
+        ),
     )
     album = catalog.create_add_on(
         tenant_id, slug="album", name="Printed album", price=45_000, segment_id=weddings.id

@@ -11,6 +11,7 @@ import json
 import math
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -19,7 +20,22 @@ from booking_core.adapters.payments import SIGNATURE_HEADER, FakePaymentProvider
 from booking_core.ports.payments import PaymentEventType
 from booking_core.testing import ManualClock
 
-from .conftest import EVENT_DATE, Api, assert_problem, checkout_body, signed_payment
+from .conftest import (
+    EVENT_DATE,
+    TIMED,
+    TIMED_START,
+    Api,
+    assert_problem,
+    checkout_body,
+    instant,
+    signed_payment,
+    timed_body,
+)
+
+HOUR = dt.timedelta(hours=1)
+HALF_HOUR = dt.timedelta(minutes=30)
+#: EVENT_DATE in Paris, from midnight to midnight: the day the slot tests search.
+DAY_START, DAY_END = "2030-06-21T00:00:00+02:00", "2030-06-22T00:00:00+02:00"
 
 LEGACY_REPORT = {
     "csp-report": {
@@ -83,7 +99,12 @@ class ApiContract:
         key = shop.api_key
         listed = api.get("/v1/packages", key=key)
         assert listed.status == 200
-        assert sorted(p["slug"] for p in listed.body) == ["gold", "silver", "studio"]
+        assert sorted(p["slug"] for p in listed.body) == [
+            "gold",
+            "portrait-hour",
+            "silver",
+            "studio",
+        ]
         weddings = api.get("/v1/packages?segment=weddings", key=key).body
         assert [p["slug"] for p in weddings] == ["gold", "silver"]
 
@@ -109,6 +130,8 @@ class ApiContract:
         assert held["total"] == 295_000  # 250 000 + one album at 45 000
         assert held["commission"] == 35_400  # 12 %
         assert held["add_ons"][0]["quantity"] == 1
+        assert held["starts_at"] is None  # a date booking: no time, no resources
+        assert held["resource_ids"] == []
         payment = done.body["payment"]
         assert payment["redirect_url"].endswith(payment["payment_ref"])
 
@@ -205,6 +228,221 @@ class ApiContract:
         assert (
             self.pay_helper.checkout_payment_ref(booking.bookings.get(shop.tenant.id, held.id))
             == ref
+        )
+
+    # -- time slots ------------------------------------------------------------------------------
+
+    def slots_url(self, shop: Any, **query: Any) -> str:
+        """``/v1/slots`` for the seed's timed package on EVENT_DATE; None drops a parameter."""
+        params = {
+            "package_id": str(shop.packages[TIMED].id),
+            "start": DAY_START,
+            "end": DAY_END,
+            **query,
+        }
+        present = {name: value for name, value in params.items() if value is not None}
+        return f"/v1/slots?{urlencode(present, doseq=True)}"
+
+    def starts(self, api: Api, shop: Any, **query: Any) -> list[dt.datetime]:
+        reply = api.get(self.slots_url(shop, **query), key=shop.api_key)
+        assert reply.status == 200, reply.raw
+        return [instant(slot["start"]) for slot in reply.body]
+
+    def resources(self, shop: Any) -> list[str]:
+        """The ids of the resources the seed's timed package books (its one studio)."""
+        return [str(r) for r in shop.packages[TIMED].schedule.resource_ids]
+
+    def test_slots_are_listed(self, api: Api, shop: Any) -> None:
+        """GET /v1/slots lists a day's starts, ends and resources, in UTC or in the zone asked."""
+        reply = api.get(self.slots_url(shop), key=shop.api_key)
+        assert reply.status == 200, reply.raw
+        slots = reply.body
+        assert len(slots) == 15  # 10:00, 10:30 … 17:00 in Paris, each an hour long
+        assert [set(slot) for slot in slots] == [{"start", "end", "resource_ids"}] * 15
+        assert instant(slots[0]["start"]) == TIMED_START
+        assert instant(slots[0]["start"]).utcoffset() == dt.timedelta(0)  # UTC by default
+        assert instant(slots[0]["end"]) == TIMED_START + HOUR
+        assert instant(slots[-1]["start"]) == TIMED_START + 7 * HOUR
+        assert all(slot["resource_ids"] == self.resources(shop) for slot in slots)
+
+        paris = api.get(self.slots_url(shop, tz="Europe/Paris"), key=shop.api_key).body
+        assert [instant(s["start"]) for s in paris] == [instant(s["start"]) for s in slots]
+        assert paris[0]["start"].startswith("2030-06-21T10:00:00")
+        assert instant(paris[0]["start"]).utcoffset() == 2 * HOUR
+
+        sunday = {"start": "2030-06-23T00:00:00+02:00", "end": "2030-06-24T00:00:00+02:00"}
+        assert self.starts(api, shop, **sunday) == []  # the studio opens Tuesday to Saturday
+        assert len(self.starts(api, shop, resource_id=self.resources(shop))) == 15
+        assert self.starts(api, shop, resource_id=[str(uuid.UUID(int=9))]) == []
+
+    def test_timed_checkout_books_the_slot(
+        self, api: Api, shop: Any, provider: FakePaymentProvider
+    ) -> None:
+        """A checkout with start books the time: starts_at, ends_at, resource, overlaps gone."""
+        done = api.post(
+            "/v1/checkout", key=shop.api_key, json=timed_body(), headers={"Idempotency-Key": "t-1"}
+        )
+        assert done.status == 201, done.raw
+        held = done.body["booking"]
+        assert held["status"] == "PENDING"
+        assert instant(held["starts_at"]) == TIMED_START
+        assert instant(held["ends_at"]) == TIMED_START + HOUR
+        assert held["resource_ids"] == self.resources(shop)
+        assert held["event_date"] == "2030-06-21"
+        assert held["total"] == 15_000
+        replay = api.post(
+            "/v1/checkout", key=shop.api_key, json=timed_body(), headers={"Idempotency-Key": "t-1"}
+        )
+        assert replay.status == 201
+        assert replay.body["booking"]["id"] == held["id"]
+
+        left = self.starts(api, shop)
+        assert len(left) == 12
+        # 10:00-11:15 taken: 10:00, 10:30 and 11:00 would overlap it; 11:30 is clear
+        assert not {TIMED_START + n * HALF_HOUR for n in range(3)} & set(left)
+        assert left[0] == TIMED_START + 3 * HALF_HOUR
+
+        self.pay(api, provider, shop, done.body)
+        paid = api.get(f"/v1/bookings/{held['id']}", key=shop.api_key).body
+        assert paid["status"] == "CONFIRMED"
+        assert instant(paid["starts_at"]) == TIMED_START
+        day = api.get(f"/v1/availability/{EVENT_DATE}", key=shop.api_key).body
+        assert day["available"] is True  # a timed booking takes its resource, not the date
+        self.checkout(api, shop.api_key, email="dana@example.com")
+
+    def test_a_taken_slot_is_a_409_with_the_start(self, api: Api, shop: Any) -> None:
+        """A second checkout of the same or an overlapping start is a 409 naming the start."""
+        first = api.post("/v1/checkout", key=shop.api_key, json=timed_body())
+        assert first.status == 201, first.raw
+        for n, start in enumerate((TIMED_START, TIMED_START + HALF_HOUR)):
+            reply = api.post(
+                "/v1/checkout", key=shop.api_key, json=timed_body(start, email=f"b{n}@example.com")
+            )
+            body = assert_problem(reply, 409, "date-full")
+            assert instant(body["start"]) == start
+            assert body["date"] == "2030-06-21"
+            assert body["reason"] == "booked"
+            assert "resource_id" not in body
+        (room,) = self.resources(shop)
+        named = api.post(
+            "/v1/checkout",
+            key=shop.api_key,
+            json=timed_body(email="cy@example.com", resource_id=room),
+        )
+        assert assert_problem(named, 409, "date-full")["resource_id"] == room
+        assert len(self.starts(api, shop)) == 12  # only the first hold took time
+
+    @pytest.mark.parametrize(
+        ("start", "reason"),
+        [
+            ("2030-06-21T09:00:00+02:00", "outside_hours"),  # before opening
+            ("2030-06-21T10:10:00+02:00", "outside_hours"),  # off the 30-minute grid
+            ("2030-06-23T10:00:00+02:00", "outside_hours"),  # a Sunday
+            ("2030-02-01T10:00:00+01:00", "past"),
+        ],
+    )
+    def test_an_unavailable_time_is_a_409_with_the_reason(
+        self, api: Api, shop: Any, start: str, reason: str
+    ) -> None:
+        """A start the studio does not offer: 409 date-unavailable with the reason and start."""
+        reply = api.post("/v1/checkout", key=shop.api_key, json=timed_body(start))
+        body = assert_problem(reply, 409, "date-unavailable")
+        assert body["reason"] == reason
+        assert instant(body["start"]) == instant(start)
+        assert body["date"] == start[:10]
+
+    @pytest.mark.parametrize(
+        ("query", "status", "slug", "field"),
+        [
+            ({"start": "2030-06-21T00:00:00"}, 422, "validation", "start"),  # naive
+            ({"end": "2030-06-22T00:00:00"}, 422, "validation", "end"),  # naive
+            ({"start": "tomorrow"}, 422, "validation", "start"),
+            ({"start": None}, 422, "validation", "start"),
+            ({"end": "2030-06-20T00:00:00+02:00"}, 422, "validation", "end"),  # before start
+            ({"end": "2030-08-23T00:00:00+02:00"}, 422, "validation", "end"),  # 63 days
+            ({"package_id": "portrait-hour"}, 422, "validation", "package_id"),
+            ({"package_id": None}, 422, "validation", "package_id"),
+            ({"package_id": str(uuid.UUID(int=7))}, 404, "not-found", None),
+            ({"resource_id": ["not-a-uuid"]}, 422, "validation", None),
+            ({"tz": "Mars/Olympus_Mons"}, 422, "validation", "tz"),
+        ],
+    )
+    def test_bad_slot_queries_are_problems(
+        self,
+        api: Api,
+        shop: Any,
+        query: dict[str, Any],
+        status: int,
+        slug: str,
+        field: str | None,
+    ) -> None:
+        """A naive time, a bad range, id or zone is a 422 naming it; an unknown package a 404."""
+        body = assert_problem(
+            api.get(self.slots_url(shop, **query), key=shop.api_key), status, slug
+        )
+        if field is not None:
+            assert body["field"] == field
+
+    def test_slots_of_a_date_package_or_another_tenant_are_refused(
+        self, api: Api, shop: Any, rival: Any
+    ) -> None:
+        """A date package's slots are a 422 (package_id); another tenant's package is a 404."""
+        gold = str(shop.packages["gold"].id)
+        body = assert_problem(
+            api.get(self.slots_url(shop, package_id=gold), key=shop.api_key), 422, "validation"
+        )
+        assert body["field"] == "package_id"
+        assert_problem(api.get(self.slots_url(shop), key=rival.api_key), 404, "not-found")
+
+    @pytest.mark.parametrize(
+        ("change", "status", "slug", "field"),
+        [
+            ({"start": "2030-06-21T10:00:00"}, 422, "validation", "start"),  # naive
+            ({"start": "21/06/2030 10:00"}, 422, "validation", "start"),
+            ({"start": 0}, 422, "validation", "start"),  # not the Unix epoch
+            ({"start": None}, 422, "validation", "date"),  # neither date nor start
+            ({"date": "2030-06-21"}, 422, "validation", "date"),  # both
+            ({"package": "gold"}, 422, "validation", "package_id"),  # a date package
+            ({"venue_id": str(uuid.UUID(int=3))}, 422, "validation", "venue_id"),
+            ({"resource_id": "not-a-uuid"}, 422, "validation", "resource_id"),
+            ({"resource_id": str(uuid.UUID(int=5))}, 404, "not-found", None),
+        ],
+    )
+    def test_bad_timed_checkouts_are_problems(
+        self,
+        api: Api,
+        shop: Any,
+        change: dict[str, Any],
+        status: int,
+        slug: str,
+        field: str | None,
+    ) -> None:
+        """A naive start, a start mixed with date or venue, a bad resource: a problem, no hold."""
+        problem = assert_problem(
+            api.post("/v1/checkout", key=shop.api_key, json={**timed_body(), **change}),
+            status,
+            slug,
+        )
+        if field is not None:
+            assert problem["field"] == field
+        assert TIMED_START in self.starts(api, shop)
+
+    def test_date_checkouts_refuse_times(self, api: Api, shop: Any) -> None:
+        """A timed package given a date, or a date package given a resource: 422 naming it."""
+        timed = {**checkout_body(package=TIMED)}
+        assert (
+            assert_problem(
+                api.post("/v1/checkout", key=shop.api_key, json=timed), 422, "validation"
+            )["field"]
+            == "date"
+        )
+        room = self.resources(shop)[0]
+        resourced = {**checkout_body(), "resource_id": room}
+        assert (
+            assert_problem(
+                api.post("/v1/checkout", key=shop.api_key, json=resourced), 422, "validation"
+            )["field"]
+            == "resource_id"
         )
 
     # -- webhooks --------------------------------------------------------------------------------
@@ -487,7 +725,7 @@ class ApiContract:
 
         mine = {p["id"] for p in api.get("/v1/packages", key=shop.api_key).body}
         theirs = {p["id"] for p in api.get("/v1/packages", key=rival.api_key).body}
-        assert len(mine) == len(theirs) == 3
+        assert len(mine) == len(theirs) == 4
         assert not mine & theirs
         # B's calendar knows nothing of A's booking
         day = api.get(f"/v1/availability/{EVENT_DATE}", key=rival.api_key).body

@@ -31,6 +31,11 @@ from booking_core.testing import ManualClock
 START = dt.datetime(2030, 3, 1, 9, 0, tzinfo=dt.UTC)
 #: 112 days after START: inside the horizon, far enough for a full refund.
 EVENT_DATE = dt.date(2030, 6, 21)
+#: The seed's timed package, its slug and its studio's hours (Tuesday to Saturday 10:00-18:00 in
+#: Paris, a start every 30 minutes, an hour and 15 minutes to reset).
+TIMED = "portrait-hour"
+#: EVENT_DATE (a Friday) at 10:00 in Paris: the studio's first start that day (08:00 UTC).
+TIMED_START = dt.datetime(2030, 6, 21, 8, 0, tzinfo=dt.UTC)
 SECRET = b"test-webhook-secret"
 PROBLEM_JSON = "application/problem+json"
 
@@ -141,6 +146,25 @@ def checkout_body(
     if add_ons is not None:
         body["add_ons"] = add_ons
     return body
+
+
+def timed_body(
+    start: dt.datetime | str = TIMED_START, *, email: str = "ann@example.com", **more: Any
+) -> dict[str, Any]:
+    """A checkout of the timed package at ``start`` (sent as given when a string)."""
+    return {
+        "package": TIMED,
+        "start": start if isinstance(start, str) else start.isoformat(),
+        "customer": {"name": "Ann O'Brien", "email": email},
+        **more,
+    }
+
+
+def instant(value: str) -> dt.datetime:
+    """An ISO 8601 date-time from a reply (``Z`` or an offset), as an aware datetime."""
+    parsed = dt.datetime.fromisoformat(value)
+    assert parsed.tzinfo is not None, value
+    return parsed
 
 
 def signed_payment(

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -226,7 +227,8 @@ def test_a_copied_example_seeds_serves_and_confirms_a_paid_booking(
     example: Example, example_copy: Copy
 ) -> None:
     """A copied example folder names the library in requirements.txt and documents its commands; it
-    seeds a tenant, serves, checks out, and pay.py's signed webhook confirms the booking."""
+    seeds a tenant, serves, checks out, pay.py's signed webhook confirms the booking, and a slot
+    of the timed package can be booked."""
     copy = example_copy
     requirements = parse_requirements(copy.path / "requirements.txt")
     name = canonicalize_name(distribution_name())
@@ -273,3 +275,33 @@ def test_a_copied_example_seeds_serves_and_confirms_a_paid_booking(
         assert booking.status_code == 200, booking.text
         assert booking.json()["status"] == "CONFIRMED"
         assert booking.json()["payment_ref"] == payment_ref
+
+        book_a_slot(client, key)
+
+
+def book_a_slot(client: httpx.Client, key: str) -> None:
+    """The seed's timed package: a week ahead, its studio's first free start is booked."""
+    headers = {"X-Tenant-Key": key}
+    packages = client.get("/v1/packages", headers=headers).json()
+    package_id = next(p["id"] for p in packages if p["slug"] == "portrait-hour")
+    day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=7)
+    while day.weekday() not in range(1, 6):  # the studio opens Tuesday to Saturday
+        day += dt.timedelta(days=1)
+    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo("Europe/Paris"))
+    window = {"start": midnight.isoformat(), "end": (midnight + dt.timedelta(days=1)).isoformat()}
+    slots = client.get("/v1/slots", headers=headers, params={"package_id": package_id, **window})
+    assert slots.status_code == 200, slots.text
+    assert slots.json(), "the studio offers no start"
+    start = slots.json()[0]["start"]
+    timed = client.post(
+        "/v1/checkout",
+        headers=headers,
+        json={
+            "package": "portrait-hour",
+            "start": start,
+            "customer": {"name": "Ben", "email": "ben@example.com"},
+        },
+    )
+    assert timed.status_code == 201, timed.text
+    booked = timed.json()["booking"]
+    assert dt.datetime.fromisoformat(booked["starts_at"]) == dt.datetime.fromisoformat(start)

@@ -77,6 +77,7 @@ def test_openapi_documents_the_api(api: FastApiClient) -> None:
         "/v1/packages/{slug}",
         "/v1/availability/{date}",
         "/v1/availability",
+        "/v1/slots",
         "/v1/checkout",
         "/v1/bookings/{booking_id}",
         "/v1/bookings/{booking_id}/cancel",
@@ -98,6 +99,38 @@ def test_openapi_documents_the_api(api: FastApiClient) -> None:
     assert "application/problem+json" in checkout["responses"]["409"]["content"]
 
 
+def test_openapi_describes_slots_and_timed_checkout(api: FastApiClient) -> None:
+    """/v1/slots declares its parameters and reply; a checkout body takes a date or a start."""
+    document = api.get("/openapi.json").body
+    slots = document["paths"]["/v1/slots"]["get"]
+    parameters = {p["name"]: p for p in slots["parameters"]}
+    assert set(parameters) == {"package_id", "start", "end", "resource_id", "tz"}
+    assert {name for name, p in parameters.items() if p["required"]} == {
+        "package_id",
+        "start",
+        "end",
+    }
+    for name in ("start", "end"):
+        schema = parameters[name]["schema"]
+        assert schema["format"] == "date-time"
+        assert schema["pattern"].endswith("(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$")
+    resource = parameters["resource_id"]["schema"]["anyOf"][0]
+    assert resource["type"] == "array"
+    assert resource["maxItems"] == 50
+    assert resource["items"]["format"] == "uuid"
+    assert parameters["tz"]["schema"]["anyOf"][0]["format"] == "iana-time-zone"
+    reply = slots["responses"]["200"]["content"]["application/json"]["schema"]
+    assert reply["items"] == {"$ref": "#/components/schemas/SlotOut"}
+    schemas = document["components"]["schemas"]
+    assert set(schemas["SlotOut"]["properties"]) == {"start", "end", "resource_ids"}
+    body = schemas["CheckoutIn"]
+    assert [branch["required"] for branch in body["oneOf"]] == [["date"], ["start"]]
+    assert "date" not in body.get("required", [])
+    assert {"start", "resource_id"} <= set(body["properties"])
+    booking = schemas["BookingOut"]["properties"]
+    assert {"starts_at", "ends_at", "resource_ids"} <= set(booking)
+
+
 def test_docs_page_is_served_with_its_own_csp(api: FastApiClient) -> None:
     """/docs is Swagger UI; its CSP allows the CDN bundle, the API's stays 'none'."""
     reply = api.get("/docs")
@@ -115,7 +148,8 @@ def test_framework_validation_lists_every_error(api: FastApiClient, shop: Any) -
     )
     body = assert_problem(reply, 422, "validation")
     fields = {e["field"] for e in body["errors"]}
-    assert fields == {"date", "customer.name", "customer.email", "customer.nme"}
+    # no "date": a body names a date or a start, which booking_core checks once the body parses
+    assert fields == {"customer.name", "customer.email", "customer.nme"}
     assert all(set(e) == {"field", "message", "type"} for e in body["errors"])
 
 
@@ -151,16 +185,23 @@ def test_seed_cli_and_app_from_the_environment(
     assert len(keys) == 2
     tenant = lines[0].split(")")[0] + ")"
     assert tenant.startswith("tenant lumiere-demo (")
-    assert lines[0].endswith("created with packages gold, silver, studio")
+    assert lines[0].endswith("created with packages gold, portrait-hour, silver, studio")
     assert lines[2] == (  # the same tenant, and the rerun says so
         f"{tenant} already existed: reused as it is, catalog not recreated "
-        "(packages: gold, silver, studio)"
+        "(packages: gold, portrait-hour, silver, studio)"
     )
     with TestClient(main.create_app()) as client:
         for key in keys:
             reply = client.get("/v1/packages", headers={"X-Tenant-Key": key})
             assert reply.status_code == 200
-            assert sorted(p["slug"] for p in reply.json()) == ["gold", "silver", "studio"]
+            slugs = sorted(p["slug"] for p in reply.json())
+            assert slugs == ["gold", "portrait-hour", "silver", "studio"]
+
+
+#: A checkout of the seed's timed package instead of the date package.
+TIMED_CHANGE = {"package": "portrait-hour", "date": None}
+#: /v1/slots of a package that does not exist: only a parameter the OpenAPI refuses is a 422.
+SLOTS = f"/v1/slots?package_id={uuid.UUID(int=1)}"
 
 
 @pytest.mark.parametrize(
@@ -171,6 +212,15 @@ def test_seed_cli_and_app_from_the_environment(
         ("/v1/checkout", {"venue_id": uuid.UUID(int=3).hex}, 422),  # a UUID has its hyphens
         ("/v1/checkout", {"date": "3000-01-01"}, 422),  # outside the years 2000-2999
         ("/v1/packages/" + "a" * 65, None, 422),  # slugs have at most 64 characters
+        # a start is an RFC 3339 date-time: seconds and an offset, years 2000-2999
+        ("/v1/checkout", {**TIMED_CHANGE, "start": "2030-06-21T08:00:00.000000Z"}, 201),
+        ("/v1/checkout", {**TIMED_CHANGE, "start": "2030-06-21T10:00+02:00"}, 422),
+        ("/v1/checkout", {**TIMED_CHANGE, "start": "2030-06-21 10:00:00+02:00"}, 422),
+        ("/v1/checkout", {**TIMED_CHANGE, "start": "3000-06-21T10:00:00Z"}, 422),
+        ("/v1/checkout", {**TIMED_CHANGE, "start": "2030-02-30T10:00:00Z"}, 422),
+        (f"{SLOTS}&start=2030-06-21T00:00:00Z&end=2030-06-22T00:00:00Z", None, 404),  # no such
+        (f"{SLOTS}&start=0&end=2030-06-22T00:00:00Z", None, 422),  # not the Unix epoch
+        (f"{SLOTS}&start=2030-06-21T00:00:00Z&end=2030-06-22T00:00:00Z&tz=../etc", None, 422),
     ],
 )
 def test_requests_are_checked_as_the_openapi_states(

@@ -7,16 +7,19 @@ OpenAPI, no valid request refused and no invalid one accepted. That holds the Op
 the API accepts. On CI the seed is fixed (a run is reproducible); elsewhere it is random and
 printed with any failure, and ``BOOKING_CORE_SCHEMATHESIS_SEED`` replays one.
 
-JSON Schema cannot state three rules, so the generator is taught them instead of being left to
+JSON Schema cannot state five rules, so the generator is taught them instead of being left to
 fail on them (each refusal has its own contract test in ``api_contract.py``):
 
 - ``GET /v1/availability``: ``end`` from ``start`` to 1100 days later (no keyword relates two
   parameters);
-- ``POST /v1/checkout``: only add-ons the package offers (that is data), and a fresh
-  ``Idempotency-Key`` per request (that is state: a key reused for another body is refused).
+- ``GET /v1/slots``: ``end`` after ``start``, at most 62 days later (the same);
+- ``POST /v1/checkout``: only add-ons the package offers, and a ``date`` for a date package but
+  a ``start`` for a timed one (both are data), and a fresh ``Idempotency-Key`` per request (that
+  is state: a key reused for another body is refused).
 
-``phone`` is a custom format (a number libphonenumber knows to be valid): it is drawn from
-libphonenumber's own example numbers.
+``phone`` and ``iana-time-zone`` are custom formats (a number libphonenumber knows to be valid, a
+zone the tz database holds): they are drawn from libphonenumber's own example numbers and from
+the zones ``zoneinfo`` lists.
 
 """
 
@@ -30,6 +33,7 @@ import logging
 import os
 import time
 import uuid
+import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +46,7 @@ from schemathesis.engine import events, from_schema
 from schemathesis.specs.openapi.formats import unregister_string_format
 
 import booking_core
-from booking_core import BookingApp, NotFoundError
+from booking_core import BookingApp
 from booking_core.adapters.payments import FakePaymentProvider
 from booking_core.testing import ManualClock
 from booking_core.web.security import parse_csp_report
@@ -53,6 +57,7 @@ from .conftest import SECRET, START, load_example
 example = load_example("fastapi_app")
 main, seed = example.main, example.seed
 MAX_RANGE_DAYS = example.schemas.MAX_RANGE_DAYS
+MAX_SLOT_DAYS = example.schemas.MAX_SLOT_DAYS
 
 LONG = os.environ.get("BOOKING_CORE_LONG", "") == "1"
 EXAMPLES = 1000 if LONG else 50
@@ -109,11 +114,18 @@ def _subject(database_url: str) -> Iterator[Subject]:
 
 @pytest.fixture(name="formats")
 def _formats() -> Iterator[None]:
-    """What schemathesis cannot know: phone numbers, and that a CSP report body is JSON."""
+    """What schemathesis cannot know: phone numbers, time zones, and that a CSP report body is
+    JSON."""
     schemathesis.openapi.format("phone", _phone_numbers())
+    schemathesis.openapi.format("iana-time-zone", st.sampled_from(_ZONES))
     schemathesis.serializer.alias("application/csp-report", "application/json")
     yield
     unregister_string_format("phone")
+    unregister_string_format("iana-time-zone")
+
+
+#: The zones the server's tz database holds (what ``?tz=`` accepts).
+_ZONES = sorted(zoneinfo.available_timezones())
 
 
 def _phone_numbers() -> st.SearchStrategy[str]:
@@ -148,22 +160,69 @@ def _within_range(_ctx: schemathesis.HookContext, case: schemathesis.Case) -> sc
     return case
 
 
+def _slot_rules(subject: Subject) -> Any:
+    catalog = subject.booking.catalog
+    packages = catalog.list_packages(subject.tenant_id)
+    dated = {str(p.id) for p in packages if p.schedule is None}
+    timed = next(str(p.id) for p in packages if p.schedule is not None)
+
+    def rules(_ctx: schemathesis.HookContext, case: schemathesis.Case) -> schemathesis.Case:
+        """A timed package where a date package's id was drawn (from the API's own replies);
+        ``end`` after ``start``, at most 62 days later (or, where a later end would leave the
+        years 2000-2999, ``start`` before ``end``).
+
+        Whatever the case's mode: schemathesis relabels a case by its values after the hooks
+        (a negative case whose flaw it overrode is checked as positive), and a hook changes no
+        value that makes a case negative (a value that does not parse is left alone).
+        """
+        query = case.query or {}
+        drawn = query.get("package_id")
+        if isinstance(drawn, str) and drawn in dated:
+            query = {**query, "package_id": timed}
+        try:
+            start = dt.datetime.fromisoformat(query["start"])
+            end = dt.datetime.fromisoformat(query["end"])
+        except (KeyError, TypeError, ValueError):
+            case.query = query
+            return case
+        limit = dt.timedelta(days=MAX_SLOT_DAYS).total_seconds()
+        span = dt.timedelta(seconds=abs((end - start).total_seconds()) % limit or 60)
+        if (start + span).year <= 2999:
+            case.query = {**query, "end": _rfc3339(start + span)}
+        else:
+            case.query = {**query, "start": _rfc3339(end - span)}
+        return case
+
+    return rules
+
+
+def _rfc3339(moment: dt.datetime) -> str:
+    """The form the OpenAPI's pattern states: seconds always, at most six decimals."""
+    return moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds")
+
+
 def _checkout_rules(subject: Subject) -> Any:
     fresh = itertools.count()
 
-    def offered(package: str) -> set[str]:
+    def package_of(slug: str) -> booking_core.PackageDetails | None:
         try:
-            details = subject.booking.catalog.get_package(subject.tenant_id, package)
-        except NotFoundError:
-            return set()
-        return {add_on.slug for add_on in details.add_ons}
+            return subject.booking.catalog.get_package(subject.tenant_id, slug)
+        except booking_core.BookingCoreError:  # unknown, or no slug at all (a negative case)
+            return None
 
     def rules(_ctx: schemathesis.HookContext, case: schemathesis.Case) -> schemathesis.Case:
-        """Only offered add-ons, and a key no earlier request used."""
+        """A date or a start as the package needs (whatever the mode, as for slots), and in a
+        valid case only offered add-ons and a key no earlier request used."""
         body = case.body
-        if not _positive(case) or not isinstance(body, dict):
+        if not isinstance(body, dict):
             return case
-        allowed = offered(body["package"])
+        slug = body.get("package")
+        details = package_of(slug) if isinstance(slug, str) else None
+        if details is not None:
+            case.body = body = _date_or_start(body, timed=details.package.schedule is not None)
+        if not _positive(case):
+            return case
+        allowed = set() if details is None else {add_on.slug for add_on in details.add_ons}
         add_ons = {k: v for k, v in body.get("add_ons", {}).items() if k in allowed}
         case.body = {**body, "add_ons": add_ons}
         key = (case.headers or {}).get("idempotency-key")
@@ -173,6 +232,20 @@ def _checkout_rules(subject: Subject) -> Any:
         return case
 
     return rules
+
+
+def _date_or_start(body: dict[str, Any], *, timed: bool) -> dict[str, Any]:
+    """The body's other branch when its package needs it: a timed package's start at 10:00 on
+    the body's date (Paris summer time), or a date package's date of the body's start. A body
+    with neither, or with both, is left as it is (booking_core refuses it)."""
+    date, start = body.get("date"), body.get("start")
+    if timed and isinstance(date, str) and start is None:
+        kept = {k: v for k, v in body.items() if k not in {"date", "venue_id"}}
+        return {**kept, "start": f"{date}T10:00:00+02:00"}
+    if not timed and isinstance(start, str) and date is None:
+        kept = {k: v for k, v in body.items() if k not in {"start", "resource_id"}}
+        return {**kept, "date": start[:10]}
+    return body
 
 
 def test_a_whole_number_written_with_a_fraction_is_an_integer() -> None:
@@ -231,6 +304,15 @@ def run_schemathesis(subject: Subject, *, seed: int | None, examples: int) -> Ou
     config = schemathesis.Config.from_dict(settings)
     schema = schemathesis.openapi.from_asgi("/openapi.json", subject.asgi, config=config)
     schema.hook("map_case").apply_to(method="GET", path="/v1/availability")(_within_range)
+    slot_rules = _slot_rules(subject)
+    schema.hook("map_case").apply_to(method="GET", path="/v1/slots")(slot_rules)
+
+    # the examples phase runs no map_case hooks: its cases get the same rules here
+    @schema.hook("before_add_examples").apply_to(method="GET", path="/v1/slots")
+    def slot_examples(ctx: schemathesis.HookContext, examples: list[schemathesis.Case]) -> None:
+        for case in examples:
+            slot_rules(ctx, case)
+
     schema.hook("map_case").apply_to(method="POST", path="/v1/checkout")(_checkout_rules(subject))
     outcome = Outcome(seed=config.seed)
     for event in from_schema(schema).execute():
@@ -266,7 +348,7 @@ def test_schemathesis_finds_nothing(
     if outcome.failures:
         found = f"{len(outcome.failures)} failures {replay}"
         pytest.fail("\n\n".join([found, *outcome.failures]), pytrace=False)
-    assert len(outcome.operations) == 9
+    assert len(outcome.operations) == 10
     assert all(outcome.cases[phase] for phase in PHASES), outcome.cases
     if not LONG:
         assert elapsed < BUDGET, f"{elapsed:.0f} s is over the {BUDGET:.0f} s budget"

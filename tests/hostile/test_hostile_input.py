@@ -111,38 +111,15 @@ KINDS = {t.id: _kind(t) for t in TARGETS}
 #: it is removed from here). None today.
 KNOWN: dict[str, str] = {}
 
-_ENDLESS = (
-    "an endless iterable of resource ids is read whole before the limit of 50 is checked "
-    "(test_regressions: endless_*)"
-)
-_ZONE = (
-    "a ZoneInfo subclass whose conversions raise is taken as tz and its error escapes "
-    "free_slots (test_regressions: zone_object_that_cannot_convert)"
-)
-#: Targets whose own kind of hostile values (``test_kind``) still finds a raw exception: the
-#: bugs of issue 15 that test_regressions pins, strict xfail there too. The other sweeps of
-#: these targets pass (no drawn value is an endless iterable or a ZoneInfo subclass).
-KNOWN_KINDS: dict[str, str] = {
-    **dict.fromkeys(
-        [
-            "availability.slots:resource_ids",
-            "availability.slots[narrowed]:resource_ids",
-            "catalog.create_package:schedule",
-            "catalog.create_package:schedule.resource_ids",
-            "catalog.update_package:schedule",
-            "catalog.update_package:schedule.resource_ids",
-            "catalog.update_package[timed]:schedule",
-            "catalog.update_package[timed]:schedule.resource_ids",
-        ],
-        _ENDLESS,
-    ),
-    **dict.fromkeys(["availability.slots:tz", "availability.slots[narrowed]:tz"], _ZONE),
-}
+#: Targets whose own kind of hostile values (``test_kind``) still finds a raw exception (strict
+#: xfail, like :data:`KNOWN`). None today: the endless resource lists and the ZoneInfo subclass
+#: that issue 15's sweep found are fixed and pinned in test_regressions.
+KNOWN_KINDS: dict[str, str] = {}
 
 
 #: Hostile values of a kind that meet a known bug wherever they go (the tests that use those
 #: values one by one leave them out).
-KNOWN_VALUES: dict[str, str] = {"resource ids endless": _ENDLESS}
+KNOWN_VALUES: dict[str, str] = {}  # none today
 
 STATS.known.update(KNOWN)
 STATS.known.update(KNOWN_KINDS)

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -98,11 +99,14 @@ def schedule_of(value: Any) -> PackageSchedule | None:
     ids: object = value.resource_ids  # a caller's value, whatever its annotation says
     if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
         raise v.refuse("schedule.resource_ids", "a sequence of resource ids", ids)
-    resource_ids = tuple(v.uuid_(each, f"schedule.resource_ids.{i}") for i, each in enumerate(ids))
+    given = list(islice(ids, MAX_PACKAGE_RESOURCES + 1))  # an endless iterable stops here
+    if len(given) > MAX_PACKAGE_RESOURCES:
+        raise ValidationError("schedule.resource_ids", f"at most {MAX_PACKAGE_RESOURCES} resources")
+    resource_ids = tuple(
+        v.uuid_(each, f"schedule.resource_ids.{i}") for i, each in enumerate(given)
+    )
     if not resource_ids:
         raise ValidationError("schedule.resource_ids", "a timed package needs a resource")
-    if len(resource_ids) > MAX_PACKAGE_RESOURCES:
-        raise ValidationError("schedule.resource_ids", f"at most {MAX_PACKAGE_RESOURCES} resources")
     if len(set(resource_ids)) != len(resource_ids):
         raise ValidationError("schedule.resource_ids", "names a resource twice")
     try:

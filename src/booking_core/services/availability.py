@@ -13,6 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from booking_core.domain.ids import TENANT_WIDE
@@ -163,15 +164,19 @@ def _resource_filter(value: object) -> frozenset[uuid.UUID] | None:
         return None
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise v.refuse("resource_ids", "a sequence of resource ids", value)
-    ids = [v.uuid_(each, f"resource_ids.{i}") for i, each in enumerate(value)]
-    if len(ids) > MAX_PACKAGE_RESOURCES:
+    given = list(islice(value, MAX_PACKAGE_RESOURCES + 1))  # an endless iterable stops here
+    if len(given) > MAX_PACKAGE_RESOURCES:
         raise ValidationError("resource_ids", f"at most {MAX_PACKAGE_RESOURCES} resources")
-    return frozenset(ids)
+    return frozenset(v.uuid_(each, f"resource_ids.{i}") for i, each in enumerate(given))
 
 
 def _zone_of(value: object) -> ZoneInfo | None:
-    if value is None or isinstance(value, ZoneInfo):
-        return value
+    """The zone slots are shown in, always one of ours: a ZoneInfo is looked up again by its
+    key (a subclass's own code never runs)."""
+    if value is None:
+        return None
+    if isinstance(value, ZoneInfo):
+        value = value.key
     return zone(v.timezone(value, "tz"))
 
 

@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from booking_core import BookingApp, BookingConflictError, BookingCoreError, TimeUnavailableError
+from booking_core import BookingApp, BookingCoreError
 from booking_core.web.problems import PROBLEM_JSON, problem_details
 from booking_core.web.security import ContentSecurityPolicy, security_headers
 
@@ -62,22 +62,11 @@ def problem(status: int, body: dict[str, Any]) -> JSONResponse:
 # -- error handlers ------------------------------------------------------------------------------
 
 
-def timed_fields(error: BookingCoreError) -> dict[str, str]:
-    """What a timed refusal names besides the ``date`` and ``reason`` problem_details gives:
-    the ``start`` (and the ``resource_id`` of a taken resource), for the client to pick again."""
-    fields: dict[str, str] = {}
-    if isinstance(error, BookingConflictError | TimeUnavailableError) and error.start is not None:
-        fields["start"] = error.start.isoformat()
-    if isinstance(error, BookingConflictError) and error.resource_id is not None:
-        fields["resource_id"] = str(error.resource_id)
-    return fields
-
-
 def booking_error(request: Request, exc: Exception) -> JSONResponse:
     """Every booking_core error, through the library's one table (422/401/403/404/409/…)."""
     assert isinstance(exc, BookingCoreError)
     status, body = problem_details(exc, instance=request.url.path)
-    return problem(status, timed_fields(exc) | body)
+    return problem(status, body)
 
 
 def _location(loc: Sequence[int | str]) -> str:

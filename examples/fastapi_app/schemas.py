@@ -51,9 +51,9 @@ NAME_PATTERN: Final = rf"^[^<]*[^<{_BLANK}][^<]*$"
 #: The longest range of dates booking_core's availability answers, in days.
 MAX_RANGE_DAYS: Final = limits.MAX_RANGE_DAYS
 #: The longest range ``availability.slots`` searches, in days, and the most resources it may be
-#: narrowed to (booking_core's limits; ``booking_core.limits`` does not name them yet).
-MAX_SLOT_DAYS: Final = 62
-MAX_SLOT_RESOURCES: Final = 50
+#: narrowed to: booking_core's own limits.
+MAX_SLOT_DAYS: Final = limits.MAX_SLOT_DAYS
+MAX_SLOT_RESOURCES: Final = limits.MAX_RESOURCES_PER_PACKAGE
 #: Dates in four-digit years from 2000 to 2999: every real booking, and far from the ends of the
 #: calendar, where date arithmetic (a month later, a horizon) would overflow.
 DATE_PATTERN: Final = r"^2[0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"

@@ -18,7 +18,7 @@ from flask import Flask, Response, json, request
 from seed import seed_command
 from werkzeug.exceptions import HTTPException
 
-from booking_core import BookingApp, BookingConflictError, BookingCoreError, TimeUnavailableError
+from booking_core import BookingApp, BookingCoreError
 from booking_core.web.problems import PROBLEM_JSON, problem_details
 from booking_core.web.security import ContentSecurityPolicy, security_headers
 
@@ -47,21 +47,10 @@ def problem(status: int, body: dict[str, Any]) -> Response:
     return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
 
 
-def timed_fields(error: BookingCoreError) -> dict[str, str]:
-    """What a timed refusal names besides the ``date`` and ``reason`` problem_details gives:
-    the ``start`` (and the ``resource_id`` of a taken resource), for the client to pick again."""
-    fields: dict[str, str] = {}
-    if isinstance(error, BookingConflictError | TimeUnavailableError) and error.start is not None:
-        fields["start"] = error.start.isoformat()
-    if isinstance(error, BookingConflictError) and error.resource_id is not None:
-        fields["resource_id"] = str(error.resource_id)
-    return fields
-
-
 def booking_error(error: BookingCoreError) -> Response:
     """Every booking_core error, through the library's one table (422/401/403/404/409/…)."""
     status, body = problem_details(error, instance=request.path)
-    return problem(status, timed_fields(error) | body)
+    return problem(status, body)
 
 
 def http_error(error: HTTPException) -> Response:

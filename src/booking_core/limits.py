@@ -23,6 +23,8 @@ __all__ = [
     "MAX_POLICY_DAYS",
     "MAX_PURGE",
     "MAX_RANGE_DAYS",
+    "MAX_RESOURCES_PER_PACKAGE",
+    "MAX_SLOT_DAYS",
     "MAX_SORT_ORDER",
 ]
 
@@ -53,3 +55,7 @@ MAX_MONEY: Final = 10**12
 MAX_COUNT: Final = 10**9
 #: Tiers of a cancellation policy.
 MAX_REFUND_TIERS: Final = 20
+#: The longest range one ``availability.slots`` search covers, in days.
+MAX_SLOT_DAYS: Final = 62
+#: The most resources a timed package lists (and a slot search is narrowed to).
+MAX_RESOURCES_PER_PACKAGE: Final = 50

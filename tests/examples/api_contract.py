@@ -318,7 +318,7 @@ class ApiContract:
             reply = api.post(
                 "/v1/checkout", key=shop.api_key, json=timed_body(start, email=f"b{n}@example.com")
             )
-            body = assert_problem(reply, 409, "date-full")
+            body = assert_problem(reply, 409, "time-taken")
             assert instant(body["start"]) == start
             assert body["date"] == "2030-06-21"
             assert body["reason"] == "booked"
@@ -329,7 +329,7 @@ class ApiContract:
             key=shop.api_key,
             json=timed_body(email="cy@example.com", resource_id=room),
         )
-        assert assert_problem(named, 409, "date-full")["resource_id"] == room
+        assert assert_problem(named, 409, "time-taken")["resource_id"] == room
         assert len(self.starts(api, shop)) == 12  # only the first hold took time
 
     @pytest.mark.parametrize(
@@ -344,9 +344,9 @@ class ApiContract:
     def test_an_unavailable_time_is_a_409_with_the_reason(
         self, api: Api, shop: Any, start: str, reason: str
     ) -> None:
-        """A start the studio does not offer: 409 date-unavailable with the reason and start."""
+        """A start the studio does not offer: 409 time-unavailable with the reason and start."""
         reply = api.post("/v1/checkout", key=shop.api_key, json=timed_body(start))
-        body = assert_problem(reply, 409, "date-unavailable")
+        body = assert_problem(reply, 409, "time-unavailable")
         assert body["reason"] == reason
         assert instant(body["start"]) == instant(start)
         assert body["date"] == start[:10]

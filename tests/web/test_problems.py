@@ -29,6 +29,28 @@ DAY = dt.date(2030, 1, 2)
             {"date": "2030-01-02", "reason": "blackout"},
         ),
         (
+            e.BookingConflictError(
+                DAY, start=dt.datetime(2030, 1, 2, 9, tzinfo=dt.UTC), resource_id=uuid.UUID(int=3)
+            ),
+            409,
+            {
+                "type": "urn:booking-core:problem:time-taken",
+                "start": "2030-01-02T09:00:00+00:00",
+                "resource_id": str(uuid.UUID(int=3)),
+                "reason": "booked",
+            },
+        ),
+        (
+            e.TimeUnavailableError(dt.datetime(2030, 1, 2, 9, tzinfo=dt.UTC), "outside_hours"),
+            409,
+            {
+                "type": "urn:booking-core:problem:time-unavailable",
+                "start": "2030-01-02T09:00:00+00:00",
+                "reason": "outside_hours",
+                "date": "2030-01-02",
+            },
+        ),
+        (
             e.InvalidTransitionError(uuid.UUID(int=2), "CANCELED", "CONFIRMED"),
             409,
             {"current": "CANCELED", "requested": "CONFIRMED"},

@@ -41,13 +41,13 @@ from booking_core.domain.schedule import (
     slot_starts,
 )
 from booking_core.errors import NotFoundError, TimeUnavailableError, ValidationError
+from booking_core.limits import MAX_RESOURCES_PER_PACKAGE, MAX_SLOT_DAYS
 from booking_core.ports.repositories import UnitOfWork
 from booking_core.services import _validate as v
 
 #: The longest range one slot search answers.
-MAX_SLOT_RANGE = dt.timedelta(days=62)
-#: The most resources one timed package may list.
-MAX_PACKAGE_RESOURCES = 50
+MAX_SLOT_RANGE = dt.timedelta(days=MAX_SLOT_DAYS)
+MAX_PACKAGE_RESOURCES = MAX_RESOURCES_PER_PACKAGE
 
 _DAY = dt.timedelta(days=1)
 #: The years a timed start or a search may name: far from the ends of ``datetime``.

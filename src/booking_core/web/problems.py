@@ -25,6 +25,7 @@ from booking_core.errors import (
     PaymentError,
     StorageError,
     TenantInactiveError,
+    TimeUnavailableError,
     ValidationError,
     WebhookVerificationError,
 )
@@ -43,6 +44,7 @@ _TABLE: Final[tuple[tuple[type[BookingCoreError], int, str, str], ...]] = (
     (NotFoundError, 404, "not-found", "Not found"),
     (AlreadyExistsError, 409, "already-exists", "Already exists"),
     (BookingConflictError, 409, "date-full", "Date fully booked"),
+    (TimeUnavailableError, 409, "time-unavailable", "Time unavailable"),
     (DateUnavailableError, 409, "date-unavailable", "Date unavailable"),
     (InvalidTransitionError, 409, "invalid-transition", "Invalid status change"),
     (ConflictError, 409, "conflict", "Conflict"),
@@ -74,13 +76,17 @@ def problem_details(
 
     The body carries ``type`` (a ``urn:booking-core:problem:…`` URI), ``title``, ``status``,
     ``detail`` and the error's own fields where they help a client: ``field`` for validation
-    errors, ``date`` and ``reason`` for unavailable dates, ``entity`` for not-found and
-    duplicates. Storage errors never expose driver details.
+    errors, ``date`` and ``reason`` for unavailable dates (and ``start``, with the taken
+    ``resource_id`` when one was named, for timed holds: types ``time-taken`` and
+    ``time-unavailable``), ``entity`` for not-found and duplicates. Storage errors never expose
+    driver details.
     """
     status, slug, title = next(
         ((status, slug, title) for kind, status, slug, title in _TABLE if isinstance(error, kind)),
         (500, "error", "Error"),
     )
+    if isinstance(error, BookingConflictError) and error.start is not None:
+        slug, title = "time-taken", "Time taken"  # a timed hold: the start is what to pick again
     body: dict[str, Any] = {
         "type": f"urn:booking-core:problem:{slug}",
         "title": title,
@@ -94,6 +100,10 @@ def problem_details(
     if isinstance(error, BookingConflictError | DateUnavailableError):
         body["date"] = error.date.isoformat()
         body["reason"] = error.reason
+    if isinstance(error, BookingConflictError | TimeUnavailableError) and error.start is not None:
+        body["start"] = error.start.isoformat()
+    if isinstance(error, BookingConflictError) and error.resource_id is not None:
+        body["resource_id"] = str(error.resource_id)
     if isinstance(error, NotFoundError | AlreadyExistsError):
         body["entity"] = error.entity
     if isinstance(error, InvalidTransitionError):

@@ -259,7 +259,7 @@ def drop_redis_prefix(url: str, prefix: str) -> None:
 
     client = redis.Redis.from_url(url)
     try:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
         for at in range(0, len(keys), 500):
             client.delete(*keys[at : at + 500])
     finally:
@@ -807,7 +807,7 @@ def bench_month(
         wire.close()
         if redis_url is not None:
             with contextlib.suppress(Exception):
-                drop_redis_prefix(redis_url, prefix)
+                drop_redis_prefix(redis_url, f"{prefix}-")
 
 
 def report_month(rows: list[SearchRow], sizes: Sizes, db: SeededDb) -> None:

@@ -81,6 +81,7 @@ from dateutil.rrule import (
 from booking_core.errors import ValidationError
 
 __all__ = [
+    "MAX_OCCUPIED",
     "ZERO",
     "DateHours",
     "Interval",
@@ -110,6 +111,10 @@ _MAX_DURATION = dt.timedelta(days=7)
 _MAX_BUFFER = _DAY
 _MAX_HORIZON = dt.timedelta(days=3 * 365 + 1)
 _MAX_PER_DAY = 1000
+#: The longest occupied interval a valid :class:`SlotTiming` makes (a week and a day of buffer
+#: each side): a claim overlapping an instant started less than this before it, which lets a
+#: read of claims bound its index range from below.
+MAX_OCCUPIED = _MAX_DURATION + 2 * _MAX_BUFFER
 
 
 # --- intervals ---------------------------------------------------------------------------------

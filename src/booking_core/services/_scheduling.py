@@ -179,35 +179,64 @@ def free_starts(
     package: Package,
     timing: SlotTiming,
     *,
-    tenant: Tenant,
-    facts: TimeFacts,
+    tz: ZoneInfo,
+    opens: Sequence[Interval],
+    held: Sequence[HeldTime],
+    time_off: Iterable[ResourceTimeOff],
     window: Interval,
     now: dt.datetime,
 ) -> list[dt.datetime]:
-    """The starts of ``window`` the resource can take now: on its hours' grid, outside its
-    time off, with a lane free over the occupied interval and the day limit not reached."""
-    tz = zone(resource.zone(tenant))
+    """The starts of ``window`` the resource can take now: on the grid of its open intervals
+    ``opens``, outside its ``time_off``, with a lane free over the occupied interval (given its
+    ``held`` claims) and the day limit not reached."""
     earliest = max(window.start, now + timing.min_notice)
     latest = min(window.end, now + timing.horizon + dt.timedelta(microseconds=1))
     if latest <= earliest:
         return []
-    opens = resource.hours.open_intervals(tz, window.start, window.end)
     starts = slot_starts(opens, timing, Interval(earliest, latest))
     if not starts:
         return starts
     duration = timing.duration
-    away = _merged(
-        (off.start - duration, off.end) for off in facts.time_off if off.resource_id == resource.id
-    )
-    mine = [claim for claim in facts.held if claim.resource_id == resource.id]
-    ranges = _blocked(mine, timing, now)
-    full_days = _full_days(mine, package, timing, now)
-    capacity = resource.capacity
+    away = [(off.start - duration, off.end) for off in time_off]
+    ranges = _blocked(held, timing, now)
+    full_days = _full_days(held, package, timing, now)
+    if resource.capacity == 1:
+        # one lane: a start is free outside every blocked range (any lane blocks it, one
+        # claimed before a capacity was lowered included)
+        free = _outside(starts, _merged([*((lo, hi) for lo, hi, _ in ranges), *away]))
+    else:
+        free = _with_a_free_lane(starts, ranges, _merged(away), resource.capacity)
+    if full_days:
+        free = [start for start in free if start.astimezone(tz).date() not in full_days]
+    return free
+
+
+def _outside(
+    starts: Sequence[dt.datetime], blocked: Sequence[tuple[dt.datetime, dt.datetime]]
+) -> list[dt.datetime]:
+    """The sorted ``starts`` strictly inside none of the sorted, disjoint ``blocked`` ranges."""
+    free = []
+    at, end = 0, len(blocked)
+    for start in starts:
+        while at < end and blocked[at][1] <= start:
+            at += 1
+        if at == end or start <= blocked[at][0]:
+            free.append(start)
+    return free
+
+
+def _with_a_free_lane(
+    starts: Sequence[dt.datetime],
+    ranges: Sequence[tuple[dt.datetime, dt.datetime, int]],
+    away: Sequence[tuple[dt.datetime, dt.datetime]],
+    capacity: int,
+) -> list[dt.datetime]:
+    """The starts outside ``away`` with a lane free, sweeping the lanes' blocked ranges."""
     free: list[dt.datetime] = []
     active: Counter[int] = Counter()
     ending: list[tuple[dt.datetime, int]] = []
-    next_range = next_away = 0
-    for start in starts:
+    next_range = 0
+    for start in _outside(starts, away):
         while next_range < len(ranges) and ranges[next_range][0] < start:
             _, until, lane = ranges[next_range]
             heapq.heappush(ending, (until, lane))
@@ -218,13 +247,7 @@ def free_starts(
             active[lane] -= 1
             if not active[lane]:
                 del active[lane]
-        while next_away < len(away) and away[next_away][1] <= start:
-            next_away += 1
-        if next_away < len(away) and away[next_away][0] < start:
-            continue  # away for part of the service
         if active and not _lane_free(active, capacity):
-            continue
-        if full_days and start.astimezone(tz).date() in full_days:
             continue
         free.append(start)
     return free
@@ -274,28 +297,59 @@ def free_slots(
     tz: ZoneInfo | None = None,
 ) -> list[Slot]:
     """The bookable starts of ``window``, each with the resources that could take it (with
-    :attr:`ResourceNeed.ALL`: only starts every resource can take, with all of them)."""
+    :attr:`ResourceNeed.ALL`: only starts every resource can take, with all of them).
+
+    Linear in the claims, the time off and the (start, resource) pairs: the facts are split by
+    resource once, and resources sharing hours and a zone share their open intervals.
+    """
     schedule = package.schedule
     if schedule is None or not resources:
         return []
     timing = schedule.timing
+    held: dict[uuid.UUID, list[HeldTime]] = {resource.id: [] for resource in resources}
+    for claim in facts.held:
+        mine = held.get(claim.resource_id)
+        if mine is not None:
+            mine.append(claim)
+    away: dict[uuid.UUID, list[ResourceTimeOff]] = {resource.id: [] for resource in resources}
+    for off in facts.time_off:
+        theirs = away.get(off.resource_id)
+        if theirs is not None:
+            theirs.append(off)
+    opened: dict[tuple[WorkingHours, str], list[Interval]] = {}
     takers: dict[dt.datetime, list[uuid.UUID]] = {}
     for resource in resources:
+        name = resource.zone(tenant)
+        local = zone(name)
+        opens = opened.get((resource.hours, name))
+        if opens is None:
+            opens = resource.hours.open_intervals(local, window.start, window.end)
+            opened[resource.hours, name] = opens
         free = free_starts(
-            resource, package, timing, tenant=tenant, facts=facts, window=window, now=now
+            resource,
+            package,
+            timing,
+            tz=local,
+            opens=opens,
+            held=held[resource.id],
+            time_off=away[resource.id],
+            window=window,
+            now=now,
         )
         for start in free:
-            takers.setdefault(start, []).append(resource.id)
+            ids = takers.get(start)
+            if ids is None:
+                takers[start] = [resource.id]
+            else:
+                ids.append(resource.id)
     shown = tz or dt.UTC
     everyone = len(resources)
-    slots = []
-    for start in sorted(takers):
-        ids = takers[start]
-        if schedule.need is ResourceNeed.ALL and len(ids) != everyone:
-            continue
-        local = start.astimezone(shown)
-        slots.append(Slot(local, (start + timing.duration).astimezone(shown), tuple(ids)))
-    return slots
+    duration = timing.duration
+    return [
+        Slot(start.astimezone(shown), (start + duration).astimezone(shown), tuple(ids))
+        for start, ids in sorted(takers.items())
+        if schedule.need is not ResourceNeed.ALL or len(ids) == everyone
+    ]
 
 
 def refuse_start(

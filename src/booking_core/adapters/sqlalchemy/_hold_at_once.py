@@ -21,6 +21,7 @@ layers cost more Python time per hold than the round trip this path saves.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from dataclasses import replace
@@ -31,6 +32,7 @@ from psycopg import errors as pg_errors
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 
+from booking_core.domain.schedule import MAX_OCCUPIED
 from booking_core.errors import CommitOutcomeUnknownError, StorageError, TransientStorageError
 from booking_core.ports.repositories import HoldAttempt, HoldAttemptOutcome, HoldAttemptResult
 
@@ -130,7 +132,7 @@ WITH gate AS (
 ), gone AS (
     DELETE FROM bc_time_claims
     WHERE tenant_id = %(tenant_id)s AND resource_id = %(resource_id)s
-      AND expires_at <= %(now)s
+      AND starts_at > %(since)s AND expires_at <= %(now)s
       AND ((starts_at < %(occupied_end)s AND ends_at > %(occupied_start)s)
            OR (%(day_limited)s AND package_id = %(package_id)s AND claim_day = %(claim_day)s))
       AND EXISTS (SELECT 1 FROM gate WHERE open)
@@ -141,7 +143,7 @@ WITH gate AS (
         (package_id = %(package_id)s AND claim_day = %(claim_day)s) AS same_day
     FROM bc_time_claims
     WHERE tenant_id = %(tenant_id)s AND resource_id = %(resource_id)s
-      AND (expires_at IS NULL OR expires_at > %(now)s)
+      AND starts_at > %(since)s AND (expires_at IS NULL OR expires_at > %(now)s)
       AND ((starts_at < %(occupied_end)s AND ends_at > %(occupied_start)s)
            OR (%(day_limited)s AND package_id = %(package_id)s AND claim_day = %(claim_day)s))
 ), lane AS (
@@ -239,6 +241,8 @@ def _parameters(attempt: HoldAttempt) -> dict[str, Any]:
             "capacity": claim.capacity,
             "occupied_start": claim.occupied.start,
             "occupied_end": claim.occupied.end,
+            # no claim in its way started earlier: bounds the index range from below
+            "since": claim.occupied.start - MAX_OCCUPIED - dt.timedelta(days=1),
             "claim_day": claim.day,
             "day_limited": claim.day_limit is not None,
             "day_limit": claim.day_limit or 0,

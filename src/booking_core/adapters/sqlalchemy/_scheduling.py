@@ -30,8 +30,11 @@ from booking_core.adapters.sqlalchemy._rows import (
     _time_off_row,
 )
 from booking_core.domain.model import HeldTime, Resource, ResourceTimeOff, TimeClaim
-from booking_core.domain.schedule import Interval
+from booking_core.domain.schedule import MAX_OCCUPIED, Interval
 from booking_core.errors import AlreadyExistsError
+
+#: How far before a claim (or a window) a claim in its way can start, with a day to spare.
+_REACH = MAX_OCCUPIED + dt.timedelta(days=1)
 
 
 class SqlResourceRepository(_Listed[Resource]):
@@ -136,6 +139,7 @@ class TimeClaims:
             "day_limit": claim.day_limit,
             "now": now,
             "expires_at": expires_at,
+            "since": occupied.start - _REACH,
         }
         day_limited = claim.day_limit is not None
         # Lapsed claims in the way end here, in this transaction: a lapsed hold frees its time
@@ -198,18 +202,20 @@ class TimeClaims:
             "resource_ids": list(resource_ids),
             "window_start": window.start,
             "window_end": window.end,
+            "since": window.start - _REACH,
         }
+        rows = self._db.execute(q.HELD_TIME, params).all()
         return [
             HeldTime(
-                resource_id=row.resource_id,
-                booking_id=row.booking_id,
-                package_id=row.package_id,
-                lane=row.lane,
-                occupied=Interval(row.starts_at, row.ends_at),
-                day=row.claim_day,
-                expires_at=row.expires_at,
+                row.resource_id,
+                row.booking_id,
+                row.package_id,
+                row.lane,
+                Interval(row.starts_at, row.ends_at),
+                row.claim_day,
+                row.expires_at,
             )
-            for row in self._db.execute(q.HELD_TIME, params)
+            for row in rows
         ]
 
     def release(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:

@@ -285,6 +285,9 @@ _times = t.time_claims.c
 _of_resource = and_(
     _times.tenant_id == bindparam("tenant_id", type_=Uuid()),
     _times.resource_id == bindparam("resource_id", type_=Uuid()),
+    # no claim in the way started before ``since`` (its start minus the longest claim): the
+    # index range on (tenant, resource, starts_at) is bounded below, not the resource's history
+    _times.starts_at > bindparam("since", type_=UTCDateTime()),
 )
 #: The claim's occupied interval ``[starts_at, ends_at)`` overlaps the row's.
 _overlapping = and_(
@@ -340,7 +343,7 @@ WITH near AS (
         (starts_at < :ends_at AND ends_at > :starts_at) AS overlapping,
         (package_id = :package_id AND claim_day = :claim_day) AS same_day
     FROM bc_time_claims
-    WHERE tenant_id = :tenant_id AND resource_id = :resource_id
+    WHERE tenant_id = :tenant_id AND resource_id = :resource_id AND starts_at > :since
       AND (expires_at IS NULL OR expires_at > :now)
       AND ((starts_at < :ends_at AND ends_at > :starts_at)
            OR (:day_limit IS NOT NULL AND package_id = :package_id
@@ -384,6 +387,7 @@ SELECT (SELECT lane FROM lane) AS free_lane, (SELECT seat FROM seat) AS free_sea
     bindparam("day_limit", type_=Integer()),
     bindparam("now", type_=UTCDateTime()),
     bindparam("expires_at", type_=UTCDateTime()),
+    bindparam("since", type_=UTCDateTime()),
 )
 
 #: Claims of any of ``resource_ids`` whose occupied interval overlaps the window (live or not).
@@ -392,6 +396,7 @@ HELD_TIME = (
     .where(
         _times.tenant_id == bindparam("tenant_id", type_=Uuid()),
         _times.resource_id.in_(bindparam("resource_ids", expanding=True, type_=Uuid())),
+        _times.starts_at > bindparam("since", type_=UTCDateTime()),
         _times.starts_at < bindparam("window_end", type_=UTCDateTime()),
         _times.ends_at > bindparam("window_start", type_=UTCDateTime()),
     )

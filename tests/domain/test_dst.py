@@ -235,14 +235,19 @@ def test_apia_has_no_hours_on_the_day_it_skipped() -> None:
 
 def test_apia_whole_days_around_the_skip_join_at_the_jump() -> None:
     """All-day hours: 29 December ends at its midnight, which is the jump (30 December 10:00Z),
-    where 31 December begins: one stretch, no gap, no 30 December."""
+    where 31 December begins: no gap, no 30 December. Each date keeps its own stretch (dates are
+    never merged, so a date's slot grid never depends on the range searched)."""
     hours = WorkingHours(
         dates=tuple(DateHours(dt.date(2011, 12, d), ((T(0), T(0)),)) for d in (29, 30, 31))
     )
     # 29 December 23:00 -10 to 31 December 01:00 +14: the three dates and a day either side.
     opens = hours.open_intervals(APIA, z(2011, 12, 30, 9), z(2011, 12, 30, 11))
-    # 29 December 00:00 -10 = 10:00Z; 1 January 00:00 +14 = 31 December 10:00Z.
-    assert opens == [Interval(z(2011, 12, 29, 10), z(2011, 12, 31, 10))]
+    # 29 December 00:00 -10 = 10:00Z; its midnight is the jump, 30 December 10:00Z, where 31
+    # December 00:00 +14 begins; 1 January 00:00 +14 = 31 December 10:00Z.
+    assert opens == [
+        Interval(z(2011, 12, 29, 10), z(2011, 12, 30, 10)),
+        Interval(z(2011, 12, 30, 10), z(2011, 12, 31, 10)),
+    ]
 
 
 # --- the same instants for everyone ------------------------------------------------------------

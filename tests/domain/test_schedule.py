@@ -161,7 +161,8 @@ def test_closing_at_midnight_runs_to_the_end_of_the_day() -> None:
 
 def test_touching_and_overlapping_hours_merge() -> None:
     """09-12 and 12-15 touch and merge; 10-11 inside them vanishes; a whole Monday and Tuesday
-    00:00-06:00 merge across midnight. The result is sorted and disjoint."""
+    00:00-06:00 touch at midnight but stay two stretches (dates are never merged: each date's
+    grid starts at its own opening). The result is sorted and disjoint."""
     hours = WorkingHours(
         weekly=(
             WeeklyHours(WED, T(12), T(15)),
@@ -174,7 +175,8 @@ def test_touching_and_overlapping_hours_merge() -> None:
     # 2026-01-05 is a Monday.
     opens = hours.open_intervals(UTC, at(2026, 1, 5, 12), at(2026, 1, 6, 12))
     assert spans(opens) == [
-        (at(2026, 1, 5), at(2026, 1, 6, 6)),
+        (at(2026, 1, 5), at(2026, 1, 6)),
+        (at(2026, 1, 6), at(2026, 1, 6, 6)),
         (at(2026, 1, 7, 9), at(2026, 1, 7, 15)),
     ]
 

@@ -15,8 +15,8 @@ one or all of their resources, in an ordinary week or one with a DST change.
   time off.
 
 ``schedules()`` and the helpers here also drive the timed rules of the backend-comparing state
-machine in ``test_properties.py``. ``BOOKING_CORE_LONG=1`` draws ten times the examples. Two
-bugs found here are pinned by strict xfails at the end.
+machine in ``test_properties.py``. ``BOOKING_CORE_LONG=1`` draws ten times the examples. The
+two bugs found here (fixed) are pinned by plain tests at the end.
 """
 
 from __future__ import annotations
@@ -736,15 +736,9 @@ def test_random_operations_never_overbook(
     event(f"live bookings at the end: {min(live, 5)}{'+' if live >= 5 else ''}")
 
 
-# --- a known bug ---------------------------------------------------------------------------------
+# --- two bugs this suite found (fixed): pinned as plain tests -----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a stretch open across whole days anchors the grid at the first opening "
-    "open_intervals() sees, which depends on the range asked: slots() (the searched window) "
-    "and hold (the start's day and the one before) put the grid in different places",
-)
 def test_round_the_clock_hours_offer_what_a_hold_accepts() -> None:
     """A resource open all day every day with a 7-minute grid: a start that slots() offers
     for the week is accepted by hold, and a one-day search offers the same starts."""
@@ -778,13 +772,6 @@ def test_round_the_clock_hours_offer_what_a_hold_accepts() -> None:
     assert in_week == one_day
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a claim on a resource whose capacity was lowered takes a lane below "
-    "capacity - (live overlapping lanes at or past it) without counting the taken lanes "
-    "in between: capacity 3 -> 2 with live claims on lanes 1 and 2 lets a third overlapping "
-    "booking in on lane 0 (memory, SQLite and PostgreSQL alike; slots() offers it too)",
-)
 def test_a_lowered_capacity_is_never_exceeded(backend: Backend) -> None:
     """Capacity 3, three holds at 10:00 (lanes 0-2), the first cancelled, the capacity
     lowered to 2: two live bookings fill 10:00, so it is not offered and a hold is refused."""

@@ -248,7 +248,12 @@ class WorkingHours:
         self, tz: zoneinfo.ZoneInfo, start: dt.datetime, end: dt.datetime
     ) -> list[Interval]:
         """The open stretches, in UTC, of every local date from the day before ``start``'s to
-        the day after ``end``'s, sorted and merged.
+        the day after ``end``'s, sorted; a date's own stretches that overlap or touch are
+        merged, stretches of different dates never are.
+
+        So each local date's grid starts at its own opening and a slot never spans a local
+        midnight: which starts a date offers never depends on the range a caller asked for
+        (hours open round the clock would otherwise anchor the grid wherever a search began).
 
         Not clipped to ``[start, end)``: the slot grid is anchored at each opening, so callers
         need the whole of the stretches and clip the starts. ``start`` and ``end`` are aware,
@@ -275,19 +280,21 @@ class WorkingHours:
                 by_rule.setdefault(date, []).append((recurring.opens, recurring.closes))
         overrides = {item.date: item.hours for item in self.dates}
 
-        intervals: list[Interval] = []
+        stretches: list[Interval] = []
         date = first
         while date <= last:
             if date in overrides:
                 hours: Iterable[tuple[dt.time, dt.time]] = overrides[date]
             else:
                 hours = (*weekly.get(date.weekday(), ()), *by_rule.get(date, ()))
+            intervals = []
             for opens, closes in hours:
                 interval = _open_interval(tz, date, opens, closes)
                 if interval.start < interval.end:
                     intervals.append(interval)
+            stretches.extend(_merged(intervals))  # a later date's hours start no earlier
             date += _DAY
-        return _merged(intervals)
+        return stretches
 
     def to_primitive(self) -> dict[str, object]:
         """The hours as JSON-able lists and dicts (times ``"HH:MM"``, dates ISO), for storage.

@@ -267,8 +267,10 @@ def _merged(
 
 
 def _lane_free(active: Mapping[int, int], capacity: int) -> bool:
-    """Whether a lane is free, as a claim tries them: lanes at or past the capacity (claimed
-    before it was lowered) take the top of the range."""
+    """Whether a lane is free, as a claim tries them: fewer lanes taken than the capacity, and
+    lanes at or past it (claimed before it was lowered) take the top of the range."""
+    if len(active) >= capacity:  # as many lanes taken as it may have: full, however numbered
+        return False
     beyond = sum(1 for lane in active if lane >= capacity)
     return any(lane not in active for lane in range(capacity - beyond))
 

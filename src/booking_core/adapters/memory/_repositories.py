@@ -300,11 +300,14 @@ class MemoryBookingRepository:
     ) -> bool:
         pool = (booking.tenant_id, booking.resource_id, booking.event_date)
         # live claims past a capacity since lowered take the top seats (see the SQL adapter)
-        beyond = sum(
-            1
+        live = [
+            key[3]
             for key, claim in list(self._db.claims.data.items())
-            if key[:3] == pool and key[3] >= capacity and claim.is_live(now)
-        )
+            if key[:3] == pool and claim.is_live(now)
+        ]
+        if len(live) >= capacity:  # as many live seats as the capacity, however numbered
+            return False
+        beyond = sum(1 for seat in live if seat >= capacity)
         for seat in range(capacity - beyond):
             key = (*pool, seat)
             held = self._db.claims.get(key)

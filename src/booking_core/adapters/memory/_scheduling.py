@@ -130,6 +130,8 @@ def claim_time(
 def _lowest_free(taken: set[int], limit: int) -> int | None:
     """The lowest of ``range(limit)`` not taken, None when none is; places taken at or past
     ``limit`` (before it was lowered) take the top places of the range, as the SQL adapter's."""
+    if len(taken) >= limit:  # as many places taken as there may be: full, however numbered
+        return None
     beyond = sum(1 for place in taken if place >= limit)
     return next((place for place in range(limit - beyond) if place not in taken), None)
 

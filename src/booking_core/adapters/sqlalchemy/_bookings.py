@@ -262,6 +262,8 @@ class SqlBookingRepository:
             "now": now,
         }
         taken = {row.seat for row in self._db.execute(q.HELD_SEATS, params)}
+        if len(taken) >= capacity:  # as many live seats as the capacity, however numbered
+            return []
         beyond = sum(1 for seat in taken if seat >= capacity)
         return [seat for seat in range(capacity - beyond) if seat not in taken]
 

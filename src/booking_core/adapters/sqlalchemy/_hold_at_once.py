@@ -58,7 +58,13 @@ WITH gate AS (
         WHERE c.tenant_id = %(tenant_id)s AND c.resource_id = %(resource_id)s
           AND c.claim_date = %(event_date)s AND c.seat = s.seat
           AND (c.expires_at IS NULL OR c.expires_at > %(now)s)
-    )
+    ) AND (
+        -- as many live seats as the capacity (however numbered, after it was lowered): full
+        SELECT count(*) FROM bc_booking_claims AS c
+        WHERE c.tenant_id = %(tenant_id)s AND c.resource_id = %(resource_id)s
+          AND c.claim_date = %(event_date)s
+          AND (c.expires_at IS NULL OR c.expires_at > %(now)s)
+    ) < %(capacity)s
     ORDER BY s.seat
     LIMIT 1
 ), claim AS (
@@ -152,6 +158,7 @@ WITH gate AS (
                                WHERE overlapping AND lane >= %(capacity)s)) AS s(lane)
     WHERE gate.open
       AND NOT EXISTS (SELECT 1 FROM near WHERE near.overlapping AND near.lane = s.lane)
+      AND (SELECT count(DISTINCT lane) FROM near WHERE overlapping) < %(capacity)s
     ORDER BY s.lane
     LIMIT 1
 ), seat AS (
@@ -160,6 +167,7 @@ WITH gate AS (
                                 WHERE same_day AND day_seat >= %(day_limit)s)) AS s(seat)
     WHERE %(day_limited)s
       AND NOT EXISTS (SELECT 1 FROM near WHERE near.same_day AND near.day_seat = s.seat)
+      AND (SELECT count(DISTINCT day_seat) FROM near WHERE same_day) < %(day_limit)s
     ORDER BY s.seat
     LIMIT 1
 ), claim AS (

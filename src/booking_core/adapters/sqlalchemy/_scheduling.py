@@ -204,18 +204,10 @@ class TimeClaims:
             "window_end": window.end,
             "since": window.start - _REACH,
         }
-        rows = self._db.execute(q.HELD_TIME, params).all()
+        rows: Sequence[Any] = self._db.execute(q.HELD_TIME, params).all()
         return [
-            HeldTime(
-                row.resource_id,
-                row.booking_id,
-                row.package_id,
-                row.lane,
-                Interval(row.starts_at, row.ends_at),
-                row.claim_day,
-                row.expires_at,
-            )
-            for row in rows
+            HeldTime(resource, booking, package, lane, Interval(start, end), day, expires)
+            for resource, booking, package, lane, start, end, day, expires in rows
         ]
 
     def release(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
@@ -241,5 +233,7 @@ def _lowest_free(taken: set[int], limit: int) -> int | None:
     holds more than ``limit`` at once (new claims are never made past it, so ``beyond`` can only
     shrink meanwhile).
     """
+    if len(taken) >= limit:  # as many places taken as there may be: full, however numbered
+        return None
     beyond = sum(1 for place in taken if place >= limit)
     return next((place for place in range(limit - beyond) if place not in taken), None)

@@ -353,6 +353,7 @@ WITH near AS (
         0, :capacity - 1 - (SELECT CAST(count(DISTINCT lane) AS integer) FROM near
                             WHERE overlapping AND lane >= :capacity)) AS s(lane)
     WHERE NOT EXISTS (SELECT 1 FROM near WHERE near.overlapping AND near.lane = s.lane)
+      AND (SELECT count(DISTINCT lane) FROM near WHERE overlapping) < :capacity
     ORDER BY s.lane
     LIMIT 1
 ), seat AS (
@@ -360,6 +361,7 @@ WITH near AS (
         0, :day_limit - 1 - (SELECT CAST(count(DISTINCT day_seat) AS integer) FROM near
                              WHERE same_day AND day_seat >= :day_limit)) AS s(seat)
     WHERE NOT EXISTS (SELECT 1 FROM near WHERE near.same_day AND near.day_seat = s.seat)
+      AND (SELECT count(DISTINCT day_seat) FROM near WHERE same_day) < :day_limit
     ORDER BY s.seat
     LIMIT 1
 ), claim AS (
@@ -392,7 +394,17 @@ SELECT (SELECT lane FROM lane) AS free_lane, (SELECT seat FROM seat) AS free_sea
 
 #: Claims of any of ``resource_ids`` whose occupied interval overlaps the window (live or not).
 HELD_TIME = (
-    select(t.time_claims)
+    # the columns HeldTime is built from, in its order (unpacked, not looked up by name)
+    select(
+        _times.resource_id,
+        _times.booking_id,
+        _times.package_id,
+        _times.lane,
+        _times.starts_at,
+        _times.ends_at,
+        _times.claim_day,
+        _times.expires_at,
+    )
     .where(
         _times.tenant_id == bindparam("tenant_id", type_=Uuid()),
         _times.resource_id.in_(bindparam("resource_ids", expanding=True, type_=Uuid())),

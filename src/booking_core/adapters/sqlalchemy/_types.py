@@ -32,6 +32,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
+        if type(value) is dt.datetime and value.tzinfo is dt.UTC:  # psycopg's usual answer
+            return value
         if not isinstance(value, dt.datetime):
             msg = f"expected a datetime from the database, got {value!r}"
             raise TypeError(msg)

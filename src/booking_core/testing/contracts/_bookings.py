@@ -463,6 +463,26 @@ class BookingsContract(_UowBase):
             uow.commit()
         assert [(seat.date, seat.expires_at) for seat in _seats(uow_factory, shop)] == [(DAY, None)]
 
+    def test_a_lowered_capacity_counts_every_live_seat(
+        self, uow_factory: UnitOfWorkFactory, shop: Shop
+    ) -> None:
+        """Three seats, seats 1 and 2 held, seat 0 freed, the capacity cut to two: two live
+        seats fill it, so no seat can be claimed (seat 0 is free but taking it would make
+        three); once one more seat is freed, seat 0 can be."""
+        held = [_hold(uow_factory, shop.booking(), capacity=3) for _ in range(3)]
+        first, second, _ = held
+        assert first is not None
+        assert second is not None
+        with uow_factory() as uow:
+            assert uow.bookings.release_claims(shop.tenant_id, first.id) == 1
+            other = shop.booking()
+            taken = uow.bookings.claim_seat(other, capacity=2, now=NOW, expires_at=other.expires_at)
+            assert taken is False
+            assert uow.bookings.release_claims(shop.tenant_id, second.id) == 1
+            assert uow.bookings.claim_seat(first, capacity=2, now=NOW, expires_at=None) is True
+            uow.commit()
+        assert len(_seats(uow_factory, shop)) == 2
+
     def test_outbox_get_and_for_booking(self, uow_factory: UnitOfWorkFactory, shop: Shop) -> None:
         """outbox.get finds an event by id (tenant-scoped); for_booking lists a booking's
         events by sequence, delivered or not."""

@@ -174,28 +174,20 @@ def _blocked(
     return ranges
 
 
-def free_starts(
+def free_positions(
     resource: Resource,
     package: Package,
     timing: SlotTiming,
+    starts: Sequence[dt.datetime],
     *,
     tz: ZoneInfo,
-    opens: Sequence[Interval],
     held: Sequence[HeldTime],
     time_off: Iterable[ResourceTimeOff],
-    window: Interval,
     now: dt.datetime,
-) -> list[dt.datetime]:
-    """The starts of ``window`` the resource can take now: on the grid of its open intervals
-    ``opens``, outside its ``time_off``, with a lane free over the occupied interval (given its
-    ``held`` claims) and the day limit not reached."""
-    earliest = max(window.start, now + timing.min_notice)
-    latest = min(window.end, now + timing.horizon + dt.timedelta(microseconds=1))
-    if latest <= earliest:
-        return []
-    starts = slot_starts(opens, timing, Interval(earliest, latest))
-    if not starts:
-        return starts
+) -> list[int]:
+    """The positions in ``starts`` (the sorted grid of the resource's hours, inside the notice
+    and the horizon) the resource can take now: outside its ``time_off``, with a lane free over
+    the occupied interval (given its ``held`` claims) and the day limit not reached."""
     duration = timing.duration
     away = [(off.start - duration, off.end) for off in time_off]
     ranges = _blocked(held, timing, now)
@@ -207,21 +199,22 @@ def free_starts(
     else:
         free = _with_a_free_lane(starts, ranges, _merged(away), resource.capacity)
     if full_days:
-        free = [start for start in free if start.astimezone(tz).date() not in full_days]
+        free = [at for at in free if starts[at].astimezone(tz).date() not in full_days]
     return free
 
 
 def _outside(
     starts: Sequence[dt.datetime], blocked: Sequence[tuple[dt.datetime, dt.datetime]]
-) -> list[dt.datetime]:
-    """The sorted ``starts`` strictly inside none of the sorted, disjoint ``blocked`` ranges."""
+) -> list[int]:
+    """The positions of the sorted ``starts`` strictly inside none of the sorted, disjoint
+    ``blocked`` ranges."""
     free = []
     at, end = 0, len(blocked)
-    for start in starts:
+    for position, start in enumerate(starts):
         while at < end and blocked[at][1] <= start:
             at += 1
         if at == end or start <= blocked[at][0]:
-            free.append(start)
+            free.append(position)
     return free
 
 
@@ -230,13 +223,15 @@ def _with_a_free_lane(
     ranges: Sequence[tuple[dt.datetime, dt.datetime, int]],
     away: Sequence[tuple[dt.datetime, dt.datetime]],
     capacity: int,
-) -> list[dt.datetime]:
-    """The starts outside ``away`` with a lane free, sweeping the lanes' blocked ranges."""
-    free: list[dt.datetime] = []
+) -> list[int]:
+    """The positions of the starts outside ``away`` with a lane free, sweeping the lanes'
+    blocked ranges."""
+    free: list[int] = []
     active: Counter[int] = Counter()
     ending: list[tuple[dt.datetime, int]] = []
     next_range = 0
-    for start in _outside(starts, away):
+    for position in _outside(starts, away):
+        start = starts[position]
         while next_range < len(ranges) and ranges[next_range][0] < start:
             _, until, lane = ranges[next_range]
             heapq.heappush(ending, (until, lane))
@@ -249,7 +244,7 @@ def _with_a_free_lane(
                 del active[lane]
         if active and not _lane_free(active, capacity):
             continue
-        free.append(start)
+        free.append(position)
     return free
 
 
@@ -298,16 +293,20 @@ def free_slots(
     now: dt.datetime,
     tz: ZoneInfo | None = None,
 ) -> list[Slot]:
-    """The bookable starts of ``window``, each with the resources that could take it (with
-    :attr:`ResourceNeed.ALL`: only starts every resource can take, with all of them).
+    """The bookable starts of ``window``, each with the resources that could take it (in the
+    package's order; with :attr:`ResourceNeed.ALL`: only starts every resource can take).
 
     Linear in the claims, the time off and the (start, resource) pairs: the facts are split by
-    resource once, and resources sharing hours and a zone share their open intervals.
+    resource once, and resources sharing hours and a zone share one grid.
     """
     schedule = package.schedule
     if schedule is None or not resources:
         return []
     timing = schedule.timing
+    earliest = max(window.start, now + timing.min_notice)
+    latest = min(window.end, now + timing.horizon + dt.timedelta(microseconds=1))
+    if latest <= earliest:
+        return []
     held: dict[uuid.UUID, list[HeldTime]] = {resource.id: [] for resource in resources}
     for claim in facts.held:
         mine = held.get(claim.resource_id)
@@ -318,32 +317,36 @@ def free_slots(
         theirs = away.get(off.resource_id)
         if theirs is not None:
             theirs.append(off)
-    opened: dict[tuple[WorkingHours, str], list[Interval]] = {}
-    takers: dict[dt.datetime, list[uuid.UUID]] = {}
+    groups: dict[tuple[WorkingHours, str], list[Resource]] = {}
     for resource in resources:
-        name = resource.zone(tenant)
+        groups.setdefault((resource.hours, resource.zone(tenant)), []).append(resource)
+    takers: dict[dt.datetime, list[uuid.UUID]] = {}
+    for (hours, name), members in groups.items():
         local = zone(name)
-        opens = opened.get((resource.hours, name))
-        if opens is None:
-            opens = resource.hours.open_intervals(local, window.start, window.end)
-            opened[resource.hours, name] = opens
-        free = free_starts(
-            resource,
-            package,
-            timing,
-            tz=local,
-            opens=opens,
-            held=held[resource.id],
-            time_off=away[resource.id],
-            window=window,
-            now=now,
-        )
-        for start in free:
-            ids = takers.get(start)
-            if ids is None:
-                takers[start] = [resource.id]
-            else:
-                ids.append(resource.id)
+        opens = hours.open_intervals(local, window.start, window.end)
+        starts = slot_starts(opens, timing, Interval(earliest, latest))
+        if not starts:
+            continue
+        who: list[list[uuid.UUID]] = [[] for _ in starts]
+        for resource in members:
+            for position in free_positions(
+                resource,
+                package,
+                timing,
+                starts,
+                tz=local,
+                held=held[resource.id],
+                time_off=away[resource.id],
+                now=now,
+            ):
+                who[position].append(resource.id)
+        for start, ids in zip(starts, who, strict=True):
+            if ids:
+                takers.setdefault(start, []).extend(ids)
+    if len(groups) > 1:  # ids of several groups: back to the package's order
+        rank = {resource.id: index for index, resource in enumerate(resources)}
+        for ids in takers.values():
+            ids.sort(key=rank.__getitem__)
     shown = tz or dt.UTC
     everyone = len(resources)
     duration = timing.duration

@@ -326,19 +326,7 @@ class BookingService(Service):
                 uow.idempotency.attach(tenant_id, key, placed.id)
             return _Held(placed, replayed=False)
 
-        def landed(uow: UnitOfWork) -> _Held | None:
-            placed = uow.bookings.get(tenant_id, request.booking_id)
-            return None if placed is None else _Held(placed.as_of(self._clock.now()), False)
-
-        def its_month(held: _Held) -> list[Invalidation]:
-            return [] if held.replayed else months_of(held.booking)
-
-        return self._write(
-            work,
-            invalidates=its_month,
-            landed=landed,
-            outcome_unknown=at_once is Fallback.MAYBE_LANDED,
-        )
+        return self._write_hold(request, work, at_once)
 
     def _place_timed(
         self,
@@ -426,16 +414,28 @@ class BookingService(Service):
                 uow.idempotency.attach(tenant_id, key, placed.id)
             return _Held(placed, replayed=False)
 
+        return self._write_hold(request, work, at_once)
+
+    def _write_hold(
+        self,
+        request: HoldRequest,
+        work: Callable[[UnitOfWork], _Held],
+        at_once: _Held | Fallback,
+    ) -> _Held:
+        """Run a hold's transaction: after a lost reply (of an earlier attempt, or of the one
+        statement) it looks for the booking by its pre-chosen id first; a new hold makes the
+        cached availability of its date or time stale."""
+
         def landed(uow: UnitOfWork) -> _Held | None:
-            placed = uow.bookings.get(tenant_id, request.booking_id)
+            placed = uow.bookings.get(request.tenant_id, request.booking_id)
             return None if placed is None else _Held(placed.as_of(self._clock.now()), False)
 
-        def its_time(held: _Held) -> list[Invalidation]:
+        def stale(held: _Held) -> list[Invalidation]:
             return [] if held.replayed else months_of(held.booking)
 
         return self._write(
             work,
-            invalidates=its_time,
+            invalidates=stale,
             landed=landed,
             outcome_unknown=at_once is Fallback.MAYBE_LANDED,
         )

@@ -509,9 +509,9 @@ def test_the_exclusion_constraint_refuses_a_direct_conflicting_insert(
 
 
 @pytest.mark.postgres
-def test_a_claim_on_postgresql_is_two_statements(pg_factory: SqlUnitOfWorkFactory) -> None:
-    """claim_time sends two statements on PostgreSQL, whatever the capacity: the end of lapsed
-    claims in the way, and the pick-and-insert."""
+def test_a_claim_on_postgresql_is_one_statement(pg_factory: SqlUnitOfWorkFactory) -> None:
+    """claim_time sends one statement on PostgreSQL, whatever the capacity: the end of lapsed
+    claims in the way, the pick and the insert, in that order (the insert reads the deletion)."""
     place = make_place(pg_factory)
     sent: list[str] = []
 
@@ -529,7 +529,8 @@ def test_a_claim_on_postgresql_is_two_statements(pg_factory: SqlUnitOfWorkFactor
                     TimeClaim(resource.id, occupied, resource.capacity, DAY),
                     now=NOW, expires_at=None,
                 )  # fmt: skip
-                assert [statement.split()[0] for statement in sent] == ["DELETE", "WITH"]
+                assert [statement.split()[0] for statement in sent] == ["WITH"]
+                assert sent[0].index("DELETE FROM bc_time_claims") < sent[0].index("INSERT")
     finally:
         event.remove(pg_factory.engine, "before_cursor_execute", count)
 

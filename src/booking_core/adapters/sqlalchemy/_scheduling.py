@@ -141,12 +141,11 @@ class TimeClaims:
             "expires_at": expires_at,
             "since": occupied.start - _REACH,
         }
-        day_limited = claim.day_limit is not None
-        # Lapsed claims in the way end here, in this transaction: a lapsed hold frees its time
-        # before any sweep (and before the exclusion constraint would count it).
-        self._db.execute(q.end_lapsed_time(day_limited), params)
-        if self._db.dialect == "postgresql":
+        if self._db.dialect == "postgresql":  # ends the lapsed claims in its way itself
             return self._claim_in_one_statement(claim, params)
+        # Lapsed claims in the way end here, in this transaction: a lapsed hold frees its time
+        # before any sweep (and before the claim would count it).
+        self._db.execute(q.end_lapsed_time(claim.day_limit is not None), params)
         return self._claim_after_reading(claim, params)
 
     def _claim_in_one_statement(self, claim: TimeClaim, params: dict[str, Any]) -> bool:

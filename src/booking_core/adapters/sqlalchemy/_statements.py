@@ -330,15 +330,24 @@ def insert_time_claim(dialect: str) -> Any:
     return stmt.on_conflict_do_nothing().returning(_times.lane)
 
 
-#: PostgreSQL: pick the lowest free lane (and day seat) from the live claims in the way and
-#: insert the claim there, in one statement. A claim that commits first on that lane (or seat)
+#: PostgreSQL: end the lapsed claims in the way, pick the lowest free lane (and day seat) from
+#: the live ones and insert the claim there, in one statement. A claim that commits first on that lane (or seat)
 #: makes the insert do nothing (the exclusion constraint or the unique day seat, waited on while
 #: uncommitted); the caller then runs it again, on a fresh snapshot.
 #: Live claims on lanes (seats) past a capacity (limit) since lowered take the top ones, as for
 #: dates, so racing claims meet on one lane instead of overbooking.
 PG_CLAIM_TIME = text(
     """
-WITH near AS (
+WITH gone AS (
+    -- lapsed claims in the way end first: the insert reads this count, so it runs after
+    DELETE FROM bc_time_claims
+    WHERE tenant_id = :tenant_id AND resource_id = :resource_id AND starts_at > :since
+      AND expires_at <= :now
+      AND ((starts_at < :ends_at AND ends_at > :starts_at)
+           OR (:day_limit IS NOT NULL AND package_id = :package_id
+               AND claim_day = :claim_day))
+    RETURNING 1
+), near AS (
     SELECT lane, day_seat,
         (starts_at < :ends_at AND ends_at > :starts_at) AS overlapping,
         (package_id = :package_id AND claim_day = :claim_day) AS same_day
@@ -369,7 +378,7 @@ WITH near AS (
         starts_at, ends_at, claim_day, day_seat, expires_at)
     SELECT :tenant_id, :booking_id, :resource_id, :package_id, lane.lane,
         :starts_at, :ends_at, :claim_day, seat.seat, :expires_at
-    FROM lane LEFT JOIN seat ON true
+    FROM (SELECT count(*) FROM gone) AS ended, lane LEFT JOIN seat ON true
     WHERE :day_limit IS NULL OR seat.seat IS NOT NULL
     ON CONFLICT DO NOTHING
     RETURNING lane

@@ -1,4 +1,4 @@
-"""Adversarial review of time-slot scheduling: each test pins a proven bug (strict xfail)."""
+"""Adversarial review of time-slot scheduling: each test pins a bug the review proved (fixed)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,6 @@ ROUND_THE_CLOCK = WorkingHours(
 UNCACHED = ("memory", "sqlite", "postgres")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="facts_window reaches back only 24h, so a 25h fall-back day's earlier claim is "
-    "missed and a day-limited start is offered that cannot be held",
-)
 def test_day_limit_on_a_25_hour_day_is_seen_by_slots(app: BookingApp, backend: str) -> None:
     """On the fall-back day, a start 24.5h after the day's only allowed booking is not offered."""
     if backend not in UNCACHED:
@@ -59,11 +54,6 @@ def test_day_limit_on_a_25_hour_day_is_seen_by_slots(app: BookingApp, backend: s
     assert offered == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="in_package_order drops inactive resources, so an all-of package books (and "
-    "offers) only the active ones instead of none",
-)
 def test_an_all_of_package_with_an_inactive_resource_books_nothing(app: BookingApp) -> None:
     """Adviser and room needed, room deactivated: no slot is offered and no hold takes the
     adviser alone."""
@@ -78,11 +68,6 @@ def test_an_all_of_package_with_an_inactive_resource_books_nothing(app: BookingA
     assert offered == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="slots(resource_ids=subset) of an all-of package checks only the subset, so it "
-    "offers starts where an unlisted required resource is taken",
-)
 def test_an_all_of_slot_search_narrowed_to_one_resource_offers_only_holdable_starts(
     app: BookingApp,
 ) -> None:
@@ -111,11 +96,6 @@ def test_an_all_of_slot_search_narrowed_to_one_resource_offers_only_holdable_sta
     assert at(MONDAY, 14) not in [slot.start for slot in narrowed]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="claims made before a package got max_per_day have no day_seat; the claim counts "
-    "only numbered seats (count(DISTINCT day_seat) skips NULL), so the new limit is exceeded",
-)
 def test_a_day_limit_added_later_counts_the_bookings_already_made(app: BookingApp) -> None:
     """Two bookings, then max_per_day=2: slots show the day full and a third hold is refused."""
     studio = make_studio(app)

@@ -154,10 +154,14 @@ class TimeFacts:
 
 def facts_window(timing: SlotTiming, window: Interval) -> Interval:
     """The stretch whose claims and time off can touch a start in ``window``: the occupied
-    intervals of its starts, and (for a day limit) the local days around them."""
-    before = max(timing.buffer_before, _DAY)
-    after = timing.duration + max(timing.buffer_after, _DAY)
-    return Interval(window.start - before, window.end + after)
+    intervals of its starts, and (for a day limit) every claim of the local days they fall on
+    (a local day lasts up to 25 hours, and a claim's occupied interval starts up to a day of
+    buffer before it: two days each side cover both)."""
+    reach = 2 * _DAY
+    return Interval(
+        window.start - timing.buffer_before - reach,
+        window.end + timing.duration + timing.buffer_after + reach,
+    )
 
 
 def _blocked(
@@ -506,6 +510,8 @@ def candidates_for(
         raise ValidationError("package_id", "is a date package: hold it with date=")
     found = uow.resources.get_many(tenant.id, schedule.resource_ids)
     resources = in_package_order(schedule, found, only=named)
+    if schedule.need is ResourceNeed.ALL and len(resources) != len(schedule.resource_ids):
+        resources = ()  # one it needs is inactive (or gone): nothing can serve it
     if named is not None:
         if schedule.need is ResourceNeed.ALL:
             raise ValidationError("resource_id", "this package takes all of its resources")

@@ -23,6 +23,7 @@ from booking_core.domain.model import (
     HeldSeat,
     Package,
     Resource,
+    ResourceNeed,
     Slot,
     Tenant,
 )
@@ -87,10 +88,22 @@ def _setting_and_time(
     """A slot search's reads in one transaction (no cache to split them by)."""
     setting = _setting(uow, tenant_id, package_id)
     schedule = setting.package.schedule
-    ids = [r.id for r in setting.resources if only is None or r.id in only]
+    ids = [r.id for r in _searched(setting, only)]
     if schedule is None or not ids:
         return setting, TimeFacts((), ())
     return setting, _time_of(uow, tenant_id, ids, facts_window(schedule.timing, window))
+
+
+def _searched(setting: ScheduleSetting, only: frozenset[uuid.UUID] | None) -> tuple[Resource, ...]:
+    """The resources a search computes with: those ``only`` names, for a package that needs
+    any one; every one it lists, for a package that needs all (a start is offered only when all
+    are free, whatever the filter; one it needs inactive offers nothing)."""
+    schedule = setting.package.schedule
+    if schedule is not None and schedule.need is ResourceNeed.ALL:
+        complete = len(setting.resources) == len(schedule.resource_ids)
+        named = only is None or any(r.id in only for r in setting.resources)
+        return setting.resources if complete and named else ()
+    return tuple(r for r in setting.resources if only is None or r.id in only)
 
 
 def _part_of(facts: TimeFacts, resource_id: uuid.UUID, window: Interval) -> TimeFacts:
@@ -327,11 +340,11 @@ class AvailabilityService(Service):
         else:
             setting = self._schedule_setting(tenant_id, package_id)
             schedule = setting.package.schedule
-            ids = [r.id for r in setting.resources if only is None or r.id in only]
+            ids = [r.id for r in _searched(setting, only)]
             if schedule is None or not ids:
                 return []
             facts = self._time_facts(tenant_id, ids, facts_window(schedule.timing, window))
-        resources = tuple(r for r in setting.resources if only is None or r.id in only)
+        resources = _searched(setting, only)
         return free_slots(
             setting.package,
             resources,

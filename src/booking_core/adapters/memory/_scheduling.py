@@ -109,7 +109,8 @@ def claim_time(
     day_seat = None
     if claim.day_limit is not None:
         seats = {row.day_seat for row in of_the_day if row.day_seat is not None}
-        day_seat = _lowest_free(seats, claim.day_limit)
+        # every live claim of the day counts, one made before the limit existed (no seat) too
+        day_seat = _lowest_free(seats, claim.day_limit, held=len(of_the_day))
         if day_seat is None:
             return False
     if claims.get(tenant_id, claim.resource_id, booking_id) is not None:
@@ -127,10 +128,10 @@ def claim_time(
     return True
 
 
-def _lowest_free(taken: set[int], limit: int) -> int | None:
+def _lowest_free(taken: set[int], limit: int, *, held: int | None = None) -> int | None:
     """The lowest of ``range(limit)`` not taken, None when none is; places taken at or past
     ``limit`` (before it was lowered) take the top places of the range, as the SQL adapter's."""
-    if len(taken) >= limit:  # as many places taken as there may be: full, however numbered
+    if (len(taken) if held is None else held) >= limit:  # full, however numbered
         return None
     beyond = sum(1 for place in taken if place >= limit)
     return next((place for place in range(limit - beyond) if place not in taken), None)

@@ -172,7 +172,7 @@ WITH gate AS (
                                 WHERE same_day AND day_seat >= %(day_limit)s)) AS s(seat)
     WHERE %(day_limited)s
       AND NOT EXISTS (SELECT 1 FROM near WHERE near.same_day AND near.day_seat = s.seat)
-      AND (SELECT count(DISTINCT day_seat) FROM near WHERE same_day) < %(day_limit)s
+      AND (SELECT count(*) FROM near WHERE same_day) < %(day_limit)s
     ORDER BY s.seat
     LIMIT 1
 ), claim AS (

@@ -172,8 +172,10 @@ class TimeClaims:
             return False
         seat = None
         if claim.day_limit is not None:
-            seats = {row.day_seat for row in rows if row.same_day and row.day_seat is not None}
-            seat = _lowest_free(seats, claim.day_limit)
+            of_the_day = [row for row in rows if row.same_day]
+            seats = {row.day_seat for row in of_the_day if row.day_seat is not None}
+            # every live claim of the day counts, one made before the limit existed (no seat) too
+            seat = _lowest_free(seats, claim.day_limit, held=len(of_the_day))
             if seat is None:
                 return False
         row = {
@@ -224,7 +226,7 @@ class TimeClaims:
         return self._db.execute(stmt).rowcount
 
 
-def _lowest_free(taken: set[int], limit: int) -> int | None:
+def _lowest_free(taken: set[int], limit: int, *, held: int | None = None) -> int | None:
     """The lowest of ``range(limit)`` not taken, None when none is.
 
     Live claims on places at or past ``limit`` (made before it was lowered) take the top places
@@ -232,7 +234,7 @@ def _lowest_free(taken: set[int], limit: int) -> int | None:
     holds more than ``limit`` at once (new claims are never made past it, so ``beyond`` can only
     shrink meanwhile).
     """
-    if len(taken) >= limit:  # as many places taken as there may be: full, however numbered
+    if (len(taken) if held is None else held) >= limit:  # full, however numbered
         return None
     beyond = sum(1 for place in taken if place >= limit)
     return next((place for place in range(limit - beyond) if place not in taken), None)

@@ -331,9 +331,9 @@ def insert_time_claim(dialect: str) -> Any:
 
 
 #: PostgreSQL: end the lapsed claims in the way, pick the lowest free lane (and day seat) from
-#: the live ones and insert the claim there, in one statement. A claim that commits first on that lane (or seat)
-#: makes the insert do nothing (the exclusion constraint or the unique day seat, waited on while
-#: uncommitted); the caller then runs it again, on a fresh snapshot.
+#: the live ones and insert the claim there, in one statement. A claim that commits first on
+#: that lane (or seat) makes the insert do nothing (the exclusion constraint or the unique day
+#: seat, waited on while uncommitted); the caller then runs it again, on a fresh snapshot.
 #: Live claims on lanes (seats) past a capacity (limit) since lowered take the top ones, as for
 #: dates, so racing claims meet on one lane instead of overbooking.
 PG_CLAIM_TIME = text(
@@ -370,7 +370,7 @@ WITH gone AS (
         0, :day_limit - 1 - (SELECT CAST(count(DISTINCT day_seat) AS integer) FROM near
                              WHERE same_day AND day_seat >= :day_limit)) AS s(seat)
     WHERE NOT EXISTS (SELECT 1 FROM near WHERE near.same_day AND near.day_seat = s.seat)
-      AND (SELECT count(DISTINCT day_seat) FROM near WHERE same_day) < :day_limit
+      AND (SELECT count(*) FROM near WHERE same_day) < :day_limit
     ORDER BY s.seat
     LIMIT 1
 ), claim AS (

@@ -388,3 +388,42 @@ def test_idempotent_timed_hold_and_checkout_paid_by_webhook(app: BookingApp) -> 
     cancellation = app.bookings.cancel(studio.tenant.id, paid.id)
     assert cancellation.days_before == 2  # counted to the start's date in Paris
     assert at(MONDAY, 15) in starts(app, studio, MONDAY)
+
+
+def test_a_late_payment_keeps_its_time_only_while_it_is_free_and_ahead(
+    app: BookingApp, clock: ManualClock
+) -> None:
+    """Paid after its hold lapsed: a timed booking is confirmed if its time is still free and
+    ahead; once its start has passed (or the resource is away) the payment is refunded."""
+
+    def pay(checkout: object) -> str:
+        booking, session = checkout.booking, checkout.session  # type: ignore[attr-defined]
+        body, headers = fake(app).make_webhook(
+            PaymentEventType.PAYMENT_SUCCEEDED,
+            tenant_id=studio.tenant.id,
+            booking_id=booking.id,
+            payment_ref=session.payment_ref,
+            amount=booking.total,
+            currency=booking.currency,
+        )
+        return app.webhooks.receive(studio.tenant.id, body, headers).outcome
+
+    studio = make_studio(app)
+    kept = app.bookings.checkout(
+        studio.tenant.id, package_id=studio.package.id, start=at(MONDAY, 15), customer=person(1)
+    )
+    away = app.bookings.checkout(
+        studio.tenant.id, package_id=studio.package.id, start=at(MONDAY, 9), customer=person(2)
+    )
+    late = app.bookings.checkout(
+        studio.tenant.id, package_id=studio.package.id, start=at(MONDAY, 11), customer=person(3)
+    )
+    clock.advance(dt.timedelta(minutes=20))  # every hold lapsed
+    assert pay(kept) == "confirmed_after_expiry"
+    app.catalog.add_time_off(
+        studio.tenant.id, studio.advisers[0].id, start=at(MONDAY, 9), end=at(MONDAY, 10)
+    )
+    assert pay(away) == "refunded_late_payment"
+    clock.set(at(MONDAY, 12).astimezone(dt.UTC))  # the 11:00 booking's time has begun
+    assert pay(late) == "refunded_late_payment"
+    assert app.bookings.get(studio.tenant.id, kept.booking.id).status is BookingStatus.CONFIRMED

@@ -413,8 +413,12 @@ def assignment_order(
     live = [claim for claim in held if claim.is_live(now) and days.get(claim.resource_id)]
     on_day = [claim for claim in live if claim.day == days[claim.resource_id]]
     if schedule.assignment is Assignment.ROUND_ROBIN:
-        turn = sum(1 for claim in on_day if claim.package_id == package_id) % len(candidates)
-        return [*candidates[turn:], *candidates[:turn]]
+        # the k-th booking of the day goes to the package's k-th resource (mod n), then on
+        listed = schedule.resource_ids
+        turn = sum(1 for claim in on_day if claim.package_id == package_id) % len(listed)
+        by_id = {resource.id: resource for resource in candidates}
+        rotated = [*listed[turn:], *listed[:turn]]
+        return [by_id[each] for each in rotated if each in by_id]
     load = Counter(claim.resource_id for claim in on_day)
     rank = {resource.id: index for index, resource in enumerate(candidates)}
     return sorted(candidates, key=lambda r: (load[r.id], rank[r.id]))

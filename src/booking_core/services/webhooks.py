@@ -32,6 +32,7 @@ from booking_core.domain.model import (
     RefundState,
 )
 from booking_core.domain.rules import pool_capacity
+from booking_core.domain.schedule import Interval
 from booking_core.errors import (
     AlreadyExistsError,
     BookingCoreError,
@@ -498,6 +499,13 @@ def _keep_time(uow: UnitOfWork, change: BookingChange, now: dt.datetime) -> _Eff
     if tenant is None or package is None or package.schedule is None or booking.starts_at is None:
         return None
     start = booking.starts_at
+    if start <= now or booking.ends_at is None:
+        return None  # its time has begun: the payment is refunded, never kept for the past
+    away = uow.time_off.overlapping(
+        booking.tenant_id, booking.resource_ids, Interval(start, booking.ends_at)
+    )
+    if away:
+        return None  # a resource is away since the hold lapsed
     resources = [
         resource
         for resource in uow.resources.get_many(booking.tenant_id, booking.resource_ids)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
 from booking_core.domain.model import BookingPolicy, Tenant, UnavailableReason, Venue
@@ -18,6 +19,22 @@ from booking_core.errors import DateUnavailableError
 def local_today(now: dt.datetime, timezone: str) -> dt.date:
     """The calendar date at instant ``now`` (aware) in ``timezone``."""
     return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def free_places(taken: Collection[int], limit: int, *, held: int | None = None) -> list[int]:
+    """The places (seats of a date, lanes or day seats of a resource) a new claim may try,
+    lowest first, given the live ones ``taken``; empty when none may be claimed.
+
+    ``held`` live claims (``len(taken)`` unless some hold no numbered place) already fill the
+    ``limit`` at or past it, however they are numbered. Places taken at or past the limit
+    (claimed before it was lowered) take the top places of the range: a claim tries only
+    ``range(limit - beyond)``, so racing claims meet on one place instead of overbooking (no
+    new claim is made past the limit, so ``beyond`` can only shrink meanwhile).
+    """
+    if (len(taken) if held is None else held) >= limit:
+        return []
+    beyond = sum(1 for place in taken if place >= limit)
+    return [place for place in range(limit - beyond) if place not in taken]
 
 
 def policy_reason(

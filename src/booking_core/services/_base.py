@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from booking_core._retry import assert_rerunnable, run_transaction
 from booking_core.domain.model import Booking, Tenant
+from booking_core.domain.schedule import Interval
 from booking_core.errors import NotFoundError, TenantInactiveError
 from booking_core.ports.cache import JSON, CachePort, EncodedJSON, read_through
 from booking_core.ports.cache_guard import guarded
@@ -16,6 +17,7 @@ from booking_core.ports.clock import Clock
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.services import _codec
 from booking_core.services import _validate as v
+from booking_core.services._scheduling import months_between
 
 # The services import it from here with the rest of their base: an explicit re-export.
 from booking_core.services.settings import (
@@ -52,13 +54,9 @@ def months_of(booking: Booking) -> list[Invalidation]:
         return [
             (booking.tenant_id, availability_namespace(booking.resource_id, booking.event_date))
         ]
-    first = booking.starts_at - _TIME_REACH
-    last = booking.ends_at + _TIME_REACH
-    months = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        months.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    months = months_between(
+        Interval(booking.starts_at - _TIME_REACH, booking.ends_at + _TIME_REACH)
+    )
     return [
         (booking.tenant_id, time_namespace(resource, year, month))
         for resource in booking.resource_ids

@@ -46,7 +46,7 @@ from booking_core.ports.repositories import (
     HoldAttemptResult,
     HoldsAtOnce,
 )
-from booking_core.services._scheduling import in_package_order, local_day, refuse_start, zone
+from booking_core.services._scheduling import in_package_order, refuse_start
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,16 @@ class HoldRequest:
     booking_id: uuid.UUID
     customer_id: uuid.UUID
     event_id: uuid.UUID
+
+    def key_record(
+        self, booking_id: uuid.UUID, now: dt.datetime, ttl: dt.timedelta
+    ) -> IdempotencyRecord | None:
+        """The idempotency record a one-statement hold writes with its booking (None: no key)."""
+        if self.key is None:
+            return None
+        return IdempotencyRecord(
+            self.tenant_id, self.key, self.fingerprint, booking_id, now, now + ttl
+        )
 
     def priced(
         self,
@@ -178,13 +188,7 @@ def attempt_at_once(
     except NotFoundError:
         return Fallback.SETTLE
     booking, customer, event = request.priced(tenant, package, lines, now)
-    record = (
-        None
-        if request.key is None
-        else IdempotencyRecord(
-            request.tenant_id, request.key, request.fingerprint, booking.id, now, now + key_ttl
-        )
-    )
+    record = request.key_record(booking.id, now, key_ttl)
     attempt = HoldAttempt(booking, customer, capacity, now, event, tenant.version, record)
     return _send(holds, attempt, request)
 
@@ -254,7 +258,7 @@ def attempt_time_at_once(
         return Fallback.SETTLE
     [resource] = fit
     timing = schedule.timing
-    date = start.astimezone(zone(tenant.timezone)).date()
+    date = local_today(start, tenant.timezone)
     time = BookedTime(start, start + timing.duration, (resource.id,))
     booking, customer, event = replace(request, date=date).priced(
         tenant, package, lines, now, time=time
@@ -263,16 +267,10 @@ def attempt_time_at_once(
         resource.id,
         timing.occupied(start),
         resource.capacity,
-        local_day(start, resource, tenant),
+        local_today(start, resource.zone(tenant)),
         timing.max_per_day,
     )
-    record = (
-        None
-        if request.key is None
-        else IdempotencyRecord(
-            request.tenant_id, request.key, request.fingerprint, booking.id, now, now + key_ttl
-        )
-    )
+    record = request.key_record(booking.id, now, key_ttl)
     attempt = HoldAttempt(
         booking, customer, resource.capacity, now, event, tenant.version, record, claim
     )

@@ -13,9 +13,8 @@ import datetime as dt
 import heapq
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +32,7 @@ from booking_core.domain.model import (
     TimeClaim,
     UnavailableReason,
 )
+from booking_core.domain.rules import free_places, local_today
 from booking_core.domain.schedule import (
     Interval,
     SlotTiming,
@@ -47,17 +47,10 @@ from booking_core.services import _validate as v
 
 #: The longest range one slot search answers.
 MAX_SLOT_RANGE = dt.timedelta(days=MAX_SLOT_DAYS)
-MAX_PACKAGE_RESOURCES = MAX_RESOURCES_PER_PACKAGE
 
 _DAY = dt.timedelta(days=1)
 #: The years a timed start or a search may name: far from the ends of ``datetime``.
 _FIRST_YEAR, _LAST_YEAR = 1900, 9000
-
-
-@lru_cache(maxsize=512)
-def zone(name: str) -> ZoneInfo:
-    """The ZoneInfo of a (validated) zone name, built once."""
-    return ZoneInfo(name)
 
 
 def instant(value: Any, field: str) -> dt.datetime:
@@ -96,15 +89,7 @@ def schedule_of(value: Any) -> PackageSchedule | None:
     if not isinstance(value.timing, SlotTiming):
         raise v.refuse("schedule.timing", "a SlotTiming", value.timing)
     value.timing.check()
-    ids: object = value.resource_ids  # a caller's value, whatever its annotation says
-    if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
-        raise v.refuse("schedule.resource_ids", "a sequence of resource ids", ids)
-    given = list(islice(ids, MAX_PACKAGE_RESOURCES + 1))  # an endless iterable stops here
-    if len(given) > MAX_PACKAGE_RESOURCES:
-        raise ValidationError("schedule.resource_ids", f"at most {MAX_PACKAGE_RESOURCES} resources")
-    resource_ids = tuple(
-        v.uuid_(each, f"schedule.resource_ids.{i}") for i, each in enumerate(given)
-    )
+    resource_ids = resource_ids_of(value.resource_ids, "schedule.resource_ids")
     if not resource_ids:
         raise ValidationError("schedule.resource_ids", "a timed package needs a resource")
     if len(set(resource_ids)) != len(resource_ids):
@@ -114,6 +99,17 @@ def schedule_of(value: Any) -> PackageSchedule | None:
     except ValueError as exc:
         raise ValidationError("schedule.need", "must be a ResourceNeed and an Assignment") from exc
     return PackageSchedule(value.timing, resource_ids, need, assignment)
+
+
+def resource_ids_of(value: object, field: str) -> tuple[uuid.UUID, ...]:
+    """A caller's resource ids (at most :data:`~booking_core.limits.MAX_RESOURCES_PER_PACKAGE`;
+    an endless iterable is read only past that limit)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise v.refuse(field, "a sequence of resource ids", value)
+    given = list(islice(value, MAX_RESOURCES_PER_PACKAGE + 1))
+    if len(given) > MAX_RESOURCES_PER_PACKAGE:
+        raise ValidationError(field, f"at most {MAX_RESOURCES_PER_PACKAGE} resources")
+    return tuple(v.uuid_(each, f"{field}.{i}") for i, each in enumerate(given))
 
 
 def hours_of(value: Any) -> WorkingHours:
@@ -246,7 +242,7 @@ def _with_a_free_lane(
             active[lane] -= 1
             if not active[lane]:
                 del active[lane]
-        if active and not _lane_free(active, capacity):
+        if active and not free_places(active.keys(), capacity):
             continue
         free.append(position)
     return free
@@ -263,15 +259,6 @@ def _merged(
         else:
             merged.append((lo, hi))
     return merged
-
-
-def _lane_free(active: Mapping[int, int], capacity: int) -> bool:
-    """Whether a lane is free, as a claim tries them: fewer lanes taken than the capacity, and
-    lanes at or past it (claimed before it was lowered) take the top of the range."""
-    if len(active) >= capacity:  # as many lanes taken as it may have: full, however numbered
-        return False
-    beyond = sum(1 for lane in active if lane >= capacity)
-    return any(lane not in active for lane in range(capacity - beyond))
 
 
 def _full_days(
@@ -326,7 +313,7 @@ def free_slots(
         groups.setdefault((resource.hours, resource.zone(tenant)), []).append(resource)
     takers: dict[dt.datetime, list[uuid.UUID]] = {}
     for (hours, name), members in groups.items():
-        local = zone(name)
+        local = ZoneInfo(name)  # zoneinfo caches its zones
         opens = hours.open_intervals(local, window.start, window.end)
         starts = slot_starts(opens, timing, Interval(earliest, latest))
         if not starts:
@@ -369,10 +356,12 @@ def refuse_start(
     tenant: Tenant,
     time_off: Iterable[ResourceTimeOff],
     now: dt.datetime,
+    need_all: bool = False,
 ) -> tuple[Resource, ...]:
     """The resources whose hours and time off allow ``start``; TimeUnavailableError naming
-    why none does (past, too soon, too far, outside hours)."""
-    date = start.astimezone(zone(tenant.timezone)).date()
+    why none does (past, too soon, too far, outside hours), or (``need_all``) why not all do:
+    no resources at all are outside hours too."""
+    date = local_today(start, tenant.timezone)
     if start < now:
         raise TimeUnavailableError(start, UnavailableReason.PAST.value, date=date)
     if start < now + timing.min_notice:
@@ -386,12 +375,12 @@ def refuse_start(
         for resource in resources
         if resource.id not in away
         and is_slot_start(
-            resource.hours.open_intervals(zone(resource.zone(tenant)), start, service.end),
+            resource.hours.open_intervals(ZoneInfo(resource.zone(tenant)), start, service.end),
             timing,
             start,
         )
     )
-    if not fit:
+    if not fit or (need_all and len(fit) != len(resources)):
         raise TimeUnavailableError(start, UnavailableReason.OUTSIDE_HOURS.value, date=date)
     return fit
 
@@ -409,7 +398,7 @@ def assignment_order(
     """The order an unassigned hold tries ``candidates`` in (see :class:`Assignment`)."""
     if len(candidates) < 2:
         return list(candidates)
-    days = {r.id: start.astimezone(zone(r.zone(tenant))).date() for r in candidates}
+    days = {r.id: start.astimezone(ZoneInfo(r.zone(tenant))).date() for r in candidates}
     live = [claim for claim in held if claim.is_live(now) and days.get(claim.resource_id)]
     on_day = [claim for claim in live if claim.day == days[claim.resource_id]]
     if schedule.assignment is Assignment.ROUND_ROBIN:
@@ -422,11 +411,6 @@ def assignment_order(
     load = Counter(claim.resource_id for claim in on_day)
     rank = {resource.id: index for index, resource in enumerate(candidates)}
     return sorted(candidates, key=lambda r: (load[r.id], rank[r.id]))
-
-
-def local_day(start: dt.datetime, resource: Resource, tenant: Tenant) -> dt.date:
-    """The start's date in the resource's zone (what its day limit counts)."""
-    return start.astimezone(zone(resource.zone(tenant))).date()
 
 
 def months_between(window: Interval) -> list[tuple[int, int]]:
@@ -474,7 +458,7 @@ def claim_for(
             resource.id,
             occupied,
             resource.capacity,
-            local_day(start, resource, tenant),
+            local_today(start, resource.zone(tenant)),
             timing.max_per_day,
         )
         return uow.bookings.claim_time(
@@ -521,23 +505,14 @@ def candidates_for(
             raise ValidationError("resource_id", "this package takes all of its resources")
         if not resources:
             raise NotFoundError("resource", named)
-    if not resources:
-        raise TimeUnavailableError(
-            start,
-            UnavailableReason.OUTSIDE_HOURS.value,
-            date=start.astimezone(zone(tenant.timezone)).date(),
-        )
     timing = schedule.timing
+    need_all = schedule.need is ResourceNeed.ALL
     service = timing.service(start)
     away = uow.time_off.overlapping(tenant.id, [r.id for r in resources], service)
-    fit = refuse_start(timing, resources, start, tenant=tenant, time_off=away, now=now)
-    if schedule.need is ResourceNeed.ALL:
-        if len(fit) != len(resources):
-            raise TimeUnavailableError(
-                start,
-                UnavailableReason.OUTSIDE_HOURS.value,
-                date=start.astimezone(zone(tenant.timezone)).date(),
-            )
+    fit = refuse_start(
+        timing, resources, start, tenant=tenant, time_off=away, now=now, need_all=need_all
+    )
+    if need_all:
         return list(fit)
     if named is None and len(fit) > 1:
         reach = Interval(start - 2 * _DAY, start + 2 * _DAY)

@@ -13,7 +13,6 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from zoneinfo import ZoneInfo
 
 from booking_core.domain.ids import TENANT_WIDE
@@ -29,7 +28,7 @@ from booking_core.domain.model import (
 )
 from booking_core.domain.rules import first_reason, local_today, policy_reason, pool_capacity
 from booking_core.domain.schedule import Interval
-from booking_core.errors import NotFoundError, TenantInactiveError, ValidationError
+from booking_core.errors import NotFoundError, TenantInactiveError
 from booking_core.ports.cache import CachePort, GenerationToken
 from booking_core.ports.calendar import CalendarPort
 from booking_core.ports.clock import Clock
@@ -46,16 +45,15 @@ from booking_core.services._base import (
     whole_tenant,
 )
 from booking_core.services._scheduling import (
-    MAX_PACKAGE_RESOURCES,
     TimeFacts,
     facts_window,
     free_slots,
     in_package_order,
     month_window,
     months_between,
+    resource_ids_of,
     search_window,
     timed,
-    zone,
 )
 
 __all__ = ["AvailabilityService"]
@@ -173,14 +171,7 @@ def schedule_key(package_id: uuid.UUID) -> str:
 
 
 def _resource_filter(value: object) -> frozenset[uuid.UUID] | None:
-    if value is None:
-        return None
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise v.refuse("resource_ids", "a sequence of resource ids", value)
-    given = list(islice(value, MAX_PACKAGE_RESOURCES + 1))  # an endless iterable stops here
-    if len(given) > MAX_PACKAGE_RESOURCES:
-        raise ValidationError("resource_ids", f"at most {MAX_PACKAGE_RESOURCES} resources")
-    return frozenset(v.uuid_(each, f"resource_ids.{i}") for i, each in enumerate(given))
+    return None if value is None else frozenset(resource_ids_of(value, "resource_ids"))
 
 
 def _zone_of(value: object) -> ZoneInfo | None:
@@ -190,7 +181,7 @@ def _zone_of(value: object) -> ZoneInfo | None:
         return None
     if isinstance(value, ZoneInfo):
         value = value.key
-    return zone(v.timezone(value, "tz"))
+    return ZoneInfo(v.timezone(value, "tz"))
 
 
 class AvailabilityService(Service):

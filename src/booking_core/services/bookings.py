@@ -81,7 +81,6 @@ from booking_core.services._scheduling import (
     claim_for,
     instant,
     timed,
-    zone,
 )
 
 __all__ = [
@@ -118,6 +117,33 @@ def _fingerprint(**request: Any) -> str:
     """A stable digest of a (validated) request, to tell a replay from a reuse of its key."""
     canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _hold_input(
+    customer: Any, add_ons: Any, idempotency_key: Any
+) -> tuple[CustomerDetails, Mapping[uuid.UUID, int], str | None]:
+    """What every hold validates alike: the customer, the add-on quantities and the key."""
+    quantities = MappingProxyType(_quantities(add_ons))
+    return _customer_details(customer), quantities, _idempotency_key(idempotency_key)
+
+
+def _request_fingerprint(
+    key: str | None,
+    package_id: uuid.UUID,
+    details: CustomerDetails,
+    quantities: Mapping[uuid.UUID, int],
+    **placed: object,
+) -> str:
+    """The fingerprint a key remembers its hold by ("" without a key): the package, customer
+    and add-ons, and what was ``placed`` (a date and venue, or a start and resource)."""
+    if key is None:
+        return ""
+    return _fingerprint(
+        package_id=package_id,
+        customer=[details.name, details.email, details.phone],
+        add_ons=sorted((str(k), q) for k, q in quantities.items()),
+        **placed,
+    )
 
 
 def _customer_details(customer: Any) -> CustomerDetails:
@@ -255,19 +281,9 @@ class BookingService(Service):
         package_id = v.uuid_(package_id, "package_id")
         venue_id = v.optional_uuid(venue_id, "venue_id")
         date = v.date_(date)
-        details = _customer_details(customer)
-        quantities = MappingProxyType(_quantities(add_ons))
-        key = _idempotency_key(idempotency_key)
-        fingerprint = (
-            ""
-            if key is None
-            else _fingerprint(
-                package_id=package_id,
-                date=date,
-                customer=[details.name, details.email, details.phone],
-                add_ons=sorted((str(k), q) for k, q in quantities.items()),
-                venue_id=venue_id,
-            )
+        details, quantities, key = _hold_input(customer, add_ons, idempotency_key)
+        fingerprint = _request_fingerprint(
+            key, package_id, details, quantities, date=date, venue_id=venue_id
         )
         # External I/O stays outside the transaction; its verdict is applied inside.
         calendar_busy = date in self._calendar.busy_dates(tenant_id, date, date)
@@ -345,19 +361,9 @@ class BookingService(Service):
         package_id = v.uuid_(package_id, "package_id")
         resource_id = v.optional_uuid(resource_id, "resource_id")
         start = instant(start, "start")
-        details = _customer_details(customer)
-        quantities = MappingProxyType(_quantities(add_ons))
-        key = _idempotency_key(idempotency_key)
-        fingerprint = (
-            ""
-            if key is None
-            else _fingerprint(
-                package_id=package_id,
-                start=start.isoformat(),
-                customer=[details.name, details.email, details.phone],
-                add_ons=sorted((str(k), q) for k, q in quantities.items()),
-                resource_id=resource_id,
-            )
+        details, quantities, key = _hold_input(customer, add_ons, idempotency_key)
+        fingerprint = _request_fingerprint(
+            key, package_id, details, quantities, start=start.isoformat(), resource_id=resource_id
         )
         request = HoldRequest(
             tenant_id=tenant_id,
@@ -402,7 +408,7 @@ class BookingService(Service):
                 now=now,
                 expires_at=expires_at,
             )
-            date = start.astimezone(zone(tenant.timezone)).date()
+            date = local_today(start, tenant.timezone)
             if taken is None:
                 raise BookingConflictError(date, start=start, resource_id=resource_id)
             time = BookedTime(start, start + schedule.timing.duration, taken)
@@ -470,7 +476,7 @@ class BookingService(Service):
             return result
         if result.outcome is HoldAttemptOutcome.PLACED and result.booking is not None:
             return _Held(result.booking, replayed=False)
-        date = start.astimezone(zone(terms.tenant.timezone)).date()
+        date = local_today(start, terms.tenant.timezone)
         if result.outcome is HoldAttemptOutcome.BLACKOUT:  # time off over the booking
             raise TimeUnavailableError(start, UnavailableReason.OUTSIDE_HOURS.value, date=date)
         if result.outcome is HoldAttemptOutcome.FULL:
@@ -943,7 +949,7 @@ class BookingService(Service):
             package = uow.packages.get(tenant_id, booking.package_id)
             if package is None or package.schedule is None:
                 raise NotFoundError("package", booking.package_id)
-            date = start.astimezone(zone(tenant.timezone)).date()
+            date = local_today(start, tenant.timezone)
             end = start + package.schedule.timing.duration
             # the domain refuses a booking that cannot move before anything is claimed
             lifecycle.reschedule(

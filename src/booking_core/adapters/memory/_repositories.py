@@ -34,6 +34,7 @@ from booking_core.domain.model import (
     TimeClaim,
     Venue,
 )
+from booking_core.domain.rules import free_places
 from booking_core.domain.schedule import Interval
 from booking_core.errors import AlreadyExistsError, NotFoundError, TransientStorageError
 
@@ -299,22 +300,16 @@ class MemoryBookingRepository:
         expires_at: dt.datetime | None,
     ) -> bool:
         pool = (booking.tenant_id, booking.resource_id, booking.event_date)
-        # live claims past a capacity since lowered take the top seats (see the SQL adapter)
-        live = [
+        live = {
             key[3]
             for key, claim in list(self._db.claims.data.items())
             if key[:3] == pool and claim.is_live(now)
-        ]
-        if len(live) >= capacity:  # as many live seats as the capacity, however numbered
+        }
+        seats = free_places(live, capacity)  # the domain's rule, as the SQL adapter's
+        if not seats:
             return False
-        beyond = sum(1 for seat in live if seat >= capacity)
-        for seat in range(capacity - beyond):
-            key = (*pool, seat)
-            held = self._db.claims.get(key)
-            if held is None or not held.is_live(now):
-                self._db.claims.set(key, Claim(booking.id, expires_at))
-                return True
-        return False
+        self._db.claims.set((*pool, seats[0]), Claim(booking.id, expires_at))
+        return True
 
     def _claim_keys(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> builtins.list[Any]:
         return [

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from booking_core.adapters.memory._store import MemoryDatabase, Table, TimeClaimRow
 from booking_core.domain.model import HeldTime, Resource, ResourceTimeOff, TimeClaim
+from booking_core.domain.rules import free_places
 from booking_core.domain.schedule import Interval
 from booking_core.errors import NotFoundError
 
@@ -103,14 +104,14 @@ def claim_time(
             overlapping.append(row)
         if counts:
             of_the_day.append(row)
-    lane = _lowest_free({row.held.lane for row in overlapping}, claim.capacity)
+    lane = next(iter(free_places({row.held.lane for row in overlapping}, claim.capacity)), None)
     if lane is None:
         return False
     day_seat = None
     if claim.day_limit is not None:
         seats = {row.day_seat for row in of_the_day if row.day_seat is not None}
         # every live claim of the day counts, one made before the limit existed (no seat) too
-        day_seat = _lowest_free(seats, claim.day_limit, held=len(of_the_day))
+        day_seat = next(iter(free_places(seats, claim.day_limit, held=len(of_the_day))), None)
         if day_seat is None:
             return False
     if claims.get(tenant_id, claim.resource_id, booking_id) is not None:
@@ -126,15 +127,6 @@ def claim_time(
     )
     claims.put(tenant_id, TimeClaimRow(held, day_seat))
     return True
-
-
-def _lowest_free(taken: set[int], limit: int, *, held: int | None = None) -> int | None:
-    """The lowest of ``range(limit)`` not taken, None when none is; places taken at or past
-    ``limit`` (before it was lowered) take the top places of the range, as the SQL adapter's."""
-    if (len(taken) if held is None else held) >= limit:  # full, however numbered
-        return None
-    beyond = sum(1 for place in taken if place >= limit)
-    return next((place for place in range(limit - beyond) if place not in taken), None)
 
 
 def held_time(

@@ -45,6 +45,7 @@ from booking_core.domain.model import (
     TimeClaim,
     Venue,
 )
+from booking_core.domain.rules import free_places
 from booking_core.domain.schedule import Interval
 from booking_core.errors import TransientStorageError
 
@@ -242,12 +243,8 @@ class SqlBookingRepository:
     def _free_seats(
         self, booking: Booking, date: dt.date, capacity: int, now: dt.datetime, *, read: bool
     ) -> builtins.list[int]:
-        """Seats of the booking's pool on ``date`` worth trying, lowest first.
-
-        Live claims on seats at or past ``capacity`` (claimed before the capacity was lowered)
-        take the top seats of the range: a new claim only tries ``range(capacity − beyond)``,
-        so racing claims meet on one primary key instead of overbooking (new claims are never
-        made past the capacity, so ``beyond`` can only shrink meanwhile).
+        """Seats of the booking's pool on ``date`` worth trying, lowest first (the domain's
+        :func:`~booking_core.domain.rules.free_places`: racing claims meet on one primary key).
 
         Without ``read`` (a hold, whose transaction already counted the live seats and refused
         a full date), one seat needs no read; above it, one read skips the seats already
@@ -261,11 +258,7 @@ class SqlBookingRepository:
             "date": date,
             "now": now,
         }
-        taken = {row.seat for row in self._db.execute(q.HELD_SEATS, params)}
-        if len(taken) >= capacity:  # as many live seats as the capacity, however numbered
-            return []
-        beyond = sum(1 for seat in taken if seat >= capacity)
-        return [seat for seat in range(capacity - beyond) if seat not in taken]
+        return free_places({row.seat for row in self._db.execute(q.HELD_SEATS, params)}, capacity)
 
     def _place_in_one_statement(
         self,

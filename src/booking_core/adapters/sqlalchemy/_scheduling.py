@@ -30,6 +30,7 @@ from booking_core.adapters.sqlalchemy._rows import (
     _time_off_row,
 )
 from booking_core.domain.model import HeldTime, Resource, ResourceTimeOff, TimeClaim
+from booking_core.domain.rules import free_places
 from booking_core.domain.schedule import MAX_OCCUPIED, Interval
 from booking_core.errors import AlreadyExistsError
 
@@ -167,7 +168,7 @@ class TimeClaims:
         day_limited = claim.day_limit is not None
         rows = list(self._db.execute(q.time_in_the_way(day_limited), params))
         lanes = {row.lane for row in rows if row.overlapping}
-        lane = _lowest_free(lanes, claim.capacity)
+        lane = next(iter(free_places(lanes, claim.capacity)), None)
         if lane is None:
             return False
         seat = None
@@ -175,7 +176,7 @@ class TimeClaims:
             of_the_day = [row for row in rows if row.same_day]
             seats = {row.day_seat for row in of_the_day if row.day_seat is not None}
             # every live claim of the day counts, one made before the limit existed (no seat) too
-            seat = _lowest_free(seats, claim.day_limit, held=len(of_the_day))
+            seat = next(iter(free_places(seats, claim.day_limit, held=len(of_the_day))), None)
             if seat is None:
                 return False
         row = {
@@ -224,17 +225,3 @@ class TimeClaims:
             .values(expires_at=None)
         )
         return self._db.execute(stmt).rowcount
-
-
-def _lowest_free(taken: set[int], limit: int, *, held: int | None = None) -> int | None:
-    """The lowest of ``range(limit)`` not taken, None when none is.
-
-    Live claims on places at or past ``limit`` (made before it was lowered) take the top places
-    of the range, as seats of a date do: ``range(limit − beyond)`` only, so the resource never
-    holds more than ``limit`` at once (new claims are never made past it, so ``beyond`` can only
-    shrink meanwhile).
-    """
-    if (len(taken) if held is None else held) >= limit:  # full, however numbered
-        return None
-    beyond = sum(1 for place in taken if place >= limit)
-    return next((place for place in range(limit - beyond) if place not in taken), None)

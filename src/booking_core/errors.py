@@ -17,6 +17,7 @@ the adapter edge and never escape::
     │   └── HoldExpiredError         the hold lapsed before it was confirmed
     ├── TenantInactiveError          the tenant is deactivated
     ├── AuthenticationError          an API key is unknown, revoked or malformed
+    ├── CalendarFeedError            an external calendar could not be fetched or parsed
     ├── PaymentError                 the payment provider refused or failed
     │   └── WebhookVerificationError bad signature, stale timestamp or malformed webhook
     └── StorageError                 the database failed in a way we could not classify
@@ -36,6 +37,7 @@ __all__ = [
     "AuthenticationError",
     "BookingConflictError",
     "BookingCoreError",
+    "CalendarFeedError",
     "CommitOutcomeUnknownError",
     "ConflictError",
     "DateUnavailableError",
@@ -178,6 +180,21 @@ class AuthenticationError(BookingCoreError):
 
     def __init__(self, message: str = "invalid API key") -> None:
         super().__init__(message)
+
+
+class CalendarFeedError(BookingCoreError):
+    """An external calendar (an ICS document or feed) could not be fetched or read.
+
+    ``feed`` names the feed as the host named it (never its URL, which may carry a secret);
+    ``reason`` is one of ``fetch`` (the fetcher failed), ``timeout``, ``too_large`` or
+    ``parse`` (not an iCalendar document booking_core can read).
+    """
+
+    def __init__(self, feed: str, reason: str, detail: str = "") -> None:
+        message = f"calendar {feed!r} could not be read ({reason})"
+        super().__init__(f"{message}: {detail}" if detail else message)
+        self.feed = feed
+        self.reason = reason
 
 
 class PaymentError(BookingCoreError):

@@ -59,3 +59,13 @@ MAX_REFUND_TIERS: Final = 20
 MAX_SLOT_DAYS: Final = 62
 #: The most resources a timed package lists (and a slot search is narrowed to).
 MAX_RESOURCES_PER_PACKAGE: Final = 50
+#: Bytes of one external calendar (an ICS document) booking_core reads at most: several years
+#: of a busy calendar. icalendar parses about a megabyte a second, so this bounds one import.
+MAX_ICS_BYTES: Final = 4 * 1024 * 1024
+#: Busy occurrences one import expands inside its window at most (a 62-day window of a busy
+#: calendar holds a few thousand); a rule like ``FREQ=SECONDLY`` is refused, not expanded.
+MAX_ICS_OCCURRENCES: Final = 50_000
+#: Steps the recurrence rules of one document may cost, summed: dateutil walks every rule from
+#: its DTSTART, one step per period (a day of ``FREQ=DAILY``, an hour of ``FREQ=HOURLY``) and
+#: one per instance it generates on the way, whether or not it lands in the window.
+MAX_ICS_RULE_STEPS: Final = 1_000_000

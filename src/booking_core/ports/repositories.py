@@ -22,6 +22,7 @@ from booking_core.domain.model import (
     ApiKey,
     BlackoutDate,
     Booking,
+    ClaimSpan,
     Customer,
     HeldSeat,
     HeldTime,
@@ -232,6 +233,17 @@ class BookingRepository(Protocol):
     ) -> builtins.list[HeldTime]:
         """Claims of any of ``resource_ids`` whose occupied interval overlaps ``window``, live
         or lapsed (callers judge them at a time), in one query."""
+        ...
+
+    def claim_spans(
+        self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
+    ) -> dict[uuid.UUID, builtins.list[ClaimSpan]]:
+        """The claims :meth:`held_time` lists, as compact spans grouped by resource, each
+        resource's in start order (a resource without claims may be absent), in one query.
+
+        The slot search reads thousands of claims per call; this form costs a fraction of
+        building :class:`HeldTime` entities (PostgreSQL computes the integer instants itself).
+        """
         ...
 
     def save(self, change: BookingChange) -> int:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from booking_core.domain.ids import TENANT_WIDE
 from booking_core.domain.model import (
     BlackoutDate,
+    ClaimSpan,
     DateAvailability,
     HeldSeat,
     Package,
@@ -27,7 +28,7 @@ from booking_core.domain.model import (
     Tenant,
 )
 from booking_core.domain.rules import first_reason, local_today, policy_reason, pool_capacity
-from booking_core.domain.schedule import Interval
+from booking_core.domain.schedule import Interval, epoch_micros
 from booking_core.errors import NotFoundError, TenantInactiveError
 from booking_core.ports.cache import CachePort, GenerationToken
 from booking_core.ports.calendar import CalendarPort
@@ -71,9 +72,9 @@ def _time_of(
     uow: UnitOfWork, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
 ) -> TimeFacts:
     """Claims and time off of the resources over ``window``: two queries."""
-    held = uow.bookings.held_time(tenant_id, resource_ids, window)
+    spans = uow.bookings.claim_spans(tenant_id, resource_ids, window)
     away = uow.time_off.overlapping(tenant_id, resource_ids, window)
-    return TimeFacts(tuple(held), tuple(away))
+    return TimeFacts({key: tuple(found) for key, found in spans.items()}, tuple(away))
 
 
 def _setting_and_time(
@@ -88,7 +89,7 @@ def _setting_and_time(
     schedule = setting.package.schedule
     ids = [r.id for r in _searched(setting, only)]
     if schedule is None or not ids:
-        return setting, TimeFacts((), ())
+        return setting, TimeFacts({}, ())
     return setting, _time_of(uow, tenant_id, ids, facts_window(schedule.timing, window))
 
 
@@ -104,12 +105,16 @@ def _searched(setting: ScheduleSetting, only: frozenset[uuid.UUID] | None) -> tu
     return tuple(r for r in setting.resources if only is None or r.id in only)
 
 
+def _start_and_lane(span: ClaimSpan) -> tuple[int, int]:
+    return span.start, span.lane
+
+
 def _part_of(facts: TimeFacts, resource_id: uuid.UUID, window: Interval) -> TimeFacts:
     """The claims and time off of one resource overlapping ``window``."""
+    low, high = epoch_micros(window.start), epoch_micros(window.end)
+    spans = tuple(s for s in facts.spans.get(resource_id, ()) if s.start < high and s.end > low)
     return TimeFacts(
-        tuple(
-            c for c in facts.held if c.resource_id == resource_id and c.occupied.overlaps(window)
-        ),
+        {resource_id: spans} if spans else {},
         tuple(
             o
             for o in facts.time_off
@@ -408,9 +413,17 @@ class AvailabilityService(Service):
                         ttl=self._cache_settings.availability_ttl,
                         token=token,
                     )
-        held = {(c.booking_id, c.resource_id): c for part in found for c in part.held}
+        # a claim reaching over a month's end is in both months' entries: once per resource
+        # (two live claims never share a lane at an instant, so equal spans are one claim)
+        spans: dict[uuid.UUID, set[ClaimSpan]] = {}
+        for part in found:
+            for resource_id, theirs in part.spans.items():
+                spans.setdefault(resource_id, set()).update(theirs)
         away = {off.id: off for part in found for off in part.time_off}
-        return TimeFacts(tuple(held.values()), tuple(away.values()))
+        return TimeFacts(
+            {key: tuple(sorted(unique, key=_start_and_lane)) for key, unique in spans.items()},
+            tuple(away.values()),
+        )
 
     def add_blackout(
         self, tenant_id: uuid.UUID, date: dt.date, *, reason: str = ""

@@ -18,6 +18,7 @@ from booking_core.domain.model import (
     ApiKey,
     BlackoutDate,
     Booking,
+    ClaimSpan,
     Customer,
     HeldSeat,
     HeldTime,
@@ -290,6 +291,11 @@ class MemoryBookingRepository:
         self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
     ) -> builtins.list[HeldTime]:
         return _scheduling.held_time(self._db, tenant_id, resource_ids, window)
+
+    def claim_spans(
+        self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
+    ) -> dict[uuid.UUID, builtins.list[ClaimSpan]]:
+        return ClaimSpan.by_resource(self.held_time(tenant_id, resource_ids, window))
 
     def claim_seat(
         self,

@@ -36,6 +36,7 @@ from booking_core.domain.model import (
     Booking,
     BookingAddOn,
     BookingStatus,
+    ClaimSpan,
     Customer,
     HeldSeat,
     HeldTime,
@@ -239,6 +240,11 @@ class SqlBookingRepository:
         self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
     ) -> builtins.list[HeldTime]:
         return self._times.held(tenant_id, resource_ids, window)
+
+    def claim_spans(
+        self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
+    ) -> dict[uuid.UUID, builtins.list[ClaimSpan]]:
+        return self._times.spans(tenant_id, resource_ids, window)
 
     def _free_seats(
         self, booking: Booking, date: dt.date, capacity: int, now: dt.datetime, *, read: bool

@@ -73,7 +73,8 @@ def make_engine(
     """Create an engine for booking_core.
 
     SQLite: WAL, foreign keys on, ``BEGIN IMMEDIATE`` for writers, ``busy_timeout``.
-    PostgreSQL (psycopg 3): ``lock_timeout`` per session, a LIFO pool (the warmest connection,
+    PostgreSQL (psycopg 3): ``lock_timeout`` and ``TimeZone=UTC`` per session (unless
+    ``connect_args`` options set a TimeZone), a LIFO pool (the warmest connection,
     whose statements are prepared, serves next). No pre-ping on checkout (it costs a round trip
     per transaction): a connection found dead fails its transaction, which is retried on a
     fresh connection.
@@ -91,7 +92,13 @@ def make_engine(
         return engine
     connect_args = dict(engine_options.pop("connect_args", {}))
     options = connect_args.get("options", "")
-    connect_args["options"] = f"{options} -c lock_timeout={int(lock_timeout_ms)}".strip()
+    settings = f"-c lock_timeout={int(lock_timeout_ms)}"
+    if "timezone=" not in options.lower():
+        # Sessions in UTC: psycopg then returns timestamptz with ``datetime.UTC`` itself, which
+        # the UTC columns pass through as they are (no ``astimezone`` per value read), and
+        # aware comparisons take CPython's same-tzinfo fast path. Stored instants are unchanged.
+        settings += " -c TimeZone=UTC"
+    connect_args["options"] = f"{options} {settings}".strip()
     # The most recently used connection first: its prepared statements (a hold's one
     # statement among them) are the ones already prepared; the others may idle out.
     if "poolclass" not in engine_options:  # QueuePool, the default, takes it

@@ -15,6 +15,8 @@ import builtins
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Row, delete, select, update
@@ -29,13 +31,16 @@ from booking_core.adapters.sqlalchemy._rows import (
     _time_off,
     _time_off_row,
 )
-from booking_core.domain.model import HeldTime, Resource, ResourceTimeOff, TimeClaim
+from booking_core.domain.model import ClaimSpan, HeldTime, Resource, ResourceTimeOff, TimeClaim
 from booking_core.domain.rules import free_places
 from booking_core.domain.schedule import MAX_OCCUPIED, Interval
 from booking_core.errors import AlreadyExistsError
 
 #: How far before a claim (or a window) a claim in its way can start, with a day to spare.
 _REACH = MAX_OCCUPIED + dt.timedelta(days=1)
+#: A PG_CLAIM_SPANS row: the ClaimSpan fields, then the resource.
+_SPAN_FIELDS = itemgetter(slice(0, len(ClaimSpan._fields)))
+_RESOURCE = itemgetter(len(ClaimSpan._fields))
 
 
 class SqlResourceRepository(_Listed[Resource]):
@@ -211,6 +216,28 @@ class TimeClaims:
             HeldTime(resource, booking, package, lane, Interval(start, end), day, expires)
             for resource, booking, package, lane, start, end, day, expires in rows
         ]
+
+    def spans(
+        self, tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
+    ) -> dict[uuid.UUID, builtins.list[ClaimSpan]]:
+        if self._db.dialect != "postgresql":  # SQLite: from the entities, converted here
+            return ClaimSpan.by_resource(self.held(tenant_id, resource_ids, window))
+        if not resource_ids:
+            return {}
+        params = {
+            "tenant_id": tenant_id,
+            "resource_ids": list(resource_ids),
+            "window_start": window.start,
+            "window_end": window.end,
+            "since": window.start - _REACH,
+        }
+        rows: Sequence[Any] = self._db.execute(q.PG_CLAIM_SPANS, params).all()
+        # rows come ordered by resource: one group each; a span is the row less its resource
+        span, fields = tuple.__new__, _SPAN_FIELDS
+        return {
+            resource_id: [span(ClaimSpan, fields(row)) for row in theirs]
+            for resource_id, theirs in groupby(rows, _RESOURCE)
+        }
 
     def release(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:
         c = t.time_claims.c

@@ -10,13 +10,16 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Integer,
     Uuid,
     and_,
     bindparam,
+    cast,
     delete,
     exists,
+    extract,
     false,
     func,
     or_,
@@ -401,7 +404,17 @@ SELECT (SELECT lane FROM lane) AS free_lane, (SELECT seat FROM seat) AS free_sea
     bindparam("since", type_=UTCDateTime()),
 )
 
-#: Claims of any of ``resource_ids`` whose occupied interval overlaps the window (live or not).
+#: Claims of any of ``resource_ids`` whose occupied interval overlaps the window (live or
+#: not); ``since`` (the window's start less the longest occupied interval) bounds the index
+#: range from below.
+_IN_REACH = (
+    _times.tenant_id == bindparam("tenant_id", type_=Uuid()),
+    _times.resource_id.in_(bindparam("resource_ids", expanding=True, type_=Uuid())),
+    _times.starts_at > bindparam("since", type_=UTCDateTime()),
+    _times.starts_at < bindparam("window_end", type_=UTCDateTime()),
+    _times.ends_at > bindparam("window_start", type_=UTCDateTime()),
+)
+
 HELD_TIME = (
     # the columns HeldTime is built from, in its order (unpacked, not looked up by name)
     select(
@@ -414,13 +427,30 @@ HELD_TIME = (
         _times.claim_day,
         _times.expires_at,
     )
-    .where(
-        _times.tenant_id == bindparam("tenant_id", type_=Uuid()),
-        _times.resource_id.in_(bindparam("resource_ids", expanding=True, type_=Uuid())),
-        _times.starts_at > bindparam("since", type_=UTCDateTime()),
-        _times.starts_at < bindparam("window_end", type_=UTCDateTime()),
-        _times.ends_at > bindparam("window_start", type_=UTCDateTime()),
+    .where(*_IN_REACH)
+    .order_by(_times.resource_id, _times.starts_at, _times.lane)
+)
+
+
+def _epoch_micros(column: Any) -> Any:
+    """PostgreSQL: an instant as exact whole microseconds since the Unix epoch (EXTRACT gives
+    a numeric, so nothing is rounded), read by the driver as a plain integer."""
+    return cast(extract("epoch", column) * 1_000_000, BigInteger)
+
+
+#: PostgreSQL: the same claims as ClaimSpan fields, then the resource (what the slot search
+#: reads by the thousand: integers instead of three aware datetimes per claim).
+PG_CLAIM_SPANS = (
+    select(
+        _epoch_micros(_times.starts_at),
+        _epoch_micros(_times.ends_at),
+        _times.lane,
+        _times.claim_day,
+        _times.package_id,
+        _epoch_micros(_times.expires_at),
+        _times.resource_id,
     )
+    .where(*_IN_REACH)
     .order_by(_times.resource_id, _times.starts_at, _times.lane)
 )
 

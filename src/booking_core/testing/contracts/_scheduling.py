@@ -17,6 +17,7 @@ from booking_core.domain.model import (
     Assignment,
     Booking,
     BookingStatus,
+    ClaimSpan,
     HeldTime,
     OutboxEvent,
     Package,
@@ -33,6 +34,7 @@ from booking_core.domain.schedule import (
     SlotTiming,
     WeeklyHours,
     WorkingHours,
+    epoch_micros,
 )
 from booking_core.errors import AlreadyExistsError, TransientStorageError
 from booking_core.ports.repositories import UnitOfWorkFactory
@@ -553,6 +555,34 @@ class SchedulingContract(_UowBase):
         assert [h.is_live(NOW) for h in held] == [False, True]
         assert len(_held(uow_factory, studio, [room, hall], _span("10:00", "10:01"))) == 2
         assert _held(uow_factory, studio, [room], _span("11:00", "12:00")) == []
+
+    def test_claim_spans_are_the_held_time_in_epoch_microseconds(
+        self, uow_factory: UnitOfWorkFactory, studio: Studio, other_studio: Studio
+    ) -> None:
+        """claim_spans answers what held_time lists (lapsed claims too), as integer spans
+        grouped by resource in start order, exact to the microsecond; another tenant's read
+        of the same resources finds nothing."""
+        room, hall = studio.room, studio.hall
+        odd = NOW - HOLD * 4 + dt.timedelta(microseconds=123_457)  # an expiry off the minute
+        _hold_time(uow_factory, studio, room, _span("09:00", "10:00"), now=odd)
+        _hold_time(uow_factory, studio, hall, _span("10:00", "11:00"), package=studio.pilates)
+        _hold_time(uow_factory, studio, room, _span("10:00", "10:45"), ttl=None)
+        _hold_time(uow_factory, studio, room, _span("12:00", "13:00"))
+        window = _span("09:30", "12:00")
+        with uow_factory() as uow:
+            spans = uow.bookings.claim_spans(studio.tenant_id, [room.id, hall.id], window)
+            held = uow.bookings.held_time(studio.tenant_id, [room.id, hall.id], window)
+            foreign = uow.bookings.claim_spans(other_studio.tenant_id, [room.id], window)
+        assert spans == ClaimSpan.by_resource(held)
+        micros = 1_000_000
+        nine = int(_at("09:00").timestamp()) * micros
+        assert [(s.start - nine, s.end - nine, s.expires) for s in spans[room.id]] == [
+            (0, 3600 * micros, int((odd + HOLD).timestamp()) * micros + 123_457),
+            (3600 * micros, 6300 * micros, None),
+        ]
+        assert [s.package_id for s in spans[hall.id]] == [studio.pilates.id]
+        assert [s.is_live(epoch_micros(NOW)) for s in spans[room.id]] == [False, True]
+        assert foreign == {}
 
     def test_other_resources_and_tenants_never_block(
         self, uow_factory: UnitOfWorkFactory, studio: Studio, other_studio: Studio

@@ -172,7 +172,8 @@ TIME_SLOT_TABLES = ("bc_resources", "bc_resource_time_off", "bc_time_claims")
 
 def test_the_time_slot_tables_are_compared_too(scratch: Callable[[], str]) -> None:
     """The schema comparison covers 0004's tables and columns; on PostgreSQL the time claims'
-    exclusion constraint exists, the same, in the migrated and the created database."""
+    exclusion constraint and 0005's covering index exist, the same, in the migrated and the
+    created database."""
     assert set(TIME_SLOT_TABLES) <= set(BC_TABLES)
     migrated, created = scratch(), scratch()
     migrations.upgrade(migrated)
@@ -200,6 +201,19 @@ def test_the_time_slot_tables_are_compared_too(scratch: Callable[[], str]) -> No
     assert definitions[0] == definitions[1]
     assert [name for name, _ in definitions[0]] == ["ex_bc_time_claims_lane_overlap"]
     assert "tstzrange(starts_at, ends_at" in definitions[0][0][1]
+    indexes = []
+    for url in (migrated, created):
+        with engine_for(url) as engine, engine.connect() as connection:
+            indexes.append(
+                connection.execute(
+                    text(
+                        "SELECT indexdef FROM pg_indexes WHERE tablename = 'bc_time_claims'"
+                        " AND indexname = 'ix_bc_time_claims_tenant_id_resource_id_starts_at'"
+                    )
+                ).scalar_one()
+            )
+    assert indexes[0] == indexes[1]
+    assert "(tenant_id, resource_id, starts_at) INCLUDE (ends_at, lane, claim_day" in indexes[0]
 
 
 # -- data survives the upgrade -----------------------------------------------------------------

@@ -36,6 +36,7 @@ from booking_core.domain.model import (
 )
 from booking_core.domain.rules import free_places, local_today
 from booking_core.domain.schedule import (
+    ZERO,
     Interval,
     SlotTiming,
     WorkingHours,
@@ -158,7 +159,7 @@ def facts_window(timing: SlotTiming, window: Interval) -> Interval:
     intervals of its starts, and (for a day limit) every claim of the local days they fall on
     (a local day lasts up to 25 hours, and a claim's occupied interval starts up to a day of
     buffer before it: two days each side cover both)."""
-    reach = 2 * _DAY
+    reach = ZERO if timing.max_per_day is None else 2 * _DAY
     return Interval(
         window.start - timing.buffer_before - reach,
         window.end + timing.duration + timing.buffer_after + reach,
@@ -185,6 +186,27 @@ def _blocked(
     return ranges
 
 
+def _busy(spans: Sequence[ClaimSpan], timing: SlotTiming, now: int) -> list[_Range]:
+    """The sorted, disjoint ranges the live claims block (any lane), in one pass: the spans
+    come in start order, so the ranges do too (the hot path of a search; no sort)."""
+    reach_back = _micros(timing.duration + timing.buffer_after)
+    reach_on = _micros(timing.buffer_before)
+    busy: list[_Range] = []
+    last_lo = last_hi = 0
+    for start, end, _lane, _day, _package, expires in spans:
+        if expires is not None and expires <= now:
+            continue
+        lo, hi = start - reach_back, end + reach_on
+        if busy and lo < last_hi:
+            if hi > last_hi:
+                last_hi = hi
+                busy[-1] = (last_lo, hi)
+        else:
+            last_lo, last_hi = lo, hi
+            busy.append((lo, hi))
+    return busy
+
+
 def _micros(length: dt.timedelta) -> int:
     return length // _MICROSECOND
 
@@ -207,12 +229,13 @@ def free_positions(
     given when the package has a day limit)."""
     duration = _micros(timing.duration)
     away = [(epoch_micros(off.start) - duration, epoch_micros(off.end)) for off in time_off]
-    ranges = _blocked(spans, timing, now)
     if resource.capacity == 1:
         # one lane: a start is free outside every blocked range (any lane blocks it, one
         # claimed before a capacity was lowered included)
-        free = _outside(starts, _merged([*((lo, hi) for lo, hi, _ in ranges), *away]))
+        busy = _busy(spans, timing, now)
+        free = _outside(starts, _merged([*busy, *away]) if away else busy)
     else:
+        ranges = _blocked(spans, timing, now)
         free = _with_a_free_lane(starts, ranges, _merged(away), resource.capacity)
     full_days = _full_days(spans, package, timing, now)
     if full_days and local_days is not None:

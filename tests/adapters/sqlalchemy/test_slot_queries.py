@@ -98,3 +98,50 @@ def test_statements_do_not_grow_with_range_resources_or_bookings(app: BookingApp
     assert offered["62 days, 1 resource"] == 62 * 39
     # every booked start still has eleven free rooms: the same starts are offered
     assert offered["62 days, 12 resources, 30 bookings"] == offered["62 days, 12 resources"]
+
+
+@pytest.mark.postgres
+def test_postgresql_reads_the_claims_by_an_index_only_scan(pg_database_url: str) -> None:
+    """On PostgreSQL the search's claims read can be answered from the covering index alone:
+    the planner chooses an Index Only Scan of it (possible only when the index holds every
+    column the statement reads; pages vacuum marked all-visible are then never visited)."""
+    clock = ManualClock(dt.datetime(2030, 6, 15, 9, tzinfo=dt.UTC))
+    with connect(pg_database_url, clock=clock) as app:
+        tenant, package = _shop(app, 3)
+        for n in range(40):
+            app.bookings.hold(
+                tenant.id,
+                package_id=package.id,
+                start=MONDAY + dt.timedelta(days=n % 10, hours=9 + n % 4),
+                customer=CustomerDetails(f"C {n}", f"c{n}@example.com"),
+            )
+        assert isinstance(app.uow, SqlUnitOfWorkFactory)
+        engine = app.uow.engine
+        sent: list[tuple[str, Any]] = []
+
+        def record(*args: Any) -> None:
+            if args[2].startswith("SELECT") and "bc_time_claims" in args[2]:
+                sent.append((args[2], args[3]))
+
+        event.listen(engine, "before_cursor_execute", record)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            # history, as a table at scale holds it: the 40 claims (ten days) again in each of
+            # 1,500 earlier ten-day stretches (so the planner chooses as it would there)
+            connection.exec_driver_sql(
+                "INSERT INTO bc_time_claims (tenant_id, booking_id, resource_id, package_id,"
+                " lane, starts_at, ends_at, claim_day, expires_at)"
+                " SELECT tenant_id, gen_random_uuid(), resource_id, package_id, lane,"
+                " starts_at - make_interval(days => 10 * n), ends_at - make_interval(days => 10 * n),"
+                " claim_day - 10 * n, NULL FROM bc_time_claims, generate_series(1, 1500) AS n"
+            )
+            connection.exec_driver_sql("VACUUM ANALYZE bc_time_claims")
+            app.availability.slots(tenant.id, package.id, MONDAY, MONDAY + dt.timedelta(days=31))
+            assert len(sent) == 1
+            statement, params = sent[0]
+            plan = "\n".join(
+                row[0]
+                for row in connection.exec_driver_sql(
+                    f"EXPLAIN (ANALYZE, COSTS OFF) {statement}", params
+                )
+            )
+    assert "Index Only Scan using ix_bc_time_claims_tenant_id_resource_id_starts_at" in plan, plan

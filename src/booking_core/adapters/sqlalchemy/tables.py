@@ -420,6 +420,9 @@ tenant_api_keys = Table(
 #: The name of the exclusion constraint that keeps a lane's claims from overlapping.
 TIME_CLAIMS_NO_OVERLAP = "ex_bc_time_claims_lane_overlap"
 
+#: The columns the slot search reads besides the index key (``ClaimSpan``'s fields).
+SLOT_SEARCH_COLUMNS = ["ends_at", "lane", "claim_day", "package_id", "expires_at"]
+
 time_claims = Table(
     "bc_time_claims",
     metadata,
@@ -447,7 +450,15 @@ time_claims = Table(
     CheckConstraint("lane >= 0", name="lane"),
     CheckConstraint("day_seat >= 0", name="day_seat"),
     CheckConstraint("ends_at > starts_at", name="interval"),
-    Index(None, "tenant_id", "resource_id", "starts_at"),
+    # PostgreSQL: covering (migration 0005), so the slot search reads a month of claims by
+    # an index-only scan, never visiting the table's pages
+    Index(
+        None,
+        "tenant_id",
+        "resource_id",
+        "starts_at",
+        postgresql_include=SLOT_SEARCH_COLUMNS,
+    ),
     # PostgreSQL only (SQLite has one writer, whose transaction checks before it inserts).
     ExcludeConstraint(
         ("tenant_id", "="),

@@ -131,7 +131,8 @@ def test_postgresql_reads_the_claims_by_an_index_only_scan(pg_database_url: str)
                 "INSERT INTO bc_time_claims (tenant_id, booking_id, resource_id, package_id,"
                 " lane, starts_at, ends_at, claim_day, expires_at)"
                 " SELECT tenant_id, gen_random_uuid(), resource_id, package_id, lane,"
-                " starts_at - make_interval(days => 10 * n), ends_at - make_interval(days => 10 * n),"
+                " starts_at - make_interval(days => 10 * n),"
+                " ends_at - make_interval(days => 10 * n),"
                 " claim_day - 10 * n, NULL FROM bc_time_claims, generate_series(1, 1500) AS n"
             )
             connection.exec_driver_sql("VACUUM ANALYZE bc_time_claims")

@@ -9,6 +9,7 @@ from typing import Any, Self
 
 from booking_core.adapters.cache import cache_from_url, guarded
 from booking_core.adapters.sqlalchemy import SqlUnitOfWorkFactory, make_engine
+from booking_core.errors import ValidationError
 from booking_core.ports.cache import CachePort
 from booking_core.ports.calendar import CalendarPort, NoCalendar
 from booking_core.ports.clock import Clock, SystemClock
@@ -88,6 +89,7 @@ def connect(
     database_url: str = "sqlite:///booking.db",
     *,
     cache_url: str | None = None,
+    cache: CachePort | None = None,
     clock: Clock | None = None,
     calendar: CalendarPort | None = None,
     cache_settings: CacheSettings | None = None,
@@ -102,6 +104,8 @@ def connect(
         database_url: ``sqlite:///file.db`` or ``postgresql+psycopg://user@host/db``.
         cache_url: ``redis://…`` (``redis+cluster://…`` for Redis Cluster), ``memory://`` or
             None for no cache. Options ride in the query string (see docs/caching.md).
+        cache: a cache adapter the host built (instead of ``cache_url``), e.g. to share it
+            with :class:`booking_core.calendar.IcsCalendar`.
         clock: where "now" comes from (default: the system clock, UTC).
         calendar: an external calendar port (default: none).
         cache_settings: TTLs of cached reads.
@@ -113,7 +117,10 @@ def connect(
     Raises:
         ValidationError: the URL is malformed or names an unsupported backend.
     """
-    cache = None if cache_url is None else cache_from_url(cache_url)
+    if cache is not None and cache_url is not None:
+        raise ValidationError("cache", "give cache_url or cache, not both")
+    if cache_url is not None:
+        cache = cache_from_url(cache_url)
     factory = SqlUnitOfWorkFactory(make_engine(database_url, **engine_options))
     app = BookingApp(
         uow=factory,

@@ -8,6 +8,9 @@ layers never import this module (an import-linter contract says so).
     feed_ics      a subscribable feed body: the bookings a window shows, no METHOD
     ItipMethod    PUBLISH, REQUEST, CANCEL
     CalendarUser  an ORGANIZER or ATTENDEE: email and name
+    read_busy     an ICS document's busy intervals over a window (recurrences expanded)
+    IcsCalendar   the calendar port answered from ICS feeds (cached; fail open or closed)
+    IcsFeed       one feed: a name for logs, its zone, a fetcher or the bytes, a FailMode
 
 See ``docs/calendars.md`` for what each option writes and why.
 
@@ -35,6 +38,13 @@ def _require_the_extra() -> None:
 _require_the_extra()
 
 # --- ICS out ------------------------------------------------------------------------------
+# --- ICS in: busy time from external calendars ----------------------------------------------
+from booking_core.calendar._ics_calendar import (  # noqa: E402
+    FailMode,
+    IcsCalendar,
+    IcsFeed,
+)
+from booking_core.calendar._ics_in import BusyTime, read_busy  # noqa: E402
 from booking_core.calendar._ics_out import (  # noqa: E402  # after the check above
     DEFAULT_PRODID,
     CalendarUser,
@@ -43,12 +53,15 @@ from booking_core.calendar._ics_out import (  # noqa: E402  # after the check ab
     feed_ics,
 )
 
-# --- ICS in (busy time from external calendars): exports of _ics_in.py go here -------------
-
 __all__ = [
     "DEFAULT_PRODID",
+    "BusyTime",
     "CalendarUser",
+    "FailMode",
+    "IcsCalendar",
+    "IcsFeed",
     "ItipMethod",
     "booking_ics",
     "feed_ics",
+    "read_busy",
 ]

@@ -436,6 +436,20 @@ class Slot:
     resource_ids: tuple[uuid.UUID, ...]
 
 
+class SlotList(list[Slot]):
+    """The answer of a slot search: the bookable starts in order (a plain list of
+    :class:`Slot`), and ``unreadable_calendars``: the resources whose external calendar could
+    not be read for it (answered by the tenant's fail-open or fail-closed choice)."""
+
+    __slots__ = ("unreadable_calendars",)
+
+    def __init__(
+        self, slots: Iterable[Slot] = (), *, unreadable_calendars: Iterable[uuid.UUID] = ()
+    ) -> None:
+        super().__init__(slots)
+        self.unreadable_calendars: frozenset[uuid.UUID] = frozenset(unreadable_calendars)
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerDetails:
     """What a customer types at checkout; sanitized by the booking service."""

@@ -120,6 +120,17 @@ MAX_OCCUPIED = _MAX_DURATION + 2 * _MAX_BUFFER
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
+def months_between(window: Interval) -> list[tuple[int, int]]:
+    """The UTC calendar months (year, month) ``window`` touches."""
+    months = []
+    year, month = window.start.year, window.start.month
+    last = window.end - dt.timedelta(microseconds=1)
+    while (year, month) <= (last.year, last.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
 def epoch_micros(instant: dt.datetime) -> int:
     """An aware ``instant`` as whole microseconds since the Unix epoch.
 

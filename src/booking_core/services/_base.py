@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from booking_core._retry import assert_rerunnable, run_transaction
 from booking_core.domain.model import Booking, Tenant
-from booking_core.domain.schedule import Interval
+from booking_core.domain.schedule import Interval, months_between
 from booking_core.errors import NotFoundError, TenantInactiveError
 from booking_core.ports.cache import JSON, CachePort, EncodedJSON, read_through
 from booking_core.ports.cache_guard import guarded
@@ -17,7 +17,6 @@ from booking_core.ports.clock import Clock
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.services import _codec
 from booking_core.services import _validate as v
-from booking_core.services._scheduling import months_between
 
 # The services import it from here with the rest of their base: an explicit re-export.
 from booking_core.services.settings import (

@@ -40,6 +40,7 @@ from booking_core.errors import (
     NotFoundError,
     TransientStorageError,
 )
+from booking_core.ports.calendar import NOTHING_BUSY, BusyIntervals
 from booking_core.ports.repositories import (
     HoldAttempt,
     HoldAttemptOutcome,
@@ -234,8 +235,10 @@ def attempt_time_at_once(
     named: uuid.UUID | None,
     now: dt.datetime,
     key_ttl: dt.timedelta,
+    busy: BusyIntervals = NOTHING_BUSY,
 ) -> HoldAttemptResult | Fallback:
-    """A timed hold on one resource in one statement, from cached ``terms``.
+    """A timed hold on one resource in one statement, from cached ``terms`` (and what the
+    external calendars said, ``busy``).
 
     Only the plain case goes here: the package needs any one resource and exactly one can take
     the start (the named one, or the only one the hours allow). Everything else, and anything
@@ -250,7 +253,9 @@ def attempt_time_at_once(
         return Fallback.SETTLE
     resources = in_package_order(schedule, terms.resources, only=named)
     try:
-        fit = refuse_start(schedule.timing, resources, start, tenant=tenant, time_off=(), now=now)
+        fit = refuse_start(
+            schedule.timing, resources, start, tenant=tenant, time_off=(), now=now, busy=busy
+        )
         lines = lines_of(terms.add_ons, request.quantities)
     except (BookingCoreError, ValueError):
         return Fallback.SETTLE

@@ -46,6 +46,7 @@ from booking_core.domain.schedule import (
 )
 from booking_core.errors import NotFoundError, TimeUnavailableError, ValidationError
 from booking_core.limits import MAX_RESOURCES_PER_PACKAGE, MAX_SLOT_DAYS
+from booking_core.ports.calendar import NOTHING_BUSY, BusyIntervals
 from booking_core.ports.repositories import UnitOfWork
 from booking_core.services import _validate as v
 
@@ -219,7 +220,7 @@ def free_positions(
     *,
     local_days: Sequence[dt.date] | None,
     spans: Sequence[ClaimSpan],
-    time_off: Iterable[ResourceTimeOff],
+    time_off: Iterable[Interval],
     now: int,
 ) -> list[int]:
     """The positions in ``starts`` (the sorted grid of the resource's hours in epoch
@@ -321,9 +322,11 @@ def free_slots(
     window: Interval,
     now: dt.datetime,
     tz: ZoneInfo | None = None,
+    busy: BusyIntervals = NOTHING_BUSY,
 ) -> list[Slot]:
     """The bookable starts of ``window``, each with the resources that could take it (in the
     package's order; with :attr:`ResourceNeed.ALL`: only starts every resource can take).
+    Stretches an external calendar marks ``busy`` count as the resource's time off.
 
     Linear in the claims, the time off and the (start, resource) pairs: the facts come split
     by resource, and resources sharing hours and a zone share one grid.
@@ -336,11 +339,13 @@ def free_slots(
     latest = min(window.end, now + timing.horizon + _MICROSECOND)
     if latest <= earliest:
         return []
-    away: dict[uuid.UUID, list[ResourceTimeOff]] = {resource.id: [] for resource in resources}
+    away: dict[uuid.UUID, list[Interval]] = {
+        resource.id: list(busy.intervals.get(resource.id, ())) for resource in resources
+    }
     for off in facts.time_off:
         theirs = away.get(off.resource_id)
         if theirs is not None:
-            theirs.append(off)
+            theirs.append(off.interval)
     groups: dict[tuple[WorkingHours, str], list[Resource]] = {}
     for resource in resources:
         groups.setdefault((resource.hours, resource.zone(tenant)), []).append(resource)
@@ -395,9 +400,11 @@ def refuse_start(
     time_off: Iterable[ResourceTimeOff],
     now: dt.datetime,
     need_all: bool = False,
+    busy: BusyIntervals = NOTHING_BUSY,
 ) -> tuple[Resource, ...]:
-    """The resources whose hours and time off allow ``start``; TimeUnavailableError naming
-    why none does (past, too soon, too far, outside hours), or (``need_all``) why not all do:
+    """The resources whose hours, time off and external calendars (``busy``) allow ``start``;
+    TimeUnavailableError naming why none does (past, too soon, too far, outside hours, or
+    ``calendar`` when only the calendars stand in the way), or (``need_all``) why not all do:
     no resources at all are outside hours too."""
     date = local_today(start, tenant.timezone)
     if start < now:
@@ -408,7 +415,7 @@ def refuse_start(
         raise TimeUnavailableError(start, UnavailableReason.TOO_FAR.value, date=date)
     service = timing.service(start)
     away = {off.resource_id for off in time_off if off.interval.overlaps(service)}
-    fit = tuple(
+    open_ = tuple(
         resource
         for resource in resources
         if resource.id not in away
@@ -418,9 +425,17 @@ def refuse_start(
             start,
         )
     )
+    fit = tuple(r for r in open_ if not _busy_over(busy, r.id, service))
     if not fit or (need_all and len(fit) != len(resources)):
-        raise TimeUnavailableError(start, UnavailableReason.OUTSIDE_HOURS.value, date=date)
+        complete = bool(open_) and (not need_all or len(open_) == len(resources))
+        reason = UnavailableReason.CALENDAR if complete else UnavailableReason.OUTSIDE_HOURS
+        raise TimeUnavailableError(start, reason.value, date=date)
     return fit
+
+
+def _busy_over(busy: BusyIntervals, resource_id: uuid.UUID, service: Interval) -> bool:
+    """Whether an external calendar marks ``resource_id`` busy during ``service``."""
+    return any(stretch.overlaps(service) for stretch in busy.intervals.get(resource_id, ()))
 
 
 def assignment_order(
@@ -449,17 +464,6 @@ def assignment_order(
     load = Counter(claim.resource_id for claim in on_day)
     rank = {resource.id: index for index, resource in enumerate(candidates)}
     return sorted(candidates, key=lambda r: (load[r.id], rank[r.id]))
-
-
-def months_between(window: Interval) -> list[tuple[int, int]]:
-    """The UTC calendar months (year, month) ``window`` touches."""
-    months = []
-    year, month = window.start.year, window.start.month
-    last = window.end - dt.timedelta(microseconds=1)
-    while (year, month) <= (last.year, last.month):
-        months.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
 
 
 def month_window(year: int, month: int) -> Interval:
@@ -524,6 +528,7 @@ def candidates_for(
     now: dt.datetime,
     named: uuid.UUID | None = None,
     preferred: Sequence[uuid.UUID] = (),
+    busy: BusyIntervals = NOTHING_BUSY,
 ) -> list[Resource]:
     """The resources a timed booking starting at ``start`` tries, in order.
 
@@ -548,7 +553,14 @@ def candidates_for(
     service = timing.service(start)
     away = uow.time_off.overlapping(tenant.id, [r.id for r in resources], service)
     fit = refuse_start(
-        timing, resources, start, tenant=tenant, time_off=away, now=now, need_all=need_all
+        timing,
+        resources,
+        start,
+        tenant=tenant,
+        time_off=away,
+        now=now,
+        need_all=need_all,
+        busy=busy,
     )
     if need_all:
         return list(fit)

@@ -24,14 +24,14 @@ from booking_core.domain.model import (
     Package,
     Resource,
     ResourceNeed,
-    Slot,
+    SlotList,
     Tenant,
 )
 from booking_core.domain.rules import first_reason, local_today, policy_reason, pool_capacity
-from booking_core.domain.schedule import Interval, epoch_micros
+from booking_core.domain.schedule import Interval, epoch_micros, months_between
 from booking_core.errors import NotFoundError, TenantInactiveError
 from booking_core.ports.cache import CachePort, GenerationToken
-from booking_core.ports.calendar import CalendarPort
+from booking_core.ports.calendar import NOTHING_BUSY, CalendarPort
 from booking_core.ports.clock import Clock
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from booking_core.services import _codec
@@ -45,13 +45,13 @@ from booking_core.services._base import (
     time_namespace,
     whole_tenant,
 )
+from booking_core.services._calendar import busy_time
 from booking_core.services._scheduling import (
     TimeFacts,
     facts_window,
     free_slots,
     in_package_order,
     month_window,
-    months_between,
     resource_ids_of,
     search_window,
     timed,
@@ -308,7 +308,7 @@ class AvailabilityService(Service):
         *,
         resource_ids: Iterable[uuid.UUID] | None = None,
         tz: str | ZoneInfo | None = None,
-    ) -> list[Slot]:
+    ) -> SlotList:
         """The bookable starts of a timed package in ``[start, end)`` (aware, ≤ 62 days).
 
         Each :class:`~booking_core.domain.model.Slot` names the resources that could take it
@@ -318,6 +318,10 @@ class AvailabilityService(Service):
         (buffers included) and the package's day limit not reached. Lapsed holds free their
         time at once. ``resource_ids`` narrows the search; ``tz`` only changes the zone the
         returned datetimes are shown in (the instants are the same).
+
+        Busy time from the external calendar port counts as time off; the answer is a
+        :class:`~booking_core.domain.model.SlotList` whose ``unreadable_calendars`` names the
+        resources whose calendar could not be read (never an exception).
 
         Raises:
             ValidationError: malformed input, a naive datetime, a range over 62 days, or a
@@ -338,10 +342,15 @@ class AvailabilityService(Service):
             schedule = setting.package.schedule
             ids = [r.id for r in _searched(setting, only)]
             if schedule is None or not ids:
-                return []
+                return SlotList()
             facts = self._time_facts(tenant_id, ids, facts_window(schedule.timing, window))
         resources = _searched(setting, only)
-        return free_slots(
+        schedule = setting.package.schedule
+        busy = NOTHING_BUSY
+        if schedule is not None and resources:
+            reach = facts_window(schedule.timing, window)
+            busy = busy_time(self._calendar, tenant_id, [r.id for r in resources], reach)
+        found = free_slots(
             setting.package,
             resources,
             tenant=setting.tenant,
@@ -349,7 +358,9 @@ class AvailabilityService(Service):
             window=window,
             now=self._clock.now(),
             tz=shown,
+            busy=busy,
         )
+        return SlotList(found, unreadable_calendars=busy.unreadable)
 
     def _schedule_setting(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> ScheduleSetting:
         def load() -> ScheduleSetting:

@@ -46,7 +46,7 @@ from booking_core.errors import (
 )
 from booking_core.limits import MAX_BATCH, MAX_EXPIRY_BATCH, MAX_LISTING_DAYS, MAX_PURGE
 from booking_core.ports.cache import CachePort
-from booking_core.ports.calendar import CalendarPort
+from booking_core.ports.calendar import NOTHING_BUSY, BusyIntervals, CalendarPort, NoCalendar
 from booking_core.ports.clock import Clock
 from booking_core.ports.payments import PaymentProvider, PaymentRequest, PaymentSession
 from booking_core.ports.repositories import (
@@ -65,6 +65,7 @@ from booking_core.services._base import (
     load_tenant,
     months_of,
 )
+from booking_core.services._calendar import busy_time
 from booking_core.services._hold_request import (
     BookedTime,
     Fallback,
@@ -379,7 +380,9 @@ class BookingService(Service):
             customer_id=new_id(),
             event_id=new_id(),
         )
-        at_once = self._time_at_once(request, start=start, named=resource_id)
+        # External I/O stays outside the transaction; its verdict is applied inside.
+        busy = self._calendar_busy(tenant_id, package_id, start)
+        at_once = self._time_at_once(request, start=start, named=resource_id, busy=busy)
         if isinstance(at_once, _Held):
             self._invalidate(months_of(at_once.booking))
             return at_once
@@ -393,7 +396,7 @@ class BookingService(Service):
                     return _Held(replay, replayed=True)
             package, schedule = timed(uow.packages.get(tenant_id, package_id), package_id)
             candidates = candidates_for(
-                uow, package, start, tenant=tenant, now=now, named=resource_id
+                uow, package, start, tenant=tenant, now=now, named=resource_id, busy=busy
             )
             offered = uow.packages.offered_add_ons(tenant_id, package_id) if quantities else ()
             lines = lines_of(offered, quantities)
@@ -447,7 +450,12 @@ class BookingService(Service):
         )
 
     def _time_at_once(
-        self, request: HoldRequest, *, start: dt.datetime, named: uuid.UUID | None
+        self,
+        request: HoldRequest,
+        *,
+        start: dt.datetime,
+        named: uuid.UUID | None,
+        busy: BusyIntervals,
     ) -> _Held | Fallback:
         """A timed hold in one statement from cached terms, where the backend offers it.
 
@@ -468,6 +476,7 @@ class BookingService(Service):
             named=named,
             now=self._clock.now(),
             key_ttl=self._idempotency_ttl,
+            busy=busy,
         )
         if result is Fallback.STALE:  # the next hold reloads them
             self._cache.delete(request.tenant_id, CATALOG, _timed_terms_key(request.package_id))
@@ -482,6 +491,26 @@ class BookingService(Service):
         if result.outcome is HoldAttemptOutcome.FULL:
             raise BookingConflictError(date, start=start, resource_id=named)
         return Fallback.SETTLE
+
+    def _calendar_busy(
+        self, tenant_id: uuid.UUID, package_id: uuid.UUID, start: dt.datetime
+    ) -> BusyIntervals:
+        """What the external calendars say about the package's resources over the service
+        starting at ``start``: asked once, before any transaction (no reads at all when the
+        app has no calendar port)."""
+        if type(self._calendar) is NoCalendar:
+            return NOTHING_BUSY
+        terms = self._timed_terms(tenant_id, package_id) if self._cache is not None else None
+        package = (
+            terms.package
+            if terms is not None
+            else self._read(lambda uow: uow.packages.get(tenant_id, package_id))
+        )
+        schedule = None if package is None else package.schedule
+        if schedule is None:  # the transaction raises the precise error
+            return NOTHING_BUSY
+        service = schedule.timing.service(start)
+        return busy_time(self._calendar, tenant_id, schedule.resource_ids, service)
 
     def _timed_terms(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> TimedTerms | None:
         """What a timed hold is placed from, read through the catalog cache (None: no tenant)."""
@@ -937,6 +966,11 @@ class BookingService(Service):
         booking_id = v.uuid_(booking_id, "booking_id")
         start = instant(new_start, "new_start")
         event_id = new_id()
+        busy = NOTHING_BUSY
+        if type(self._calendar) is not NoCalendar:  # asked before the transaction, as a hold
+            package_id = self._read(lambda uow: _package_of(uow, tenant_id, booking_id))
+            if package_id is not None:
+                busy = self._calendar_busy(tenant_id, package_id, start)
 
         def work(uow: UnitOfWork) -> _Moved:
             now = self._clock.now()
@@ -956,7 +990,13 @@ class BookingService(Service):
                 booking, date, now=now, event_id=event_id, starts_at=start, ends_at=end
             )
             candidates = candidates_for(
-                uow, package, start, tenant=tenant, now=now, preferred=booking.resource_ids
+                uow,
+                package,
+                start,
+                tenant=tenant,
+                now=now,
+                preferred=booking.resource_ids,
+                busy=busy,
             )
             uow.bookings.release_claims(tenant_id, booking_id)
             expiry = booking.expires_at if booking.status is BookingStatus.PENDING else None
@@ -1046,6 +1086,12 @@ class BookingService(Service):
             return [b.as_of(now) for b in uow.bookings.list_for_dates(tenant_id, start, end)]
 
         return self._read(work)
+
+
+def _package_of(uow: UnitOfWork, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> uuid.UUID | None:
+    """The package of a booking (None: no such booking; the transaction raises)."""
+    booking = uow.bookings.get(tenant_id, booking_id)
+    return None if booking is None else booking.package_id
 
 
 def _timed_terms_key(package_id: uuid.UUID) -> str:

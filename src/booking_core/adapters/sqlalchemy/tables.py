@@ -421,7 +421,7 @@ tenant_api_keys = Table(
 TIME_CLAIMS_NO_OVERLAP = "ex_bc_time_claims_lane_overlap"
 
 #: The columns the slot search reads besides the index key (``ClaimSpan``'s fields).
-SLOT_SEARCH_COLUMNS = ["ends_at", "lane", "claim_day", "package_id", "expires_at"]
+_SLOT_SEARCH_COLUMNS = ["ends_at", "lane", "claim_day", "package_id", "expires_at"]
 
 time_claims = Table(
     "bc_time_claims",
@@ -457,7 +457,7 @@ time_claims = Table(
         "tenant_id",
         "resource_id",
         "starts_at",
-        postgresql_include=SLOT_SEARCH_COLUMNS,
+        postgresql_include=_SLOT_SEARCH_COLUMNS,
     ),
     # PostgreSQL only (SQLite has one writer, whose transaction checks before it inserts).
     ExcludeConstraint(

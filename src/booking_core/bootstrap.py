@@ -19,6 +19,7 @@ from booking_core.services.availability import AvailabilityService
 from booking_core.services.bookings import DEFAULT_IDEMPOTENCY_TTL, BookingService
 from booking_core.services.catalog import CatalogService
 from booking_core.services.customers import CustomerService
+from booking_core.services.feeds import CalendarFeedService
 from booking_core.services.outbox import OutboxService
 from booking_core.services.settings import CacheSettings
 from booking_core.services.tenants import TenantService
@@ -58,6 +59,7 @@ class BookingApp:
         )
         self.webhooks = WebhookService(self.uow, self.clock, self.payments, **shared)
         self.outbox = OutboxService(self.uow, self.clock)
+        self.feeds = CalendarFeedService(self.uow, self.clock, **shared)
 
     def create_schema(self) -> None:
         """Create the tables if missing (SQL backends; a no-op in memory). Idempotent."""

@@ -17,6 +17,10 @@ __all__ = [
     "MAX_CAPACITY",
     "MAX_COUNT",
     "MAX_EXPIRY_BATCH",
+    "MAX_FEED_DAYS",
+    "MAX_ICS_BYTES",
+    "MAX_ICS_OCCURRENCES",
+    "MAX_ICS_RULE_STEPS",
     "MAX_LISTING_DAYS",
     "MAX_MONEY",
     "MAX_PAGE",
@@ -69,3 +73,6 @@ MAX_ICS_OCCURRENCES: Final = 50_000
 #: its DTSTART, one step per period (a day of ``FREQ=DAILY``, an hour of ``FREQ=HOURLY``) and
 #: one per instance it generates on the way, whether or not it lands in the window.
 MAX_ICS_RULE_STEPS: Final = 1_000_000
+
+#: The longest window one calendar feed read serves (a year and a month).
+MAX_FEED_DAYS: Final = 400

@@ -12,7 +12,9 @@ import math
 import uuid
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 
 from booking_core import BookingApp
@@ -25,6 +27,7 @@ from .conftest import (
     TIMED,
     TIMED_START,
     Api,
+    Reply,
     assert_problem,
     checkout_body,
     instant,
@@ -444,6 +447,102 @@ class ApiContract:
             )["field"]
             == "resource_id"
         )
+
+    # -- bookings as iCalendar -------------------------------------------------------------------
+
+    def ics_event(self, reply: Reply, booking_id: str) -> icalendar.Event:
+        """The one VEVENT of an ``.ics`` reply, after checking it is the booking's attachment."""
+        assert reply.status == 200, reply.raw
+        assert reply.content_type == "text/calendar; charset=utf-8"
+        disposition = reply.headers["content-disposition"]
+        assert disposition == f'attachment; filename="booking-{booking_id}.ics"'
+        assert reply.headers["x-content-type-options"] == "nosniff"
+        calendar = icalendar.Calendar.from_ical(reply.raw)
+        assert calendar["METHOD"] == "PUBLISH"
+        (event,) = calendar.walk("VEVENT")
+        assert event["UID"] == booking_id
+        return event
+
+    def test_a_date_booking_downloads_as_an_all_day_event(
+        self, api: Api, shop: Any, provider: FakePaymentProvider
+    ) -> None:
+        """GET /v1/bookings/{id}.ics is an attachment whose one event is the booking: the
+        package's name, all day on its date, TENTATIVE while held and CONFIRMED once paid (the
+        same UID, SEQUENCE one up)."""
+        done = self.checkout(api, shop.api_key)
+        booking_id = done["booking"]["id"]
+        held = self.ics_event(
+            api.get(f"/v1/bookings/{booking_id}.ics", key=shop.api_key), booking_id
+        )
+        assert held["SUMMARY"] == shop.packages["gold"].name == "Gold"
+        assert held["STATUS"] == "TENTATIVE"
+        assert held["SEQUENCE"] == 0
+        assert held.decoded("DTSTART") == EVENT_DATE
+        assert not isinstance(held.decoded("DTSTART"), dt.datetime)  # VALUE=DATE: all day
+        assert held.decoded("DTEND") == EVENT_DATE + dt.timedelta(days=1)
+
+        self.pay(api, provider, shop, done)
+        paid = self.ics_event(
+            api.get(f"/v1/bookings/{booking_id}.ics", key=shop.api_key), booking_id
+        )
+        assert paid["STATUS"] == "CONFIRMED"
+        assert paid["SEQUENCE"] == 1
+
+    def test_a_timed_booking_downloads_in_the_tenants_zone(self, api: Api, shop: Any) -> None:
+        """A timed booking's event starts and ends at its instants, written in the tenant's zone
+        (Europe/Paris, with its VTIMEZONE) so that 10:00 reads 10:00 in any calendar app."""
+        done = api.post("/v1/checkout", key=shop.api_key, json=timed_body())
+        assert done.status == 201, done.raw
+        booking_id = done.body["booking"]["id"]
+        reply = api.get(f"/v1/bookings/{booking_id}.ics", key=shop.api_key)
+        event = self.ics_event(reply, booking_id)
+        assert event["SUMMARY"] == shop.packages[TIMED].name == "Portrait hour"
+        assert event["STATUS"] == "TENTATIVE"
+        start, end = event.decoded("DTSTART"), event.decoded("DTEND")
+        assert start == TIMED_START
+        assert end == TIMED_START + HOUR
+        assert event["DTSTART"].params["TZID"] == "Europe/Paris"
+        assert start.astimezone(ZoneInfo("Europe/Paris")).hour == 10
+        assert b"DTSTART;TZID=Europe/Paris:20300621T100000" in reply.raw
+        (zone,) = icalendar.Calendar.from_ical(reply.raw).walk("VTIMEZONE")
+        assert zone["TZID"] == "Europe/Paris"
+
+    def test_a_cancelled_booking_downloads_as_cancelled(self, api: Api, shop: Any) -> None:
+        """After a cancel the same event (same UID) says STATUS:CANCELLED, so a calendar that
+        imported it drops it."""
+        booking_id = self.checkout(api, shop.api_key)["booking"]["id"]
+        assert api.post(f"/v1/bookings/{booking_id}/cancel", key=shop.api_key).status == 200
+        event = self.ics_event(
+            api.get(f"/v1/bookings/{booking_id}.ics", key=shop.api_key), booking_id
+        )
+        assert event["STATUS"] == "CANCELLED"
+
+    def test_ics_of_another_tenant_or_an_unknown_id_is_a_404(
+        self, api: Api, shop: Any, rival: Any
+    ) -> None:
+        """Another tenant's booking is a 404 exactly like an id that does not exist; a malformed
+        id is a 422 naming booking_id. Problems, never a calendar."""
+        booking_id = self.checkout(api, shop.api_key)["booking"]["id"]
+        stolen = assert_problem(
+            api.get(f"/v1/bookings/{booking_id}.ics", key=rival.api_key), 404, "not-found"
+        )
+        unknown = assert_problem(
+            api.get(f"/v1/bookings/{uuid.UUID(int=7)}.ics", key=shop.api_key), 404, "not-found"
+        )
+        assert stolen["title"] == unknown["title"]
+        assert stolen["instance"] == f"/v1/bookings/{booking_id}.ics"
+        malformed = api.get("/v1/bookings/not-a-uuid.ics", key=shop.api_key)
+        field = assert_problem(malformed, 422, "validation")["field"]
+        assert field == self.FIELD_NAMES.get("booking_id", "booking_id")
+
+    @pytest.mark.parametrize("key", [None, "", "nonsense", f"bck_{uuid.UUID(int=1).hex}_guessed"])
+    def test_ics_without_a_valid_key_is_401(self, api: Api, shop: Any, key: str | None) -> None:
+        """No key, a malformed or an unknown one: the same 401 problem as every other endpoint,
+        and no calendar data."""
+        booking_id = self.checkout(api, shop.api_key)["booking"]["id"]
+        reply = api.get(f"/v1/bookings/{booking_id}.ics", key=key)
+        assert_problem(reply, 401, "unauthenticated")
+        assert b"BEGIN:VCALENDAR" not in reply.raw
 
     # -- webhooks --------------------------------------------------------------------------------
 

@@ -80,6 +80,7 @@ def test_openapi_documents_the_api(api: FastApiClient) -> None:
         "/v1/slots",
         "/v1/checkout",
         "/v1/bookings/{booking_id}",
+        "/v1/bookings/{booking_id}.ics",
         "/v1/bookings/{booking_id}/cancel",
         "/v1/webhooks/{provider}",
         "/v1/csp-report",
@@ -129,6 +130,19 @@ def test_openapi_describes_slots_and_timed_checkout(api: FastApiClient) -> None:
     assert {"start", "resource_id"} <= set(body["properties"])
     booking = schemas["BookingOut"]["properties"]
     assert {"starts_at", "ends_at", "resource_ids"} <= set(booking)
+
+
+def test_openapi_declares_the_ics_route_as_text_calendar(api: FastApiClient) -> None:
+    """The .ics route answers text/calendar (a string, no JSON schema) and its problems as
+    problem+json: never a problem documented under text/calendar."""
+    document = api.get("/openapi.json").body
+    route = document["paths"]["/v1/bookings/{booking_id}.ics"]["get"]
+    assert route["security"] == [{"APIKeyHeader": []}]
+    assert route["responses"]["200"]["content"] == {"text/calendar": {"schema": {"type": "string"}}}
+    for status in ("401", "403", "404", "422"):
+        assert route["responses"][status]["content"] == {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
 
 
 def test_docs_page_is_served_with_its_own_csp(api: FastApiClient) -> None:

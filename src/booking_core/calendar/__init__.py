@@ -6,6 +6,7 @@ layers never import this module (an import-linter contract says so).
 
     booking_ics   one booking as an attachment (PUBLISH) or an invitation (REQUEST, CANCEL)
     feed_ics      a subscribable feed body: the bookings a window shows, no METHOD
+    feed_body     feed_ics of what ``app.feeds.contents(token, ...)`` read (a feed URL's body)
     ItipMethod    PUBLISH, REQUEST, CANCEL
     CalendarUser  an ORGANIZER or ATTENDEE: email and name
     read_busy     an ICS document's busy intervals over a window (recurrences expanded)
@@ -50,6 +51,7 @@ from booking_core.calendar._ics_out import (  # noqa: E402  # after the check ab
     CalendarUser,
     ItipMethod,
     booking_ics,
+    feed_body,
     feed_ics,
 )
 
@@ -62,6 +64,7 @@ __all__ = [
     "IcsFeed",
     "ItipMethod",
     "booking_ics",
+    "feed_body",
     "feed_ics",
     "read_busy",
 ]

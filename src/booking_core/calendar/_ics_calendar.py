@@ -19,6 +19,7 @@ import uuid
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from booking_core.calendar._ics_in import read_busy
 from booking_core.domain.schedule import Interval, epoch_micros, months_between
@@ -134,22 +135,29 @@ class IcsCalendar:
         for owner, feed in owned.items():
             assert owner is not None  # every owner here is a resource
             resource_id = owner
-            stretches: list[Interval] = []
+            spans: list[tuple[int, int]] = []
+            closed = False
             for month in months:
                 entry = entries[resource_id, month]
                 if entry.error is not None:
                     unreadable.add(resource_id)
                     if feed.fail is FailMode.CLOSED:
-                        stretches = [window]
+                        closed = True
                         break
                     continue
-                stretches.extend(
-                    Interval(_instant(max(lo, low)), _instant(min(hi, high)))
-                    for lo, hi in entry.busy
-                    if lo < high and hi > low
-                )
+                spans += entry.busy
+            if closed:
+                intervals[resource_id] = (window,)
+                continue
+            # merged as integers, then clipped to the window (the same stretches as clipping
+            # first): an Interval is made only for each merged stretch the window keeps
+            stretches = tuple(
+                Interval(_instant(max(lo, low)), _instant(min(hi, high)))
+                for lo, hi in _merged(spans)
+                if lo < high and hi > low
+            )
             if stretches:
-                intervals[resource_id] = tuple(_merged(stretches))
+                intervals[resource_id] = stretches
         return BusyIntervals(intervals, frozenset(unreadable))
 
     def busy_dates(self, tenant_id: uuid.UUID, start: dt.date, end: dt.date) -> set[dt.date]:
@@ -322,15 +330,16 @@ class _Month:
         busy, error = value.get("busy"), value.get("error")
         if not isinstance(busy, list) or not (error is None or isinstance(error, str)):
             return None
-        pairs: list[tuple[int, int]] = []
-        for pair in busy:
-            if not isinstance(pair, list) or len(pair) != 2:
-                return None
-            lo, hi = pair
+        # the hot path of a cached search (every resource and month): unpack first, then
+        # check; only a list unpacks to two ints (a string or object gives str items)
+        try:
+            pairs = tuple([(lo, hi) for lo, hi in cast("list[list[int]]", busy)])
+        except (TypeError, ValueError):
+            return None
+        for lo, hi in pairs:
             if not isinstance(lo, int) or not isinstance(hi, int):
                 return None
-            pairs.append((lo, hi))
-        return _Month(tuple(pairs), error)
+        return _Month(pairs, error)
 
 
 def _key(owner: uuid.UUID | None, month: tuple[int, int]) -> str:
@@ -351,12 +360,18 @@ def _instant(micros: int) -> dt.datetime:
     return _EPOCH + micros * _MICROSECOND
 
 
-def _merged(stretches: list[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for stretch in sorted(stretches):
-        if merged and stretch.start <= merged[-1].end:
-            if stretch.end > merged[-1].end:
-                merged[-1] = Interval(merged[-1].start, stretch.end)
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans (sorted here, in place) merged where they overlap or touch. The months come
+    in order and each is sorted, so the sort only checks the order."""
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    last_lo = last_hi = 0
+    for lo, hi in spans:
+        if merged and lo <= last_hi:
+            if hi > last_hi:
+                last_hi = hi
+                merged[-1] = (last_lo, hi)
         else:
-            merged.append(stretch)
+            last_lo, last_hi = lo, hi
+            merged.append((lo, hi))
     return merged

@@ -20,7 +20,14 @@ from urllib.parse import quote
 
 from icalendar import Calendar, Event, vCalAddress, vDuration, vText
 
-from booking_core.domain.model import Booking, BookingStatus, Customer, Package, Resource
+from booking_core.domain.model import (
+    Booking,
+    BookingStatus,
+    Customer,
+    FeedContents,
+    Package,
+    Resource,
+)
 from booking_core.errors import ValidationError
 from booking_core.sanitize import sanitize_email
 
@@ -467,3 +474,32 @@ class _Lookups:
             contact=", ".join(details),
             resources=tuple(r.name for r in resources),
         )
+
+
+def feed_body(
+    contents: FeedContents,
+    *,
+    name: str | None = None,
+    refresh_interval: dt.timedelta | None = dt.timedelta(minutes=15),
+    uid_domain: str | None = None,
+    prodid: str = DEFAULT_PRODID,
+) -> bytes:
+    """The ICS body of a feed, from what :meth:`CalendarFeedService.contents
+    <booking_core.services.feeds.CalendarFeedService.contents>` read: :func:`feed_ics` with the
+    feed's own choices (holds, contact details) and the tenant's zone; ``name`` defaults to the
+    feed's label, else the tenant's name."""
+    feed = contents.feed
+    return feed_ics(
+        contents.bookings,
+        name=name or feed.label or contents.tenant.name,
+        timezone=contents.tenant.timezone,
+        packages=contents.packages,
+        resources=contents.resources,
+        customers=contents.customers,
+        include_holds=feed.include_holds,
+        include_contact=feed.include_contact,
+        now=contents.now,
+        refresh_interval=refresh_interval,
+        uid_domain=uid_domain,
+        prodid=prodid,
+    )

@@ -175,6 +175,48 @@ class IssuedApiKey(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class CalendarFeed:
+    """A subscribable calendar feed: the tenant's bookings (``resource_id`` None) or one
+    resource's, reached by a secret token stored as a SHA-256 digest, like API keys.
+
+    ``include_holds`` shows unpaid holds too (as tentative events); ``include_contact`` shows
+    the customer's name, email and phone. Both are the tenant's choice, off by default.
+    """
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    resource_id: uuid.UUID | None
+    label: str
+    token_hash: str
+    include_holds: bool
+    include_contact: bool
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+
+class IssuedCalendarFeed(NamedTuple):
+    """A new feed: its stored record and the token, which is shown only this once."""
+
+    record: CalendarFeed
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedContents:
+    """What one feed shows over a window: its record, the tenant, the bookings (holds only if
+    the feed includes them; canceled and lapsed ones never) and the records the events name
+    (customers only if the feed includes contact details)."""
+
+    feed: CalendarFeed
+    tenant: Tenant
+    bookings: tuple[Booking, ...]
+    packages: tuple[Package, ...]
+    resources: tuple[Resource, ...]
+    customers: tuple[Customer, ...]
+    now: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogRecord:
     """What every catalog record has: its id, its tenant, a per-tenant slug and a name."""
 

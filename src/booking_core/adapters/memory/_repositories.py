@@ -18,6 +18,7 @@ from booking_core.domain.model import (
     ApiKey,
     BlackoutDate,
     Booking,
+    CalendarFeed,
     ClaimSpan,
     Customer,
     HeldSeat,
@@ -187,6 +188,12 @@ class MemoryCustomerRepository:
     def list(self, tenant_id: uuid.UUID, *, limit: int, offset: int) -> builtins.list[Customer]:
         rows = sorted(self._table.rows(tenant_id), key=lambda c: (c.created_at, str(c.id)))
         return rows[offset : offset + limit]
+
+    def get_many(
+        self, tenant_id: uuid.UUID, customer_ids: Sequence[uuid.UUID]
+    ) -> builtins.list[Customer]:
+        found = (self._table.get(tenant_id, each) for each in sorted(set(customer_ids)))
+        return [customer for customer in found if customer is not None]
 
     def upsert_by_email(self, customer: Customer) -> Customer:
         existing = self.find_by_email(customer.tenant_id, customer.email)
@@ -547,6 +554,32 @@ class MemoryOutboxRepository:
             self._table.put(
                 tenant_id, event_id, replace(event, claimed_until=None, last_error=error)
             )
+
+
+class MemoryCalendarFeedRepository:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+        self._table: Table[CalendarFeed] = db.calendar_feeds
+
+    def add(self, feed: CalendarFeed) -> None:
+        _require(self._db.tenants, TENANT_WIDE, feed.tenant_id)
+        if feed.resource_id is not None:
+            _require(self._db.resources, feed.tenant_id, feed.resource_id)
+        self._table.put(feed.tenant_id, feed.id, feed)
+
+    def get(self, tenant_id: uuid.UUID, feed_id: uuid.UUID) -> CalendarFeed | None:
+        return self._table.get(tenant_id, feed_id)
+
+    def active(self, tenant_id: uuid.UUID) -> builtins.list[CalendarFeed]:
+        feeds = [f for f in self._table.rows(tenant_id) if f.revoked_at is None]
+        return sorted(feeds, key=lambda f: (f.created_at, str(f.id)))
+
+    def revoke(self, tenant_id: uuid.UUID, feed_id: uuid.UUID, *, now: dt.datetime) -> bool:
+        feed = self._table.get(tenant_id, feed_id)
+        if feed is None or feed.revoked_at is not None:
+            return False
+        self._table.put(tenant_id, feed_id, replace(feed, revoked_at=now))
+        return True
 
 
 class MemoryApiKeyRepository:

@@ -257,6 +257,9 @@ class MemoryDatabase:
         self.claims: JournaledDict[ClaimKey, Claim] = JournaledDict(j)
         self.refunds: Table[Any] = Table("refund", j, {})
         self.api_keys: Table[Any] = Table("api_key", j, {"key_hash": lambda k: k.key_hash})
+        self.calendar_feeds: Table[Any] = Table(
+            "calendar_feed", j, {"token_hash": lambda f: f.token_hash}
+        )
         self.idempotency: JournaledDict[tuple[uuid.UUID, str], Any] = JournaledDict(j)
         self.inbox: JournaledDict[tuple[uuid.UUID, str, str], Any] = JournaledDict(j)
         self.outbox: Table[Any] = Table("outbox_event", j, {})

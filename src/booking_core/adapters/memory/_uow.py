@@ -10,6 +10,7 @@ from booking_core.adapters.memory._repositories import (
     MemoryApiKeyRepository,
     MemoryBlackoutRepository,
     MemoryBookingRepository,
+    MemoryCalendarFeedRepository,
     MemoryCustomerRepository,
     MemoryIdempotencyRepository,
     MemoryInboxRepository,
@@ -35,6 +36,7 @@ class MemoryUnitOfWork:
         self._db = db
         self.tenants = MemoryTenantRepository(db)
         self.api_keys = MemoryApiKeyRepository(db)
+        self.calendar_feeds = MemoryCalendarFeedRepository(db)
         self.segments = MemorySegmentRepository(db)
         self.packages = MemoryPackageRepository(db)
         self.add_ons = MemoryAddOnRepository(db)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -25,6 +26,7 @@ from booking_core.domain.model import (
     AddOn,
     ApiKey,
     BlackoutDate,
+    CalendarFeed,
     Customer,
     Package,
     Segment,
@@ -165,6 +167,16 @@ class SqlCustomerRepository(_Scoped[Customer]):
         )
         return [Customer(**row._mapping) for row in self._db.execute(stmt)]
 
+    def get_many(
+        self, tenant_id: uuid.UUID, customer_ids: Sequence[uuid.UUID]
+    ) -> builtins.list[Customer]:
+        if not customer_ids:
+            return []
+        c = self.table.c
+        wanted = sorted(set(customer_ids))
+        stmt = select(self.table).where(c.tenant_id == tenant_id, c.id.in_(wanted)).order_by(c.id)
+        return [Customer(**row._mapping) for row in self._db.execute(stmt)]
+
     def upsert_by_email(self, customer: Customer) -> Customer:
         row = asdict(customer)
         stored = self._db.execute(q.upsert_customer(self._db.dialect), row, row=row).one()
@@ -199,6 +211,24 @@ class SqlBlackoutRepository:
             .order_by(c.date)
         )
         return [BlackoutDate(**row._mapping) for row in self._db.execute(stmt)]
+
+
+class SqlCalendarFeedRepository(_Scoped[CalendarFeed]):
+    table = t.calendar_feeds
+    entity = CalendarFeed
+
+    def active(self, tenant_id: uuid.UUID) -> builtins.list[CalendarFeed]:
+        c = self.table.c
+        return self._list(tenant_id, c.revoked_at.is_(None), order_by=[c.created_at, c.id])
+
+    def revoke(self, tenant_id: uuid.UUID, feed_id: uuid.UUID, *, now: dt.datetime) -> bool:
+        c = self.table.c
+        stmt = (
+            update(self.table)
+            .where(c.tenant_id == tenant_id, c.id == feed_id, c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return self._db.execute(stmt).rowcount == 1
 
 
 class SqlApiKeyRepository(_Scoped[ApiKey]):

@@ -16,6 +16,7 @@ from booking_core.adapters.sqlalchemy._catalog import (
     SqlAddOnRepository,
     SqlApiKeyRepository,
     SqlBlackoutRepository,
+    SqlCalendarFeedRepository,
     SqlCustomerRepository,
     SqlPackageRepository,
     SqlSegmentRepository,
@@ -89,6 +90,7 @@ class SqlUnitOfWork:
         db = Db(connection)
         self.tenants = SqlTenantRepository(db)
         self.api_keys = SqlApiKeyRepository(db)
+        self.calendar_feeds = SqlCalendarFeedRepository(db)
         self.segments = SqlSegmentRepository(db)
         self.packages = SqlPackageRepository(db)
         self.add_ons = SqlAddOnRepository(db)

@@ -417,6 +417,21 @@ tenant_api_keys = Table(
     *_owned("key_hash"),
 )
 
+calendar_feeds = Table(
+    "bc_calendar_feeds",
+    metadata,
+    *_record(name=False),
+    _optional("resource_id", Uuid),  # NULL: the tenant's whole calendar
+    _required("label", String(200)),
+    _required("token_hash", String(64)),
+    _required("include_holds", Boolean),
+    _required("include_contact", Boolean),
+    _required("created_at", UTCDateTime),
+    _optional("revoked_at", UTCDateTime),
+    *_owned("token_hash"),
+    _refers("resource_id", "bc_resources"),
+)
+
 #: The name of the exclusion constraint that keeps a lane's claims from overlapping.
 TIME_CLAIMS_NO_OVERLAP = "ex_bc_time_claims_lane_overlap"
 

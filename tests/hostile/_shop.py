@@ -29,6 +29,7 @@ from booking_core.domain.model import (
     Booking,
     BookingPolicy,
     BookingStatus,
+    CalendarFeed,
     CancellationPolicy,
     CustomerDetails,
     OutboxEvent,
@@ -125,6 +126,8 @@ class Shop:
     timed: Package
     time_off: ResourceTimeOff
     timed_pending: Booking
+    feed: CalendarFeed
+    feed_token: str
     dates: int = 0
     starts: int = 0
 
@@ -244,6 +247,7 @@ def make_shop(backend: Backend, slug: str) -> Shop:
         reason="dentist",
     )
     timed_pending = _hold_time(backend, tenant, timed, local(FIRST_TIMED_DAY - _ONE_DAY, 10))
+    feed, feed_token = app.feeds.create(tid, label="ci")
     return Shop(
         tenant,
         segment,
@@ -262,6 +266,8 @@ def make_shop(backend: Backend, slug: str) -> Shop:
         timed,
         time_off,
         timed_pending,
+        feed,
+        feed_token,
     )
 
 
@@ -349,6 +355,8 @@ BY_NAME: dict[str, Valid] = {
     "resource_id": lambda b, s: s.resource.id,
     "resource_ids": lambda b, s: [s.resource.id],
     "time_off_id": lambda b, s: s.time_off.id,
+    "feed_id": lambda b, s: s.feed.id,
+    "token": lambda b, s: s.feed_token,
     "tz": lambda b, s: TIMEZONE,
     "hours": lambda b, s: RICH_HOURS,
     "schedule": lambda b, s: s.schedule,
@@ -375,6 +383,7 @@ _SCOPE: dict[str, tuple[str, ...]] = {
     "availability": (),
     "customers": (),
     "outbox": (),
+    "feeds": ("feeds",),
 }
 #: Methods that only add records: they change nothing the shop relies on.
 _ADDING = ("create", "add", "hold", "checkout")
@@ -391,6 +400,15 @@ def heal(backend: Backend, service: str, method: str) -> None:
         _heal_catalog(backend, backend.shop)
     if "bookings" in scope:
         _heal_bookings(backend, backend.shop)
+    if "feeds" in scope:
+        _heal_feeds(backend, backend.shop)
+
+
+def _heal_feeds(backend: Backend, shop: Shop) -> None:
+    """A revoked shop feed is replaced by a new one (and its token)."""
+    app, tid = backend.app, shop.tenant.id
+    if shop.feed.id not in {feed.id for feed in app.feeds.list(tid)}:
+        shop.feed, shop.feed_token = app.feeds.create(tid, label="ci")
 
 
 def _heal_tenant(backend: Backend, shop: Shop) -> None:

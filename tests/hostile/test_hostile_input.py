@@ -147,6 +147,7 @@ def test_the_surface_is_found_by_introspection() -> None:
         "bookings",
         "catalog",
         "customers",
+        "feeds",
         "outbox",
         "tenants",
         "webhooks",

@@ -7,6 +7,7 @@ in an ``async`` dependency first.
 
 from __future__ import annotations
 
+import http
 import logging
 from typing import Annotated
 
@@ -47,6 +48,8 @@ from booking_core import (
     Tenant,
     ValidationError,
 )
+from booking_core.calendar import booking_ics
+from booking_core.web.problems import PROBLEM_JSON
 from booking_core.web.security import parse_csp_report
 
 logger = logging.getLogger("booking_core.examples.fastapi")
@@ -234,6 +237,50 @@ def checkout(
     return CheckoutOut(
         booking=BookingOut.model_validate(result.booking),
         payment=PaymentSessionOut.model_validate(result.session),
+    )
+
+
+#: The ``.ics`` route's problems, stated by reference: a ``model`` would be documented under the
+#: route's own media type (text/calendar), which no problem is sent as.
+_ICS_PROBLEMS: dict[int | str, dict[str, object]] = {
+    status: {
+        "description": http.HTTPStatus(status).phrase,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for status in _PROBLEMS
+}
+
+
+class CalendarResponse(Response):
+    """An iCalendar body: the media type the OpenAPI declares for the ``.ics`` route."""
+
+    media_type = "text/calendar"
+
+
+# before /bookings/{booking_id}: Starlette tries routes in order, and "<id>.ics" would match
+# that route's path parameter (and be refused there as a malformed UUID)
+@router.get(
+    "/bookings/{booking_id}.ics",
+    tags=["bookings"],
+    response_class=CalendarResponse,
+    responses={
+        200: {
+            "description": "the booking as an iCalendar attachment (METHOD:PUBLISH)",
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+        },
+        **_ICS_PROBLEMS,
+    },
+)
+def get_booking_ics(booking: Booking, tenant: CurrentTenant, booking_id: Uuid) -> CalendarResponse:
+    """One booking of the tenant as an ``.ics`` file to add to a calendar: the package's name
+    as SUMMARY, a timed booking in the tenant's time zone, a date booking as an all-day event.
+    Another tenant's id is a 404, like a missing one."""
+    found = booking.bookings.get(tenant.id, booking_id)
+    packages = booking.catalog.list_packages(tenant.id, include_inactive=True)
+    name = next(p.name for p in packages if p.id == found.package_id)
+    return CalendarResponse(
+        booking_ics(found, summary=name, timezone=tenant.timezone),
+        headers={"Content-Disposition": f'attachment; filename="booking-{found.id}.ics"'},
     )
 
 

@@ -29,6 +29,7 @@ from booking_core import (
     Tenant,
     ValidationError,
 )
+from booking_core.calendar import booking_ics
 from booking_core.web.security import parse_csp_report
 
 logger = logging.getLogger("booking_core.examples.flask")
@@ -362,6 +363,23 @@ def get_booking(booking_id: str) -> Response:
     tenant = current_tenant()
     found = booking_app().bookings.get(tenant.id, _uuid(booking_id, "booking_id"))
     return jsonify(booking_json(found))
+
+
+@api.get("/bookings/<booking_id>.ics")
+def get_booking_ics(booking_id: str) -> Response:
+    """One booking of the tenant as an ``.ics`` file to add to a calendar: the package's name
+    as SUMMARY, a timed booking in the tenant's time zone, a date booking as an all-day event.
+    Another tenant's id is a 404, like a missing one."""
+    tenant = current_tenant()
+    booking = booking_app()
+    found = booking.bookings.get(tenant.id, _uuid(booking_id, "booking_id"))
+    packages = booking.catalog.list_packages(tenant.id, include_inactive=True)
+    name = next(p.name for p in packages if p.id == found.package_id)
+    return Response(
+        booking_ics(found, summary=name, timezone=tenant.timezone),
+        mimetype="text/calendar",  # Flask adds "; charset=utf-8" to a text/* type
+        headers={"Content-Disposition": f'attachment; filename="booking-{found.id}.ics"'},
+    )
 
 
 @api.post("/bookings/<booking_id>/cancel")

@@ -6,7 +6,8 @@ as a clone would be; dependencies come from the package index). The commands the
 virtualenv in a clean environment: no ``PYTHONPATH``, no ``BOOKING_*`` variables, nothing of this
 repository on ``sys.path``. The documented commands seed the SQLite database next to the copy's
 ``settings.py``, start the real server on a free port, and the test checks out over HTTP, pays
-with ``pay.py`` and reads the booking CONFIRMED. Each example runs one command from the folder's
+with ``pay.py`` and reads the booking CONFIRMED, and as an ``.ics`` file (the calendar extra
+``requirements.txt`` names). Each example runs one command from the folder's
 parent (as from the repository root) and the others from inside the folder. About 50 s for both,
 most of it the install.
 """
@@ -227,8 +228,8 @@ def test_a_copied_example_seeds_serves_and_confirms_a_paid_booking(
     example: Example, example_copy: Copy
 ) -> None:
     """A copied example folder names the library in requirements.txt and documents its commands; it
-    seeds a tenant, serves, checks out, pay.py's signed webhook confirms the booking, and a slot
-    of the timed package can be booked."""
+    seeds a tenant, serves, checks out, pay.py's signed webhook confirms the booking (its .ics
+    says CONFIRMED), and a slot of the timed package can be booked."""
     copy = example_copy
     requirements = parse_requirements(copy.path / "requirements.txt")
     name = canonicalize_name(distribution_name())
@@ -275,6 +276,11 @@ def test_a_copied_example_seeds_serves_and_confirms_a_paid_booking(
         assert booking.status_code == 200, booking.text
         assert booking.json()["status"] == "CONFIRMED"
         assert booking.json()["payment_ref"] == payment_ref
+        # requirements.txt brings the calendar extra: the booking downloads as an .ics file
+        ics = client.get(f"/v1/bookings/{booking_id}.ics", headers={"X-Tenant-Key": key})
+        assert ics.status_code == 200, ics.text
+        assert ics.headers["content-type"] == "text/calendar; charset=utf-8"
+        assert "\r\nSTATUS:CONFIRMED\r\n" in ics.text
 
         book_a_slot(client, key)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import tempfile
 import time
@@ -34,7 +35,23 @@ __all__ = ["main"]
 CACHE_URL = "memory://"
 
 
-def _tour(app: BookingApp, out: Out, checks: Checks, provider: FakePaymentProvider) -> None:
+#: The calendar extra's packages: the calendars section runs only when all are installed.
+CALENDAR_EXTRA = ("icalendar", "recurring_ical_events", "x_wr_timezone")
+
+
+def _calendar_extra_installed() -> bool:
+    """Whether the optional calendar extra is there; asked, not imported, so that a real import
+    error in the section still fails the run instead of skipping it."""
+    return all(importlib.util.find_spec(name) is not None for name in CALENDAR_EXTRA)
+
+
+def _tour(
+    app: BookingApp,
+    out: Out,
+    checks: Checks,
+    provider: FakePaymentProvider,
+    database_url: str,
+) -> None:
     out.heading(1, "Two tenants, each with a small catalog")
     paris, brooklyn = open_shops(app)
     tour = Tour(app, out, checks, paris, brooklyn, provider)
@@ -74,7 +91,15 @@ def _tour(app: BookingApp, out: Out, checks: Checks, provider: FakePaymentProvid
     out.heading(11, f"{INTERVAL_RACERS} threads hold overlapping intervals of one studio at once")
     interval_race(tour, studio)
 
-    out.heading(12, "All bookings at the end")
+    out.heading(12, "Calendars: a booking as ICS, a weekly meeting imported as busy time")
+    if _calendar_extra_installed():
+        from booking_core.demo._calendars import calendars  # noqa: PLC0415  # needs the extra
+
+        calendars(tour, studio, database_url)
+    else:
+        out('Skipped: needs the calendar extra, pip install "booking-core-sdk[calendar]".')
+
+    out.heading(13, "All bookings at the end")
     tour.summary()
 
 
@@ -83,7 +108,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m booking_core.demo",
         description="A tour of booking_core on SQLite: tenants, availability, a 20-thread "
         "race for one date, cancellation, tenant isolation, payments, refunds, the outbox, "
-        "and time slots (a week's grid, a DST night, a race on overlapping intervals).",
+        "time slots (a week's grid, a DST night, a race on overlapping intervals), and "
+        "calendars (a booking as ICS, busy time imported from an ICS feed).",
     )
     parser.add_argument(
         "--db",
@@ -98,8 +124,9 @@ def _run(db: Path, out: Out) -> Checks:
     checks = Checks()
     clock = SystemClock()
     provider = FakePaymentProvider(clock=clock)
+    database_url = f"sqlite:///{db}"
     app = connect(
-        f"sqlite:///{db}",
+        database_url,
         cache_url=CACHE_URL,
         clock=clock,
         payments=provider,
@@ -107,11 +134,11 @@ def _run(db: Path, out: Out) -> Checks:
     )
     with app:
         out(
-            f"booking_core demo: database sqlite:///{db}, cache {CACHE_URL}, "
+            f"booking_core demo: database {database_url}, cache {CACHE_URL}, "
             f"now {app.clock.now():%Y-%m-%d %H:%M:%S} UTC"
         )
         try:
-            _tour(app, out, checks, provider)
+            _tour(app, out, checks, provider, database_url)
         except BookingCoreError as error:
             checks.failures.append(f"unexpected {type(error).__name__}: {error}")
     return checks

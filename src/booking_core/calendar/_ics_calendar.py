@@ -36,6 +36,8 @@ log = logging.getLogger("booking_core.calendar")
 _NAMESPACE = "ics"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
+#: How many Intervals a calendar keeps for reuse (about 6 MB), forgotten all at once beyond.
+_KNOWN_INTERVALS = 20_000
 
 
 class FailMode(enum.StrEnum):
@@ -114,6 +116,10 @@ class IcsCalendar:
         self._timeout = float(timeout)
         self._lock = threading.Lock()
         self._failures: dict[tuple[uuid.UUID, uuid.UUID | None], CalendarFeedError] = {}
+        # the Interval of each (start, end) this calendar answered, in epoch microseconds: a
+        # cached search answers the same stretches again and again, and making an Interval
+        # and its two datetimes costs several times finding it (values: safe to share)
+        self._known: dict[tuple[int, int], Interval] = {}
 
     # --- the port -------------------------------------------------------------------------
 
@@ -135,7 +141,7 @@ class IcsCalendar:
         for owner, feed in owned.items():
             assert owner is not None  # every owner here is a resource
             resource_id = owner
-            spans: list[tuple[int, int]] = []
+            spans: list[Sequence[int]] = []
             closed = False
             for month in months:
                 entry = entries[resource_id, month]
@@ -149,13 +155,7 @@ class IcsCalendar:
             if closed:
                 intervals[resource_id] = (window,)
                 continue
-            # merged as integers, then clipped to the window (the same stretches as clipping
-            # first): an Interval is made only for each merged stretch the window keeps
-            stretches = tuple(
-                Interval(_instant(max(lo, low)), _instant(min(hi, high)))
-                for lo, hi in _merged(spans)
-                if lo < high and hi > low
-            )
+            stretches = _stretches(spans, low, high, self._known)
             if stretches:
                 intervals[resource_id] = stretches
         return BusyIntervals(intervals, frozenset(unreadable))
@@ -316,7 +316,8 @@ class IcsCalendar:
 class _Month:
     """One feed's busy stretches in one UTC month (epoch microseconds), or why it failed."""
 
-    busy: tuple[tuple[int, int], ...]
+    #: ``(start, end)`` pairs in start order: tuples, or the lists a cached entry decoded to.
+    busy: Sequence[Sequence[int]]
     error: str | None
 
     def encode(self) -> JSON:
@@ -330,16 +331,16 @@ class _Month:
         busy, error = value.get("busy"), value.get("error")
         if not isinstance(busy, list) or not (error is None or isinstance(error, str)):
             return None
-        # the hot path of a cached search (every resource and month): unpack first, then
-        # check; only a list unpacks to two ints (a string or object gives str items)
+        # the hot path of a cached search (every resource and month): the decoded lists are
+        # kept, only checked; of JSON values only a list unpacks to two ints (a string or an
+        # object of two items gives strings)
         try:
-            pairs = tuple([(lo, hi) for lo, hi in cast("list[list[int]]", busy)])
+            for lo, hi in cast("list[list[JSON]]", busy):
+                if not isinstance(lo, int) or not isinstance(hi, int):
+                    return None
         except (TypeError, ValueError):
             return None
-        for lo, hi in pairs:
-            if not isinstance(lo, int) or not isinstance(hi, int):
-                return None
-        return _Month(pairs, error)
+        return _Month(cast("list[list[int]]", busy), error)
 
 
 def _key(owner: uuid.UUID | None, month: tuple[int, int]) -> str:
@@ -360,18 +361,38 @@ def _instant(micros: int) -> dt.datetime:
     return _EPOCH + micros * _MICROSECOND
 
 
-def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The spans (sorted here, in place) merged where they overlap or touch. The months come
-    in order and each is sorted, so the sort only checks the order."""
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    last_lo = last_hi = 0
+def _stretches(
+    spans: Sequence[Sequence[int]], low: int, high: int, known: dict[tuple[int, int], Interval]
+) -> tuple[Interval, ...]:
+    """The ``(start, end)`` spans merged where they overlap or touch, clipped to ``[low,
+    high)``: an Interval for each merged stretch the window keeps (clipping after merging keeps
+    the same stretches as clipping first), taken from ``known`` when it was made before. The
+    months come in order, each sorted, so one pass merges them; spans out of order (an entry
+    another writer made) are sorted first."""
+    found: list[Interval] = []
+    run_lo = run_hi = None
     for lo, hi in spans:
-        if merged and lo <= last_hi:
-            if hi > last_hi:
-                last_hi = hi
-                merged[-1] = (last_lo, hi)
+        if run_lo is None or run_hi is None:
+            run_lo, run_hi = lo, hi
+        elif lo < run_lo:
+            return _stretches(sorted([(lo, hi) for lo, hi in spans]), low, high, known)
+        elif lo <= run_hi:
+            run_hi = max(run_hi, hi)
         else:
-            last_lo, last_hi = lo, hi
-            merged.append((lo, hi))
-    return merged
+            if run_hi > low and run_lo < high:
+                found.append(_interval(max(run_lo, low), min(run_hi, high), known))
+            run_lo, run_hi = lo, hi
+    if run_lo is not None and run_hi is not None and run_hi > low and run_lo < high:
+        found.append(_interval(max(run_lo, low), min(run_hi, high), known))
+    return tuple(found)
+
+
+def _interval(start: int, end: int, known: dict[tuple[int, int], Interval]) -> Interval:
+    """The Interval ``[start, end)`` (epoch microseconds), reused from ``known``, where a new
+    one is kept."""
+    found = known.get((start, end))
+    if found is None:
+        if len(known) >= _KNOWN_INTERVALS:
+            known.clear()
+        found = known[start, end] = Interval(_instant(start), _instant(end))
+    return found

@@ -21,6 +21,7 @@ from booking_core.services.catalog import CatalogService
 from booking_core.services.customers import CustomerService
 from booking_core.services.feeds import CalendarFeedService
 from booking_core.services.outbox import OutboxService
+from booking_core.services.series import SeriesService
 from booking_core.services.settings import CacheSettings
 from booking_core.services.tenants import TenantService
 from booking_core.services.webhooks import WebhookService
@@ -60,6 +61,9 @@ class BookingApp:
         self.webhooks = WebhookService(self.uow, self.clock, self.payments, **shared)
         self.outbox = OutboxService(self.uow, self.clock)
         self.feeds = CalendarFeedService(self.uow, self.clock, **shared)
+        self.series = SeriesService(
+            self.uow, self.clock, self.calendar, self.bookings, payments=self.payments, **shared
+        )
 
     def create_schema(self) -> None:
         """Create the tables if missing (SQL backends; a no-op in memory). Idempotent."""

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_PURGE",
     "MAX_RANGE_DAYS",
     "MAX_RESOURCES_PER_PACKAGE",
+    "MAX_SERIES_OCCURRENCES",
     "MAX_SLOT_DAYS",
     "MAX_SORT_ORDER",
 ]
@@ -76,3 +77,6 @@ MAX_ICS_RULE_STEPS: Final = 1_000_000
 
 #: The longest window one calendar feed read serves (a year and a month).
 MAX_FEED_DAYS: Final = 400
+
+#: Occurrences one recurring series holds at most (two years of weekly occurrences).
+MAX_SERIES_OCCURRENCES: Final = 104

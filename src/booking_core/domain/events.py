@@ -34,6 +34,8 @@ def booking_payload(booking: Booking) -> dict[str, object]:
         payload["starts_at"] = booking.starts_at.isoformat()
         payload["ends_at"] = booking.ends_at.isoformat()
         payload["resource_ids"] = [str(resource) for resource in booking.resource_ids]
+    if booking.series_id is not None:
+        payload["series_id"] = str(booking.series_id)
     return payload
 
 

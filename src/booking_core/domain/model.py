@@ -533,6 +533,8 @@ class Booking:
     A timed booking has ``starts_at``/``ends_at`` (UTC, the service interval without buffers)
     and the ``resource_ids`` it occupies; its ``event_date`` is the start's date in the
     tenant's zone (refund tiers count days to it). A date booking has neither.
+    ``series_id`` names the recurring series the booking is an occurrence of (None: a single
+    booking).
 
     ``expires_at`` is when the hold lapses while the booking is PENDING. It is the hold's
     expiry, kept for the record once the booking is confirmed, cancelled or expired: it no
@@ -568,6 +570,7 @@ class Booking:
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
     resource_ids: tuple[uuid.UUID, ...] = ()
+    series_id: uuid.UUID | None = None
 
     @property
     def is_timed(self) -> bool:
@@ -665,6 +668,46 @@ class Refund:
     provider_refund_id: str | None = None
     failure_reason: str | None = None
     attempts: int = 0
+
+
+class SeriesConflicts(enum.StrEnum):
+    """What a recurring series does with an occurrence it cannot hold."""
+
+    #: Hold every occurrence or none (the first refusal raises; nothing is written).
+    ALL_OR_NOTHING = "all_or_nothing"
+    #: Hold the occurrences that can be held; list the others with the reason.
+    SKIP = "skip"
+
+
+class SeriesCancelScope(enum.StrEnum):
+    """Which occurrences of a series a cancel covers."""
+
+    SERIES = "series"  # every occurrence
+    ONE = "one"  # the named occurrence only
+    FOLLOWING = "following"  # the named occurrence and every later one
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedOccurrence:
+    """An occurrence a series did not hold: its start and why (``taken``, or a
+    :class:`UnavailableReason` value such as ``outside_hours``, ``calendar``, ``too_far``)."""
+
+    start: dt.datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesHold:
+    """A recurring series as held: its id, the occurrences held (by start) and those skipped."""
+
+    series_id: uuid.UUID
+    bookings: tuple[Booking, ...]
+    skipped: tuple[SkippedOccurrence, ...] = ()
+
+    @property
+    def total(self) -> int:
+        """What the held occurrences cost together (one payment pays the series)."""
+        return sum(booking.total for booking in self.bookings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -667,6 +667,23 @@ class _Rule:
     counted: tuple[dt.date, ...] = ()
 
 
+def rule_dates(rule: str, starts_on: dt.date, last: dt.date, *, field: str) -> list[dt.date]:
+    """The local dates an RFC 5545 RRULE value yields from ``starts_on`` (its DTSTART) through
+    ``last``, in order; ValidationError on ``field`` for a rule it refuses.
+
+    The same parser and bounded expansion as :class:`RecurringHours` (only the periods up to
+    ``last`` are visited), so no rule makes it search to the year 9999.
+    """
+    if not isinstance(rule, str):
+        raise ValidationError(field, "must be a string")
+    if len(rule) > _MAX_RULE_LENGTH:
+        raise ValidationError(field, f"must be at most {_MAX_RULE_LENGTH} characters")
+    compiled = _compiled(rule, starts_on)
+    if isinstance(compiled, str):
+        raise ValidationError(field, compiled)
+    return list(_dates_between(compiled, starts_on, last)) if starts_on <= last else []
+
+
 def _compile(hours: RecurringHours, field: str) -> _Rule:
     """The rule of ``hours``, or ValidationError on ``<field>.rrule`` / ``.starts_on``."""
     if not _is_date(hours.starts_on):

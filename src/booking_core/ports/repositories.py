@@ -181,6 +181,10 @@ class BookingRepository(Protocol):
         self, tenant_id: uuid.UUID, start: dt.date, end: dt.date
     ) -> builtins.list[Booking]: ...
 
+    def list_series(self, tenant_id: uuid.UUID, series_id: uuid.UUID) -> builtins.list[Booking]:
+        """The occurrences of a recurring series, by start (one query)."""
+        ...
+
     def hold_context(
         self,
         tenant_id: uuid.UUID,

@@ -95,9 +95,11 @@ class HoldRequest:
         now: dt.datetime,
         *,
         time: BookedTime | None = None,
+        series_id: uuid.UUID | None = None,
     ) -> tuple[Booking, Customer, OutboxEvent]:
         """The PENDING booking (price snapshot, commission, expiry), its customer and event;
-        with ``time``, a timed booking of those resources (``date`` its start's local date)."""
+        with ``time``, a timed booking of those resources (``date`` its start's local date);
+        with ``series_id``, an occurrence of that series."""
         details = self.customer
         customer = Customer(
             self.customer_id, self.tenant_id, details.name, details.email, details.phone, now
@@ -126,6 +128,8 @@ class HoldRequest:
                 ends_at=time.end,
                 resource_ids=time.resource_ids,
             )
+        if series_id is not None:
+            booking = replace(booking, series_id=series_id)
         event = booking_event(booking, EventType.BOOKING_HELD, now, event_id=self.event_id)
         return booking, customer, event
 

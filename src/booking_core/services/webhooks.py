@@ -335,6 +335,8 @@ class WebhookService(Service):
             if booking.status in (BookingStatus.CONFIRMED, BookingStatus.FULFILLED):
                 return _Effect("already_confirmed")
             return _Effect("payment_already_recorded")
+        if booking.series_id is not None:
+            return self._series_paid(uow, booking.series_id, event, now, refund_id=refund_id)
         if event.currency != booking.currency or event.amount != booking.total:
             raise PaymentError(
                 f"paid {event.amount} {event.currency}, booking costs "
@@ -354,6 +356,56 @@ class WebhookService(Service):
         if kept is not None:
             return kept
         return self._refund_late_payment(uow, booking, event, now, refund_id=refund_id)
+
+    @staticmethod
+    def _series_paid(
+        uow: UnitOfWork,
+        series_id: uuid.UUID,
+        event: PaymentEvent,
+        now: dt.datetime,
+        *,
+        refund_id: uuid.UUID,
+    ) -> _Effect:
+        """One payment for a whole series (``SeriesService.checkout``): every occurrence still
+        held is confirmed with its own total as its share; an occurrence that lapsed or was
+        cancelled meanwhile records its share only to refund it. The shares add up to the
+        payment, so the series' refunds can never exceed it."""
+        found = uow.bookings.list_series(event.tenant_id, series_id)
+        occurrences = [uow.bookings.lock(event.tenant_id, b.id) or b for b in found]
+        if any(b.payment_ref is not None for b in occurrences):
+            return _Effect("payment_already_recorded")
+        owed = sum(b.total for b in occurrences)
+        currencies = {b.currency for b in occurrences}
+        if currencies != {event.currency} or event.amount != owed:
+            raise PaymentError(
+                f"paid {event.amount} {event.currency}, series costs {owed} {min(currencies)}"
+            )
+        refunds: list[Refund] = []
+        stale: list[Invalidation] = []
+        for booking in occurrences:
+            if booking.status is BookingStatus.PENDING and not booking.is_lapsed(now):
+                change = lifecycle.confirm(
+                    booking, payment_ref=event.payment_ref, amount_paid=booking.total, now=now
+                )
+                assert change is not None  # a PENDING hold paid by no payment yet
+                try:
+                    stale.extend(months_of(store(uow, change, now=now)))
+                except HoldExpiredError as lost:
+                    raise PaymentError("a hold changed while confirming; retry") from lost
+                continue
+            late = lifecycle.record_late_payment(
+                booking, payment_ref=event.payment_ref, amount_paid=booking.total, now=now
+            )
+            recorded = store(uow, late, now=now)
+            why = lifecycle.late_payment_reason(late)
+            share_refund_id = uuid.uuid5(refund_id, str(booking.id))
+            _, refund = decide_refund(
+                uow, recorded, booking.total, why, now, refund_id=share_refund_id
+            )
+            refunds.append(refund)
+            stale.extend(months_of(recorded))
+        outcome = "series_confirmed" if not refunds else "series_confirmed_in_part"
+        return _Effect(outcome, refunds=tuple(refunds), invalidations=tuple(stale))
 
     @staticmethod
     def _keep_date(

@@ -231,6 +231,10 @@ class MemoryBookingRepository:
         rows = [b for b in self._table.rows(tenant_id) if start <= b.event_date <= end]
         return sorted(rows, key=lambda b: (b.event_date, b.created_at, str(b.id)))
 
+    def list_series(self, tenant_id: uuid.UUID, series_id: uuid.UUID) -> builtins.list[Booking]:
+        rows = [b for b in self._table.rows(tenant_id) if b.series_id == series_id]
+        return sorted(rows, key=lambda b: (b.starts_at or b.created_at, b.event_date, str(b.id)))
+
     def hold_context(
         self,
         tenant_id: uuid.UUID,

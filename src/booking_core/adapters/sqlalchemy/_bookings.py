@@ -121,6 +121,15 @@ class SqlBookingRepository:
         )
         return self._with_lines(list(self._db.execute(stmt)))
 
+    def list_series(self, tenant_id: uuid.UUID, series_id: uuid.UUID) -> builtins.list[Booking]:
+        c = t.bookings.c
+        stmt = (
+            select(t.bookings)
+            .where(c.tenant_id == tenant_id, c.series_id == series_id)
+            .order_by(c.starts_at, c.event_date, c.id)
+        )
+        return self._with_lines(list(self._db.execute(stmt)))
+
     def hold_context(
         self,
         tenant_id: uuid.UUID,

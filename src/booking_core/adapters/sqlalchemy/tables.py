@@ -265,7 +265,9 @@ bookings = Table(
     _optional("starts_at", UTCDateTime),
     _optional("ends_at", UTCDateTime),
     _optional("resource_ids", JSON),
+    _optional("series_id", Uuid),  # the recurring series of an occurrence (migration 0007)
     PrimaryKeyConstraint("tenant_id", "id"),
+    Index(None, "tenant_id", "series_id"),
     _refers("package_id", "bc_packages"),
     _refers("customer_id", "bc_customers"),
     _refers("venue_id", "bc_venues"),

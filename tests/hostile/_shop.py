@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ from booking_core.domain.model import (
     Resource,
     ResourceTimeOff,
     Segment,
+    SeriesHold,
     Tenant,
     Venue,
 )
@@ -79,6 +81,9 @@ RICH_HOURS = WorkingHours(
 TIMING = SlotTiming(duration=dt.timedelta(minutes=60), horizon=dt.timedelta(days=730))
 #: Starts the valid timed calls take: from this day on, 08:00-19:00 on the hour, 700 days.
 FIRST_TIMED_DAY = START.date() + dt.timedelta(days=20)
+#: Series hold one occurrence each, in days of their own (past the single holds' days).
+SERIES_FIRST_DAY = FIRST_TIMED_DAY + dt.timedelta(days=400)
+SERIES_RULE = "FREQ=DAILY;COUNT=1"
 _STARTS_PER_DAY = 12
 _TIMED_DAYS = 700
 #: The shop's time off; accepted ``add_time_off`` calls put theirs on the spare resource (no
@@ -128,8 +133,18 @@ class Shop:
     timed_pending: Booking
     feed: CalendarFeed
     feed_token: str
+    series: SeriesHold
     dates: int = 0
     starts: int = 0
+    series_starts: int = 0
+
+    def next_series_start(self) -> dt.datetime:
+        """A start of a one-occurrence series, a different one each call, in days no other
+        timed call uses."""
+        self.series_starts += 1
+        n = self.series_starts % (_STARTS_PER_DAY * 300)
+        day = SERIES_FIRST_DAY + dt.timedelta(days=n // _STARTS_PER_DAY)
+        return local(day, 8 + n % _STARTS_PER_DAY)
 
     def next_date(self) -> dt.date:
         """A bookable date, a different one each call (within the policy's horizon)."""
@@ -248,6 +263,7 @@ def make_shop(backend: Backend, slug: str) -> Shop:
     )
     timed_pending = _hold_time(backend, tenant, timed, local(FIRST_TIMED_DAY - _ONE_DAY, 10))
     feed, feed_token = app.feeds.create(tid, label="ci")
+    series = _one_occurrence(app, tid, timed, local(SERIES_FIRST_DAY - _ONE_DAY, 10))
     return Shop(
         tenant,
         segment,
@@ -268,6 +284,13 @@ def make_shop(backend: Backend, slug: str) -> Shop:
         timed_pending,
         feed,
         feed_token,
+        series,
+    )
+
+
+def _one_occurrence(app: Any, tenant_id: uuid.UUID, timed: Package, first: dt.datetime) -> Any:
+    return app.series.hold(
+        tenant_id, package_id=timed.id, first=first, rule=SERIES_RULE, customer=CUSTOMER
     )
 
 
@@ -290,6 +313,8 @@ BY_METHOD: dict[str, Valid] = {
     "catalog.list_time_off.start": lambda b, s: window()[0],
     "catalog.list_time_off.end": lambda b, s: window()[1],
     "availability.slots.package_id": lambda b, s: s.timed.id,
+    "series.hold.package_id": lambda b, s: s.timed.id,
+    "series.checkout.package_id": lambda b, s: s.timed.id,
     "availability.slots.start": lambda b, s: window()[0],
     "availability.slots.end": lambda b, s: window()[1],
     "bookings.refund.booking_id": lambda b, s: s.confirmed.id,
@@ -356,6 +381,9 @@ BY_NAME: dict[str, Valid] = {
     "resource_ids": lambda b, s: [s.resource.id],
     "time_off_id": lambda b, s: s.time_off.id,
     "feed_id": lambda b, s: s.feed.id,
+    "series_id": lambda b, s: s.series.series_id,
+    "first": lambda b, s: s.next_series_start(),
+    "rule": lambda b, s: SERIES_RULE,
     "token": lambda b, s: s.feed_token,
     "tz": lambda b, s: TIMEZONE,
     "hours": lambda b, s: RICH_HOURS,
@@ -384,6 +412,7 @@ _SCOPE: dict[str, tuple[str, ...]] = {
     "customers": (),
     "outbox": (),
     "feeds": ("feeds",),
+    "series": ("series",),
 }
 #: Methods that only add records: they change nothing the shop relies on.
 _ADDING = ("create", "add", "hold", "checkout")
@@ -402,6 +431,16 @@ def heal(backend: Backend, service: str, method: str) -> None:
         _heal_bookings(backend, backend.shop)
     if "feeds" in scope:
         _heal_feeds(backend, backend.shop)
+    if "series" in scope:
+        _heal_series(backend, backend.shop)
+
+
+def _heal_series(backend: Backend, shop: Shop) -> None:
+    """A confirmed or cancelled shop series is replaced by a new held one."""
+    app, tid = backend.app, shop.tenant.id
+    statuses = {b.status for b in app.series.get(tid, shop.series.series_id)}
+    if statuses != {BookingStatus.PENDING}:
+        shop.series = _one_occurrence(app, tid, shop.timed, shop.next_series_start())
 
 
 def _heal_feeds(backend: Backend, shop: Shop) -> None:

@@ -149,6 +149,7 @@ def test_the_surface_is_found_by_introspection() -> None:
         "customers",
         "feeds",
         "outbox",
+        "series",
         "tenants",
         "webhooks",
     }

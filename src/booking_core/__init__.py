@@ -85,6 +85,7 @@ if TYPE_CHECKING:
     from booking_core.domain.schedule import (
         DateHours,
         RecurringHours,
+        RecurringTimeOff,
         SlotTiming,
         TimeOff,
         WeeklyHours,
@@ -157,6 +158,7 @@ __all__ = [  # noqa: RUF022 - plain sorted() (tests/test_public_api.py), constan
     "PaymentRequest",
     "PaymentSession",
     "RecurringHours",
+    "RecurringTimeOff",
     "Refund",
     "RefundRequest",
     "RefundResult",
@@ -230,6 +232,7 @@ _LAZY: dict[str, str] = {
     "PaymentRequest": "booking_core.ports.payments",
     "PaymentSession": "booking_core.ports.payments",
     "RecurringHours": "booking_core.domain.schedule",
+    "RecurringTimeOff": "booking_core.domain.schedule",
     "Refund": "booking_core.domain.model",
     "RefundRequest": "booking_core.ports.payments",
     "RefundResult": "booking_core.ports.payments",

@@ -46,6 +46,7 @@ from booking_core.domain.model import (
 from booking_core.domain.schedule import (
     DateHours,
     RecurringHours,
+    RecurringTimeOff,
     SlotTiming,
     WeeklyHours,
     WorkingHours,
@@ -76,6 +77,16 @@ RICH_HOURS = WorkingHours(
         RecurringHours("FREQ=WEEKLY;BYDAY=SA,SU", dt.date(2030, 1, 5), dt.time(8), dt.time(20)),
     ),
     dates=(DateHours(dt.date(2031, 12, 25), ((dt.time(8), dt.time(20)),)),),
+    away=(
+        RecurringTimeOff(
+            "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=31",
+            dt.date(2031, 12, 31),
+            dt.time(19),
+            dt.time(20),
+            except_on=(dt.date(2032, 12, 31),),
+            reason="year end",
+        ),
+    ),
 )
 #: The timed package: 60 minutes, starts on the hour, bookable up to two years ahead.
 TIMING = SlotTiming(duration=dt.timedelta(minutes=60), horizon=dt.timedelta(days=730))

@@ -86,6 +86,7 @@ __all__ = [
     "DateHours",
     "Interval",
     "RecurringHours",
+    "RecurringTimeOff",
     "SlotTiming",
     "TimeOff",
     "WeeklyHours",
@@ -205,6 +206,21 @@ class DateHours:
 
 
 @dataclass(frozen=True, slots=True)
+class RecurringTimeOff:
+    """Away from ``starts`` to ``ends`` (local wall-clock times) on each date an RFC 5545 RRULE
+    yields from ``starts_on``, except the dates in ``except_on``: a weekly team meeting, a
+    lunch break, maintenance every first Monday. The rule may end (COUNT, UNTIL) or not: only
+    the dates a question asks about are expanded."""
+
+    rrule: str
+    starts_on: dt.date
+    starts: dt.time
+    ends: dt.time
+    except_on: tuple[dt.date, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class TimeOff:
     """An aware stretch when the resource is away (holiday, sick leave, maintenance)."""
 
@@ -227,6 +243,8 @@ class WorkingHours:
     weekly: tuple[WeeklyHours, ...] = ()
     recurring: tuple[RecurringHours, ...] = ()
     dates: tuple[DateHours, ...] = ()
+    #: Recurring time off, taken out of whatever the other entries open (date overrides too).
+    away: tuple[RecurringTimeOff, ...] = ()
 
     def check(self) -> None:
         """Raise ValidationError naming the first entry that breaks the module's rules.
@@ -238,6 +256,20 @@ class WorkingHours:
         _check_count("hours.weekly", self.weekly)
         _check_count("hours.recurring", self.recurring)
         _check_count("hours.dates", self.dates)
+        _check_count("hours.away", self.away)
+        for index, away in enumerate(self.away):
+            field = f"hours.away.{index}"
+            if not isinstance(away, RecurringTimeOff):
+                raise ValidationError(field, "must be a RecurringTimeOff")
+            _compile(RecurringHours(away.rrule, away.starts_on, away.starts, away.ends), field)
+            _check_hours(field, away.starts, away.ends)
+            if not isinstance(away.except_on, tuple) or not all(
+                _is_date(day) for day in away.except_on
+            ):
+                raise ValidationError(f"{field}.except_on", "must be a tuple of dates")
+            _check_count(f"{field}.except_on", away.except_on)
+            if not isinstance(away.reason, str) or len(away.reason) > 200:
+                raise ValidationError(f"{field}.reason", "must be text of at most 200 characters")
         for index, weekly in enumerate(self.weekly):
             field = f"hours.weekly.{index}"
             if not isinstance(weekly, WeeklyHours):
@@ -302,6 +334,14 @@ class WorkingHours:
             for date in _dates_between(rule, first, last):
                 by_rule.setdefault(date, []).append((recurring.opens, recurring.closes))
         overrides = {item.date: item.hours for item in self.dates}
+        away: dict[dt.date, list[tuple[dt.time, dt.time]]] = {}
+        for index, off in enumerate(self.away):
+            hours_of = RecurringHours(off.rrule, off.starts_on, off.starts, off.ends)
+            rule = _compile(hours_of, f"hours.away.{index}")
+            skipped = set(off.except_on)
+            for date in _dates_between(rule, first, last):
+                if date not in skipped:
+                    away.setdefault(date, []).append((off.starts, off.ends))
 
         stretches: list[Interval] = []
         date = first
@@ -315,7 +355,11 @@ class WorkingHours:
                 interval = _open_interval(tz, date, opens, closes)
                 if interval.start < interval.end:
                     intervals.append(interval)
-            stretches.extend(_merged(intervals))  # a later date's hours start no earlier
+            merged = _merged(intervals)
+            if date in away:
+                gone = [_open_interval(tz, date, starts, ends) for starts, ends in away[date]]
+                merged = _without(merged, gone)
+            stretches.extend(merged)  # a later date's hours start no earlier
             date += _DAY
         return stretches
 
@@ -345,6 +389,7 @@ class WorkingHours:
                 }
                 for item in self.dates
             ],
+            **({"away": [_away_primitive(item) for item in self.away]} if self.away else {}),
         }
 
     @classmethod
@@ -354,6 +399,10 @@ class WorkingHours:
         Anything else (another type, a missing or unknown key, a bool for an int, a time that
         is not ``"HH:MM"``) raises ValidationError naming where, never KeyError or TypeError.
         """
+        away_entries: object = []
+        if isinstance(data, dict) and "away" in data:  # written only when there is some
+            data = dict(data)
+            away_entries = data.pop("away")
         top = _mapping(data, "hours", ("weekly", "recurring", "dates"))
         weekly: list[WeeklyHours] = []
         for index, entry in enumerate(_sequence(top["weekly"], "hours.weekly")):
@@ -400,7 +449,11 @@ class WorkingHours:
                     )
                 )
             dates.append(DateHours(_parse_date(item["date"], f"{field}.date"), tuple(pairs)))
-        hours = cls(tuple(weekly), tuple(recurring), tuple(dates))
+        away = [
+            _away_from_primitive(entry, f"hours.away.{index}")
+            for index, entry in enumerate(_sequence(away_entries, "hours.away"))
+        ]
+        hours = cls(tuple(weekly), tuple(recurring), tuple(dates), tuple(away))
         hours.check()
         return hours
 
@@ -553,6 +606,24 @@ def _local_dates(
 
 
 # --- wall clock to UTC -------------------------------------------------------------------------
+
+
+def _without(stretches: list[Interval], gone: list[Interval]) -> list[Interval]:
+    """``stretches`` (sorted, disjoint) less every interval of ``gone``: what is left opens
+    again where a time off ends (the slot grid re-anchors there)."""
+    left = stretches
+    for cut in gone:
+        pieces: list[Interval] = []
+        for stretch in left:
+            if not stretch.overlaps(cut):
+                pieces.append(stretch)
+                continue
+            if stretch.start < cut.start:
+                pieces.append(Interval(stretch.start, cut.start))
+            if cut.end < stretch.end:
+                pieces.append(Interval(cut.end, stretch.end))
+        left = pieces
+    return left
 
 
 def _open_interval(
@@ -1061,6 +1132,37 @@ def _mapping(value: object, field: str, keys: tuple[str, ...]) -> dict[str, obje
     if len(value) != len(keys):
         raise ValidationError(field, f"must have exactly the keys {', '.join(keys)}")
     return {key: value[key] for key in keys}
+
+
+def _away_primitive(item: RecurringTimeOff) -> dict[str, object]:
+    return {
+        "rrule": item.rrule,
+        "starts_on": item.starts_on.isoformat(),
+        "starts": _hhmm(item.starts),
+        "ends": _hhmm(item.ends),
+        "except_on": [day.isoformat() for day in item.except_on],
+        "reason": item.reason,
+    }
+
+
+def _away_from_primitive(entry: object, field: str) -> RecurringTimeOff:
+    keys = ("rrule", "starts_on", "starts", "ends", "except_on", "reason")
+    item = _mapping(entry, field, keys)
+    if not isinstance(item["rrule"], str):
+        raise ValidationError(f"{field}.rrule", "must be a string")
+    if not isinstance(item["reason"], str):
+        raise ValidationError(f"{field}.reason", "must be a string")
+    return RecurringTimeOff(
+        item["rrule"],
+        _parse_date(item["starts_on"], f"{field}.starts_on"),
+        _parse_time(item["starts"], f"{field}.starts"),
+        _parse_time(item["ends"], f"{field}.ends"),
+        tuple(
+            _parse_date(day, f"{field}.except_on.{n}")
+            for n, day in enumerate(_sequence(item["except_on"], f"{field}.except_on"))
+        ),
+        item["reason"],
+    )
 
 
 def _sequence(value: object, field: str) -> list[object] | tuple[object, ...]:

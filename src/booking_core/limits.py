@@ -14,6 +14,7 @@ from typing import Final
 __all__ = [
     "MAX_ATTEMPTS",
     "MAX_BATCH",
+    "MAX_BLACKOUT_RULES",
     "MAX_CAPACITY",
     "MAX_COUNT",
     "MAX_EXPIRY_BATCH",
@@ -80,3 +81,6 @@ MAX_FEED_DAYS: Final = 400
 
 #: Occurrences one recurring series holds at most (two years of weekly occurrences).
 MAX_SERIES_OCCURRENCES: Final = 104
+
+#: Recurring blackout rules a tenant keeps at most.
+MAX_BLACKOUT_RULES: Final = 20

@@ -341,7 +341,7 @@ def test_a_0001_database_upgrades_to_head_with_its_data(scratch: Callable[[], st
     migrations.upgrade(url)
     assert migrations.current(url) == migrations.head()
     new_columns: dict[str, dict[str, Any]] = {
-        "bc_tenants": {"version": 1},
+        "bc_tenants": {"version": 1, "blackout_rules": None},
         "bc_packages": {"schedule": None},
         "bc_bookings": {
             "starts_at": None,

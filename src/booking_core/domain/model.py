@@ -133,6 +133,18 @@ class CancellationPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class RecurringBlackout:
+    """The tenant is closed (for date packages) on each date an RFC 5545 RRULE yields from
+    ``starts_on``, except the dates in ``except_on``: every Sunday, each 1 May. The rule may
+    end (COUNT, UNTIL) or not: only the dates a question asks about are expanded."""
+
+    rrule: str
+    starts_on: dt.date
+    except_on: tuple[dt.date, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Tenant:
     """A business on the platform.
 
@@ -150,6 +162,8 @@ class Tenant:
     policy: BookingPolicy = field(default_factory=BookingPolicy)
     cancellation: CancellationPolicy = field(default_factory=CancellationPolicy)
     version: int = 1
+    #: Recurring blackout dates (beside the single ones of ``availability.add_blackout``).
+    blackout_rules: tuple[RecurringBlackout, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

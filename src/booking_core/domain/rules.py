@@ -13,6 +13,7 @@ from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
 from booking_core.domain.model import BookingPolicy, Tenant, UnavailableReason, Venue
+from booking_core.domain.schedule import rule_dates
 from booking_core.errors import DateUnavailableError
 
 
@@ -89,3 +90,14 @@ def refuse_calendar_or_policy(
     reason = policy_reason(date, today=local_today(now, tenant.timezone), policy=tenant.policy)
     if reason is not None:
         raise DateUnavailableError(date, reason.value)
+
+
+def blackout_rule_dates(tenant: Tenant, start: dt.date, end: dt.date) -> set[dt.date]:
+    """The dates in ``[start, end]`` the tenant's recurring blackouts close (each rule
+    expanded over that range only, its exceptions left out)."""
+    closed: set[dt.date] = set()
+    for index, blackout in enumerate(tenant.blackout_rules):
+        field = f"blackout_rules.{index}.rrule"
+        dates = rule_dates(blackout.rrule, blackout.starts_on, end, field=field, first=start)
+        closed.update(date for date in dates if date not in blackout.except_on)
+    return closed

@@ -738,9 +738,12 @@ class _Rule:
     counted: tuple[dt.date, ...] = ()
 
 
-def rule_dates(rule: str, starts_on: dt.date, last: dt.date, *, field: str) -> list[dt.date]:
+def rule_dates(
+    rule: str, starts_on: dt.date, last: dt.date, *, field: str, first: dt.date | None = None
+) -> list[dt.date]:
     """The local dates an RFC 5545 RRULE value yields from ``starts_on`` (its DTSTART) through
-    ``last``, in order; ValidationError on ``field`` for a rule it refuses.
+    ``last`` (from ``first`` only, when given), in order; ValidationError on ``field`` for a
+    rule it refuses.
 
     The same parser and bounded expansion as :class:`RecurringHours` (only the periods up to
     ``last`` are visited), so no rule makes it search to the year 9999.
@@ -752,7 +755,8 @@ def rule_dates(rule: str, starts_on: dt.date, last: dt.date, *, field: str) -> l
     compiled = _compiled(rule, starts_on)
     if isinstance(compiled, str):
         raise ValidationError(field, compiled)
-    return list(_dates_between(compiled, starts_on, last)) if starts_on <= last else []
+    low = starts_on if first is None else max(first, starts_on)
+    return list(_dates_between(compiled, low, last)) if low <= last else []
 
 
 def _compile(hours: RecurringHours, field: str) -> _Rule:

@@ -33,7 +33,7 @@ from booking_core.domain.model import (
     TimeClaim,
 )
 from booking_core.domain.money import commission_for
-from booking_core.domain.rules import local_today, policy_reason, pool_capacity
+from booking_core.domain.rules import blackout_rule_dates, local_today, policy_reason, pool_capacity
 from booking_core.errors import (
     BookingCoreError,
     CommitOutcomeUnknownError,
@@ -188,6 +188,8 @@ def attempt_at_once(
         return Fallback.SETTLE
     if policy_reason(request.date, today=today, policy=tenant.policy) is not None:
         return Fallback.SETTLE
+    if blackout_rule_dates(tenant, request.date, request.date):
+        return Fallback.SETTLE  # the transaction raises the precise error
     try:
         lines = lines_of(terms.add_ons, request.quantities)
     except NotFoundError:

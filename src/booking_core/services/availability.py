@@ -27,7 +27,13 @@ from booking_core.domain.model import (
     SlotList,
     Tenant,
 )
-from booking_core.domain.rules import first_reason, local_today, policy_reason, pool_capacity
+from booking_core.domain.rules import (
+    blackout_rule_dates,
+    first_reason,
+    local_today,
+    policy_reason,
+    pool_capacity,
+)
 from booking_core.domain.schedule import Interval, epoch_micros, months_between
 from booking_core.errors import NotFoundError, TenantInactiveError
 from booking_core.ports.cache import CachePort, GenerationToken
@@ -250,6 +256,7 @@ class AvailabilityService(Service):
         now = self._clock.now()
         tenant, capacity = facts[0].tenant, facts[0].capacity
         blackouts = {day for part in facts for day in part.blackouts}
+        blackouts |= blackout_rule_dates(tenant, start, end)
         live = Counter(seat.date for part in facts for seat in part.seats if seat.is_live(now))
         busy = self._calendar.busy_dates(tenant.id, start, end)
         today = local_today(now, tenant.timezone)

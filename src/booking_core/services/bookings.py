@@ -32,7 +32,12 @@ from booking_core.domain.model import (
     UnavailableReason,
 )
 from booking_core.domain.money import refund_for
-from booking_core.domain.rules import local_today, pool_capacity, refuse_calendar_or_policy
+from booking_core.domain.rules import (
+    blackout_rule_dates,
+    local_today,
+    pool_capacity,
+    refuse_calendar_or_policy,
+)
 from booking_core.errors import (
     BookingConflictError,
     DateUnavailableError,
@@ -320,7 +325,7 @@ class BookingService(Service):
                 if replay is not None:
                     return _Held(replay, replayed=True)
             capacity = self._capacity(context, venue_id)
-            if context.blackout:
+            if context.blackout or blackout_rule_dates(tenant, date, date):
                 raise DateUnavailableError(date, UnavailableReason.BLACKOUT.value)
             package = context.package
             if package is None or not package.active:
@@ -939,7 +944,7 @@ class BookingService(Service):
             )
             context = _of_active_tenant(context, tenant_id)
             change = lifecycle.reschedule(booking, new_date, now=now, event_id=event_id)
-            if context.blackout:
+            if context.blackout or blackout_rule_dates(context.tenant, new_date, new_date):
                 raise DateUnavailableError(new_date, UnavailableReason.BLACKOUT.value)
             capacity = self._capacity(context, booking.venue_id)
             refuse_calendar_or_policy(

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from types import MappingProxyType
@@ -19,16 +19,23 @@ from booking_core.domain.model import (
     BookingPolicy,
     CancellationPolicy,
     IssuedApiKey,
+    RecurringBlackout,
     RefundTier,
     Tenant,
 )
+from booking_core.domain.schedule import rule_dates
 from booking_core.errors import (
     AuthenticationError,
     NotFoundError,
     TenantInactiveError,
     ValidationError,
 )
-from booking_core.limits import MAX_CAPACITY, MAX_POLICY_DAYS, MAX_REFUND_TIERS
+from booking_core.limits import (
+    MAX_BLACKOUT_RULES,
+    MAX_CAPACITY,
+    MAX_POLICY_DAYS,
+    MAX_REFUND_TIERS,
+)
 from booking_core.ports.repositories import UnitOfWork
 from booking_core.services import _validate as v
 from booking_core.services._base import Service, load_tenant, whole_tenant
@@ -67,6 +74,28 @@ def _cancellation(policy: Any) -> CancellationPolicy:
         v.integer(tier.percent, f"{field}.percent", minimum=0, maximum=100)
     policy.check()
     return policy
+
+
+def _blackout_rules(rules: object) -> tuple[RecurringBlackout, ...]:
+    """Checked recurring blackouts: each rule parsed once here, so a stored rule always
+    expands (and a refused one names its field)."""
+    if not isinstance(rules, list | tuple) or len(rules) > MAX_BLACKOUT_RULES:
+        raise ValidationError("rules", f"must be a list of at most {MAX_BLACKOUT_RULES} rules")
+    checked = []
+    for index, rule in enumerate(rules):
+        field = f"rules.{index}"
+        if not isinstance(rule, RecurringBlackout):
+            raise ValidationError(field, "must be a RecurringBlackout")
+        starts_on = v.date_(rule.starts_on, f"{field}.starts_on")
+        if not isinstance(rule.except_on, list | tuple) or len(rule.except_on) > 100:
+            raise ValidationError(f"{field}.except_on", "must be at most 100 dates")
+        skipped = tuple(
+            v.date_(day, f"{field}.except_on.{n}") for n, day in enumerate(rule.except_on)
+        )
+        reason = v.text(rule.reason, f"{field}.reason", max_length=200)
+        rule_dates(rule.rrule, starts_on, starts_on, field=f"{field}.rrule")  # parses it
+        checked.append(RecurringBlackout(rule.rrule, starts_on, skipped, reason))
+    return tuple(checked)
 
 
 API_KEY_PREFIX = "bck_"
@@ -181,6 +210,18 @@ class TenantService(Service):
     ) -> Tenant:
         """Replace the refund tiers and fee applied to future cancellations."""
         return self._change(tenant_id, {"cancellation": _cancellation(cancellation)})
+
+    def update_blackout_rules(
+        self, tenant_id: uuid.UUID, rules: Sequence[RecurringBlackout]
+    ) -> Tenant:
+        """Replace the tenant's recurring blackout dates (``()`` clears them): date packages
+        are closed on each date a rule yields, less its exceptions. Existing bookings stay.
+
+        Raises:
+            ValidationError: a rule that is not a RecurringBlackout, an RRULE refused (its
+                field is ``rules.<i>.rrule``), more than 20 rules or 100 exceptions each.
+        """
+        return self._change(tenant_id, {"blackout_rules": _blackout_rules(rules)})
 
     def create_api_key(self, tenant_id: uuid.UUID, *, label: str = "") -> IssuedApiKey:
         """Issue a public API key for the tenant; returns its ``record`` and the ``key``, which

@@ -22,6 +22,7 @@ from booking_core.domain.model import (
     CancellationPolicy,
     Package,
     PackageSchedule,
+    RecurringBlackout,
     RefundTier,
     Resource,
     ResourceNeed,
@@ -50,6 +51,16 @@ def _tenant_row(tenant: Tenant) -> dict[str, Any]:
             "tiers": [[tier.days_before, tier.percent] for tier in tenant.cancellation.tiers],
             "fee": tenant.cancellation.fee,
         },
+        "blackout_rules": [
+            {
+                "rrule": rule.rrule,
+                "starts_on": rule.starts_on.isoformat(),
+                "except_on": [day.isoformat() for day in rule.except_on],
+                "reason": rule.reason,
+            }
+            for rule in tenant.blackout_rules
+        ]
+        or None,
     }
 
 
@@ -74,6 +85,15 @@ def _tenant(row: Row[Any]) -> Tenant:
             fee=m["cancellation"]["fee"],
         ),
         version=m["version"],
+        blackout_rules=tuple(
+            RecurringBlackout(
+                rule["rrule"],
+                dt.date.fromisoformat(rule["starts_on"]),
+                tuple(dt.date.fromisoformat(day) for day in rule["except_on"]),
+                rule["reason"],
+            )
+            for rule in m["blackout_rules"] or ()
+        ),
     )
 
 

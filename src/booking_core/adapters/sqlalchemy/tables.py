@@ -125,6 +125,7 @@ tenants = Table(
     _required("horizon_days", Integer),
     _required("cancellation", JSON),
     Column("version", BigInteger, nullable=False, server_default="1"),
+    _optional("blackout_rules", JSON),  # recurring blackouts (migration 0008); NULL: none
     UniqueConstraint("slug"),
     CheckConstraint("commission_percent >= 0 AND commission_percent <= 50", name="commission"),
     CheckConstraint("capacity_per_date >= 1", name="capacity"),

@@ -374,3 +374,22 @@ def test_on_postgresql_with_redis_the_feed_is_cached_in_redis(
             shop.calendar.forget(shop.tenant.id)
             elsewhere.close()
             shop.app.close()
+
+
+@pytest.mark.parametrize("fail", list(FailMode))
+def test_date_answers_say_when_the_tenant_calendar_could_not_be_read(fail: FailMode) -> None:
+    """An unreadable tenant feed flags every date answer ``calendar_unreadable``: fail closed,
+    each reads ``calendar``; fail open, each stays available. A readable feed flags none."""
+    shop = _shop(_memory, cached=True)
+    shop.feeds.fail = fail
+    shop.feeds.documents[shop.tenant.id, None] = OSError("unreachable")
+    first, last = dt.date(2030, 6, 24), dt.date(2030, 6, 26)
+    dates = shop.app.availability.calendar(shop.tenant.id, first, last)
+    assert {d.calendar_unreadable for d in dates} == {True}
+    expected = {"calendar"} if fail is FailMode.CLOSED else {None}
+    assert {d.reason for d in dates} == expected
+    shop.feeds.documents[shop.tenant.id, None] = WEEKLY_MEETING
+    shop.calendar.forget(shop.tenant.id)
+    dates = shop.app.availability.calendar(shop.tenant.id, first, last)
+    assert {d.calendar_unreadable for d in dates} == {False}
+    assert [d.date for d in dates if d.reason == "calendar"] == []  # 24 June was cancelled

@@ -27,7 +27,7 @@ from booking_core.errors import CalendarFeedError, ValidationError
 from booking_core.limits import MAX_ICS_BYTES
 from booking_core.ports.cache import JSON, CachePort
 from booking_core.ports.cache_guard import guarded
-from booking_core.ports.calendar import NOTHING_BUSY, BusyIntervals
+from booking_core.ports.calendar import NOTHING_BUSY, BusyDates, BusyIntervals
 
 __all__ = ["FailMode", "IcsCalendar", "IcsFeed"]
 
@@ -175,7 +175,8 @@ class IcsCalendar:
         entries = self._entries(tenant_id, {None: feed}, months)
         days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
         if any(entries[None, month].error is not None for month in months):
-            return set(days) if feed.fail is FailMode.CLOSED else set()
+            closed = days if feed.fail is FailMode.CLOSED else ()
+            return BusyDates(closed, unreadable=True)
         busy: set[dt.date] = set()
         for month in months:
             for lo, hi in entries[None, month].busy:

@@ -828,8 +828,12 @@ class BlackoutDate:
 
 @dataclass(frozen=True, slots=True)
 class DateAvailability:
-    """Whether one date can be booked; ``reason`` is set exactly when it cannot."""
+    """Whether one date can be booked; ``reason`` is set exactly when it cannot.
+
+    ``calendar_unreadable`` says the tenant's external calendar could not be read for this
+    answer (fail closed: the date reads ``calendar``; fail open: it may be available)."""
 
     date: dt.date
     available: bool
     reason: UnavailableReason | None = None
+    calendar_unreadable: bool = False

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -33,6 +33,18 @@ class BusyIntervals:
 
     intervals: Mapping[uuid.UUID, tuple[Interval, ...]] = field(default_factory=dict)
     unreadable: frozenset[uuid.UUID] = frozenset()
+
+
+class BusyDates(set[dt.date]):
+    """The answer of :meth:`CalendarPort.busy_dates` when it can say more than a set: the busy
+    dates, and ``unreadable`` when the calendar could not be read (already answered by the
+    tenant's fail-open or fail-closed choice). A plain ``set`` means it was read."""
+
+    __slots__ = ("unreadable",)
+
+    def __init__(self, dates: Iterable[dt.date] = (), *, unreadable: bool = False) -> None:
+        super().__init__(dates)
+        self.unreadable = unreadable
 
 
 NOTHING_BUSY = BusyIntervals()

@@ -259,6 +259,7 @@ class AvailabilityService(Service):
         blackouts |= blackout_rule_dates(tenant, start, end)
         live = Counter(seat.date for part in facts for seat in part.seats if seat.is_live(now))
         busy = self._calendar.busy_dates(tenant.id, start, end)
+        unreadable = bool(getattr(busy, "unreadable", False))
         today = local_today(now, tenant.timezone)
         result = []
         for offset in range((end - start).days + 1):
@@ -269,7 +270,7 @@ class AvailabilityService(Service):
                 calendar_busy=date in busy,
                 policy=policy_reason(date, today=today, policy=tenant.policy),
             )
-            result.append(DateAvailability(date, reason is None, reason))
+            result.append(DateAvailability(date, reason is None, reason, unreadable))
         return result
 
     def check(

@@ -59,7 +59,7 @@ from recurring_ical_events import (  # type: ignore[import-untyped]
     Occurrence,
 )
 
-from booking_core.domain.schedule import Interval
+from booking_core.domain.schedule import Interval, merged
 from booking_core.errors import CalendarFeedError, ValidationError
 from booking_core.limits import MAX_ICS_BYTES, MAX_ICS_OCCURRENCES, MAX_ICS_RULE_STEPS
 
@@ -159,7 +159,7 @@ def read_busy(
             skipped.add(uids.get(str(series.uid), ""))
             continue
         found.extend(busy)
-    return BusyTime(tuple(_merged(found)), tuple(sorted(skipped)))
+    return BusyTime(tuple(merged(found)), tuple(sorted(skipped)))
 
 
 # --- the window and the document ---------------------------------------------------------------
@@ -269,19 +269,6 @@ def _instant(value: object, zone: zoneinfo.ZoneInfo) -> dt.datetime:
     if isinstance(value, dt.date):
         return dt.datetime.combine(value, _MIDNIGHT, tzinfo=zone).astimezone(dt.UTC)
     raise TypeError(f"not a date or time: {value!r}")
-
-
-def _merged(intervals: list[Interval]) -> list[Interval]:
-    """Sorted, with the ones that overlap or touch joined."""
-    intervals.sort()
-    merged: list[Interval] = []
-    for interval in intervals:
-        if merged and interval.start <= merged[-1].end:
-            if interval.end > merged[-1].end:
-                merged[-1] = Interval(merged[-1].start, interval.end)
-        else:
-            merged.append(interval)
-    return merged
 
 
 # --- bounding the rules ------------------------------------------------------------------------

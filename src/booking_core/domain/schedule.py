@@ -94,6 +94,9 @@ __all__ = [
     "epoch_micros",
     "is_slot_start",
     "local_day_window",
+    "merged",
+    "months_between",
+    "rule_dates",
     "slot_starts",
 ]
 
@@ -355,11 +358,11 @@ class WorkingHours:
                 interval = _open_interval(tz, date, opens, closes)
                 if interval.start < interval.end:
                     intervals.append(interval)
-            merged = _merged(intervals)
+            joined = merged(intervals)
             if date in away:
                 gone = [_open_interval(tz, date, starts, ends) for starts, ends in away[date]]
-                merged = _without(merged, gone)
-            stretches.extend(merged)  # a later date's hours start no earlier
+                joined = _without(joined, gone)
+            stretches.extend(joined)  # a later date's hours start no earlier
             date += _DAY
         return stretches
 
@@ -671,8 +674,8 @@ def _jump(tz: zoneinfo.ZoneInfo, wall: dt.datetime, after: dt.datetime) -> dt.da
     return high
 
 
-def _merged(intervals: list[Interval]) -> list[Interval]:
-    """Sorted, with the ones that overlap or touch joined."""
+def merged(intervals: list[Interval]) -> list[Interval]:
+    """``intervals`` sorted (in place), with the ones that overlap or touch joined."""
     intervals.sort()
     merged: list[Interval] = []
     for interval in intervals:

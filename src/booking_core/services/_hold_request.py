@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from booking_core.domain.events import booking_event
@@ -46,8 +46,9 @@ from booking_core.ports.repositories import (
     HoldAttemptOutcome,
     HoldAttemptResult,
     HoldsAtOnce,
+    UnitOfWork,
 )
-from booking_core.services._scheduling import in_package_order, refuse_start
+from booking_core.services._scheduling import claim_for, in_package_order, refuse_start
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,43 @@ class HoldRequest:
             booking = replace(booking, series_id=series_id)
         event = booking_event(booking, EventType.BOOKING_HELD, now, event_id=self.event_id)
         return booking, customer, event
+
+
+def hold_time(
+    uow: UnitOfWork,
+    request: HoldRequest,
+    package: Package,
+    candidates: Sequence[Resource],
+    start: dt.datetime,
+    *,
+    tenant: Tenant,
+    now: dt.datetime,
+    lines: tuple[BookingAddOn, ...] = (),
+    series_id: uuid.UUID | None = None,
+) -> Booking | None:
+    """Claim the time of ``request``'s booking starting at ``start`` (the first of
+    ``candidates`` free, or all of them: :func:`claim_for`) and insert the hold; None when the
+    time could not be claimed (then nothing of it is written)."""
+    schedule = package.schedule
+    if schedule is None:
+        raise ValueError("a date package holds a date, not a time")
+    taken = claim_for(
+        uow,
+        package,
+        candidates,
+        start,
+        tenant=tenant,
+        booking_id=request.booking_id,
+        now=now,
+        expires_at=now + tenant.policy.hold_ttl,
+    )
+    if taken is None:
+        return None
+    time = BookedTime(start, start + schedule.timing.duration, taken)
+    booking, customer, event = replace(request, date=local_today(start, tenant.timezone)).priced(
+        tenant, package, lines, now, time=time, series_id=series_id
+    )
+    return uow.bookings.insert_hold(booking, customer, event=event)
 
 
 def lines_of(

@@ -72,12 +72,12 @@ from booking_core.services._base import (
 )
 from booking_core.services._calendar import busy_time
 from booking_core.services._hold_request import (
-    BookedTime,
     Fallback,
     HoldRequest,
     TimedTerms,
     attempt_at_once,
     attempt_time_at_once,
+    hold_time,
     lines_of,
 )
 from booking_core.services._lifecycle import store
@@ -399,31 +399,18 @@ class BookingService(Service):
                 replay = self._replay(uow, tenant_id, key, fingerprint, now)
                 if replay is not None:
                     return _Held(replay, replayed=True)
-            package, schedule = timed(uow.packages.get(tenant_id, package_id), package_id)
+            package, _ = timed(uow.packages.get(tenant_id, package_id), package_id)
             candidates = candidates_for(
                 uow, package, start, tenant=tenant, now=now, named=resource_id, busy=busy
             )
             offered = uow.packages.offered_add_ons(tenant_id, package_id) if quantities else ()
             lines = lines_of(offered, quantities)
-            expires_at = now + tenant.policy.hold_ttl
-            taken = claim_for(
-                uow,
-                package,
-                candidates,
-                start,
-                tenant=tenant,
-                booking_id=request.booking_id,
-                now=now,
-                expires_at=expires_at,
+            placed = hold_time(
+                uow, request, package, candidates, start, tenant=tenant, now=now, lines=lines
             )
-            date = local_today(start, tenant.timezone)
-            if taken is None:
+            if placed is None:
+                date = local_today(start, tenant.timezone)
                 raise BookingConflictError(date, start=start, resource_id=resource_id)
-            time = BookedTime(start, start + schedule.timing.duration, taken)
-            booking, customer, event = replace(request, date=date).priced(
-                tenant, package, lines, now, time=time
-            )
-            placed = uow.bookings.insert_hold(booking, customer, event=event)
             if key is not None:
                 uow.idempotency.attach(tenant_id, key, placed.id)
             return _Held(placed, replayed=False)

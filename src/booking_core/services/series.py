@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from booking_core.domain import lifecycle
@@ -29,6 +29,7 @@ from booking_core.domain.model import (
     SeriesHold,
     SkippedOccurrence,
 )
+from booking_core.domain.rules import local_today
 from booking_core.domain.schedule import Interval, rule_dates
 from booking_core.errors import (
     BookingConflictError,
@@ -53,9 +54,9 @@ from booking_core.services._base import (
     months_of,
 )
 from booking_core.services._calendar import busy_time
-from booking_core.services._hold_request import BookedTime, HoldRequest
+from booking_core.services._hold_request import HoldRequest, hold_time
 from booking_core.services._lifecycle import store
-from booking_core.services._scheduling import candidates_for, claim_for, instant, timed
+from booking_core.services._scheduling import candidates_for, instant, timed
 from booking_core.services.bookings import BookingService, _hold_input
 
 __all__ = ["SeriesCheckout", "SeriesService"]
@@ -149,8 +150,7 @@ class SeriesService(Service):
         def work(uow: UnitOfWork) -> SeriesHold:
             now = self._clock.now()
             tenant = load_tenant(uow, tenant_id)
-            package, schedule = timed(uow.packages.get(tenant_id, package_id), package_id)
-            expires_at = now + tenant.policy.hold_ttl
+            package, _ = timed(uow.packages.get(tenant_id, package_id), package_id)
             held: list[Booking] = []
             skipped: list[SkippedOccurrence] = []
             for index, start in enumerate(starts):
@@ -177,28 +177,23 @@ class SeriesService(Service):
                         raise
                     skipped.append(SkippedOccurrence(start, refused.reason))
                     continue
-                taken = claim_for(
+                placed = hold_time(
                     uow,
+                    request,
                     package,
                     candidates,
                     start,
                     tenant=tenant,
-                    booking_id=request.booking_id,
                     now=now,
-                    expires_at=expires_at,
+                    series_id=series_id,
                 )
-                if taken is None:
+                if placed is None:
                     if conflicts is SeriesConflicts.ALL_OR_NOTHING:
-                        date = start.astimezone(ZoneInfo(tenant.timezone)).date()
+                        date = local_today(start, tenant.timezone)
                         raise BookingConflictError(date, start=start, resource_id=resource_id)
                     skipped.append(SkippedOccurrence(start, "taken"))
                     continue
-                date = start.astimezone(ZoneInfo(tenant.timezone)).date()
-                time = BookedTime(start, start + schedule.timing.duration, taken)
-                booking, person, event = replace(request, date=date).priced(
-                    tenant, package, (), now, time=time, series_id=series_id
-                )
-                held.append(uow.bookings.insert_hold(booking, person, event=event))
+                held.append(placed)
             return SeriesHold(series_id, tuple(held), tuple(skipped))
 
         def landed(uow: UnitOfWork) -> SeriesHold | None:

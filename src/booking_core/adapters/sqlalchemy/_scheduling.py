@@ -204,13 +204,7 @@ class TimeClaims:
     ) -> builtins.list[HeldTime]:
         if not resource_ids:
             return []
-        params = {
-            "tenant_id": tenant_id,
-            "resource_ids": list(resource_ids),
-            "window_start": window.start,
-            "window_end": window.end,
-            "since": window.start - _REACH,
-        }
+        params = _in_reach(tenant_id, resource_ids, window)
         rows: Sequence[Any] = self._db.execute(q.HELD_TIME, params).all()
         return [
             HeldTime(resource, booking, package, lane, Interval(start, end), day, expires)
@@ -224,13 +218,7 @@ class TimeClaims:
             return ClaimSpan.by_resource(self.held(tenant_id, resource_ids, window))
         if not resource_ids:
             return {}
-        params = {
-            "tenant_id": tenant_id,
-            "resource_ids": list(resource_ids),
-            "window_start": window.start,
-            "window_end": window.end,
-            "since": window.start - _REACH,
-        }
+        params = _in_reach(tenant_id, resource_ids, window)
         rows: Sequence[Any] = self._db.execute(q.PG_CLAIM_SPANS, params).all()
         # rows come ordered by resource: one group each; a span is the row less its resource
         span, fields = tuple.__new__, _SPAN_FIELDS
@@ -252,3 +240,16 @@ class TimeClaims:
             .values(expires_at=None)
         )
         return self._db.execute(stmt).rowcount
+
+
+def _in_reach(
+    tenant_id: uuid.UUID, resource_ids: Sequence[uuid.UUID], window: Interval
+) -> dict[str, Any]:
+    """The parameters of a read of the resources' claims overlapping ``window``."""
+    return {
+        "tenant_id": tenant_id,
+        "resource_ids": list(resource_ids),
+        "window_start": window.start,
+        "window_end": window.end,
+        "since": window.start - _REACH,
+    }

@@ -241,3 +241,33 @@ def test_a_checkout_pays_the_series_and_its_webhook_confirms_every_occurrence(
     assert [b.version for b in app.series.get(studio.tenant.id, checkout.series.series_id)] == [
         b.version for b in occurrences
     ]
+
+
+def test_refunds_of_a_provider_paid_series_run_and_never_exceed_its_payment(
+    app: BookingApp,
+) -> None:
+    """A series paid through the provider and then cancelled: every occurrence's refund is
+    executed against the one payment, and the provider has refunded no more than it took."""
+    studio = _studio(app)
+    checkout = app.series.checkout(
+        studio.tenant.id,
+        package_id=studio.package.id,
+        first=OCT_15,
+        rule="FREQ=WEEKLY;COUNT=3",
+        customer=ANN,
+    )
+    body, headers = fake(app).make_webhook(
+        PaymentEventType.PAYMENT_SUCCEEDED,
+        tenant_id=studio.tenant.id,
+        booking_id=checkout.series.bookings[0].id,
+        payment_ref=checkout.session.payment_ref,
+        amount=checkout.series.total,
+        currency="EUR",
+    )
+    app.webhooks.receive(studio.tenant.id, body, headers)
+    cancelled = app.series.cancel(studio.tenant.id, checkout.series.series_id)
+    assert [c.refund.state.value for c in cancelled if c.refund] == ["SUCCEEDED"] * 3
+    paid_back = [
+        r.amount for r in fake(app).refunds if r.payment_ref == checkout.session.payment_ref
+    ]
+    assert sum(paid_back) == sum(c.refund_amount for c in cancelled) <= checkout.series.total

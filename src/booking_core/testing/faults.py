@@ -54,6 +54,8 @@ from booking_core.domain.model import (
     PackageSchedule,
     RefundState,
     RefundTier,
+    SeriesConflicts,
+    SeriesHold,
     Tenant,
 )
 from booking_core.domain.schedule import Interval, SlotTiming, WeeklyHours, WorkingHours
@@ -357,6 +359,53 @@ def _setup_timed_lapsed(world: World) -> None:
     world.clock.set(START + dt.timedelta(hours=1))
 
 
+#: A series of three daily occurrences from TIMED_START (all inside the digest's window).
+SERIES_RULE: Final = "FREQ=DAILY;COUNT=3"
+
+
+def _series(world: World, conflicts: SeriesConflicts = SeriesConflicts.ALL_OR_NOTHING) -> Any:
+    return world.app.series.hold(
+        world.tenant.id,
+        package_id=world.timed_package_id,
+        first=TIMED_START,
+        rule=SERIES_RULE,
+        customer=world.customer(),
+        conflicts=conflicts,
+    )
+
+
+def _setup_series(world: World) -> None:
+    world.values["series"] = _series(world)
+
+
+def _setup_series_paid(world: World) -> None:
+    """A series paid through the provider (checkout, then its webhook)."""
+    _setup_series_checkout(world)
+    _pay_series(world)
+    world.values["series"] = world.values["series_checkout"].series
+
+
+def _setup_series_checkout(world: World) -> None:
+    world.values["series_checkout"] = world.app.series.checkout(
+        world.tenant.id,
+        package_id=world.timed_package_id,
+        first=TIMED_START,
+        rule=SERIES_RULE,
+        customer=world.customer(),
+    )
+
+
+def _pay_series(world: World) -> Any:
+    checkout = world.values["series_checkout"]
+    lead = checkout.series.bookings[0]
+    return world.webhook(
+        PaymentEventType.PAYMENT_SUCCEEDED,
+        lead,
+        checkout.session.payment_ref,
+        amount=checkout.series.total,
+    )
+
+
 def _setup_checkout(world: World) -> None:
     world.values["checkout"] = world.checkout()
 
@@ -496,6 +545,21 @@ SCENARIOS: Final[tuple[Scenario, ...]] = (
         lambda w: w.app.bookings.retry_refunds(tenant_id=w.tenant.id),
         _setup_declined_refund,
     ),
+    Scenario("series.hold", _series),
+    Scenario("series.hold (skip conflicts)", lambda w: _series(w, SeriesConflicts.SKIP)),
+    Scenario(
+        "series.confirm",
+        lambda w: w.app.series.confirm(
+            w.tenant.id, w.values["series"].series_id, payment_ref="pay_series"
+        ),
+        _setup_series,
+    ),
+    Scenario(
+        "series.cancel (paid: a refund per occurrence)",
+        lambda w: w.app.series.cancel(w.tenant.id, w.values["series"].series_id, reason="ill"),
+        _setup_series_paid,
+    ),
+    Scenario("webhook: series paid", _pay_series, _setup_series_checkout),
     Scenario(
         "bookings.expire_holds",
         lambda w: w.app.bookings.expire_holds(tenant_id=w.tenant.id),
@@ -665,6 +729,9 @@ def _summary(result: Any) -> Any:
         return tuple(_summary(item) for item in result)
     if hasattr(result, "amount") and hasattr(result, "state"):  # a Refund
         return ("refund", result.amount, result.state.value)
+    if isinstance(result, SeriesHold):
+        skipped = tuple((s.start, s.reason) for s in result.skipped)
+        return ("series", tuple(_summary(b) for b in result.bookings), skipped)
     if hasattr(result, "outcome"):  # a WebhookReceipt
         return ("receipt", result.state.value, result.outcome, result.duplicate)
     return repr(type(result))

@@ -124,7 +124,12 @@ def _check_refundable(request: RefundRequest, payment: FakePayment | None) -> Fa
     """``payment``, once ``request`` may refund it."""
     if payment is None:
         raise PaymentError(f"unknown payment {request.payment_ref!r}")
-    if (request.tenant_id, request.booking_id) != (payment.tenant_id, payment.booking_id):
+    # a series' payment (its metadata names the series) pays several bookings of its tenant:
+    # any of them may be refunded from it, within what is still refundable
+    series = "series_id" in payment.metadata
+    if request.tenant_id != payment.tenant_id or (
+        request.booking_id != payment.booking_id and not series
+    ):
         raise PaymentError(f"payment {payment.payment_ref} belongs to another tenant or booking")
     if not isinstance(request.currency, str) or request.currency.upper() != payment.currency:
         raise PaymentError(

@@ -484,9 +484,9 @@ def feed_body(
     uid_domain: str | None = None,
     prodid: str = DEFAULT_PRODID,
 ) -> bytes:
-    """The ICS body of a feed, from what :meth:`CalendarFeedService.contents
-    <booking_core.services.feeds.CalendarFeedService.contents>` read: :func:`feed_ics` with the
-    feed's own choices (holds, contact details) and the tenant's zone; ``name`` defaults to the
+    """The ICS body of a feed, from what
+    :meth:`~booking_core.services.feeds.CalendarFeedService.contents` read: :func:`feed_ics`
+    with the feed's own choices (holds, contact details) and the tenant's zone; ``name`` is the
     feed's label, else the tenant's name."""
     feed = contents.feed
     return feed_ics(

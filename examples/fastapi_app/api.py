@@ -7,8 +7,11 @@ in an ``async`` dependency first.
 
 from __future__ import annotations
 
+import datetime as dt
 import http
 import logging
+import re
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -26,8 +29,11 @@ from schemas import (
     CheckoutIn,
     CheckoutOut,
     DateAvailabilityOut,
+    FeedIn,
+    FeedOut,
     IdempotencyKey,
     IsoDate,
+    IssuedFeedOut,
     PackageDetailsOut,
     PackageOut,
     PaymentSessionOut,
@@ -45,10 +51,12 @@ from booking_core import (
     BookingApp,
     CustomerDetails,
     InboxState,
+    NotFoundError,
     Tenant,
+    TenantInactiveError,
     ValidationError,
 )
-from booking_core.calendar import booking_ics
+from booking_core.calendar import booking_ics, feed_body
 from booking_core.web.problems import PROBLEM_JSON
 from booking_core.web.security import parse_csp_report
 
@@ -303,6 +311,121 @@ def cancel(
     """
     done = booking.bookings.cancel(tenant.id, booking_id, reason=body.reason if body else "")
     return CancellationOut.model_validate(done)
+
+
+# -- calendar feeds: a URL a calendar app subscribes to -----------------------------------------
+
+#: The dates a feed serves: from 31 days before today (the app's clock, UTC) to 366 days after,
+#: so that the tenant's own last 30 and next 365 days are covered in any time zone.
+FEED_DAYS_BEFORE = 31
+FEED_DAYS_AFTER = 366
+#: Calendar apps poll every few minutes to hours; a private cache may keep the body 5 minutes.
+FEED_CACHE_CONTROL = "private, max-age=300"
+
+#: A feed token where it could be logged or echoed: the segment of ``/v1/feeds/<token>.ics``,
+#: and anything shaped like a token (``bcf_…``) elsewhere, such as a URL mistyped without .ics.
+_FEED_TOKEN = re.compile(r"(?<=/v1/feeds/)[^/?#\s]+(?=\.ics)|bcf_[^/?#\s]*")
+
+
+def redact_feed_tokens(text: str) -> str:
+    """``text`` with every feed token replaced by ``{token}``: the token is the feed's only
+    credential, so no problem body and no log line carries it."""
+    return _FEED_TOKEN.sub("{token}", text)
+
+
+@router.post("/feeds", status_code=201, tags=["feeds"])
+def create_feed(
+    request: Request, booking: Booking, tenant: CurrentTenant, body: FeedIn | None = None
+) -> IssuedFeedOut:
+    """Issue a calendar feed of the tenant's bookings (or of one resource's): ``url`` is the
+    address to subscribe to, carrying the feed's secret token, and is shown only this once.
+
+    Confirmed bookings only, unless ``include_holds``; no customer details, unless
+    ``include_contact``. An unknown ``resource_id`` is a 404.
+    """
+    body = body or FeedIn()
+    record, token = booking.feeds.create(
+        tenant.id,
+        resource_id=body.resource_id,
+        label=body.label,
+        include_holds=body.include_holds,
+        include_contact=body.include_contact,
+    )
+    return IssuedFeedOut(
+        id=record.id,
+        url=str(request.url_for("get_feed_ics", token=token)),
+        label=record.label,
+        resource_id=record.resource_id,
+        include_holds=record.include_holds,
+        include_contact=record.include_contact,
+        created_at=record.created_at,
+    )
+
+
+@router.get("/feeds", tags=["feeds"])
+def list_feeds(booking: Booking, tenant: CurrentTenant) -> list[FeedOut]:
+    """The tenant's active feeds, without their URLs: a token is shown only when issued."""
+    return [FeedOut.model_validate(feed) for feed in booking.feeds.list(tenant.id)]
+
+
+# "uuid" keeps "/feeds/<token>.ics" off this route: another method on the feed's URL is a 405
+# from the route below, not a malformed feed id here
+@router.delete("/feeds/{feed_id:uuid}", status_code=204, response_class=Response, tags=["feeds"])
+def revoke_feed(booking: Booking, tenant: CurrentTenant, feed_id: uuid.UUID) -> None:
+    """Revoke a feed: its URL answers 404 from now on.
+
+    A feed that is unknown, another tenant's or already revoked is a 404 (nothing active to
+    revoke); a client retrying a DELETE whose answer it lost can take that 404 as done.
+    """
+    if not booking.feeds.revoke(tenant.id, feed_id):
+        raise NotFoundError("calendar feed", feed_id)
+
+
+@router.get(
+    "/feeds/{token}.ics",
+    tags=["feeds"],
+    response_class=CalendarResponse,
+    responses={
+        200: {
+            "description": "the feed's bookings as an iCalendar body to subscribe to",
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+        },
+        **_ICS_PROBLEMS,
+    },
+)
+def get_feed_ics(
+    booking: Booking,
+    token: Annotated[str, Path(description="the feed's secret token, as in its url")],
+) -> CalendarResponse:
+    """A calendar feed: no ``X-Tenant-Key``, the token in the URL is the credential.
+
+    The feed's bookings from 31 days before today to 366 days after, in the tenant's zone. An
+    unknown, malformed or revoked token, or one of a deactivated tenant, is the same 404 (not a
+    401: a calendar app has no key to offer, and the answer never tells whether a token exists).
+    """
+    today = booking.clock.now().date()
+    try:
+        contents = booking.feeds.contents(
+            token,
+            start=today - dt.timedelta(days=FEED_DAYS_BEFORE),
+            end=today + dt.timedelta(days=FEED_DAYS_AFTER),
+        )
+    except (AuthenticationError, TenantInactiveError):
+        raise NotFoundError("calendar feed", "no feed at this URL") from None
+    return CalendarResponse(feed_body(contents), headers={"Cache-Control": FEED_CACHE_CONTROL})
+
+
+class RedactFeedTokens(logging.Filter):
+    """Takes feed tokens out of a logger's records (the server's access log names every path)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_feed_tokens(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_feed_tokens(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
 
 
 # -- callbacks: the payment provider and browsers, not API clients ---------------------------

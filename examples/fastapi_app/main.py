@@ -16,11 +16,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import settings as config
-from api import router
+from api import RedactFeedTokens, redact_feed_tokens, router
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from booking_core import BookingApp, BookingCoreError
 from booking_core.web.problems import PROBLEM_JSON, problem_details
@@ -55,8 +56,17 @@ DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
 VALIDATION_TYPE = "urn:booking-core:problem:validation"
 
 
+#: uvicorn's access log names every path, feed URLs (whose token is a credential) included.
+ACCESS_LOG_FILTER = RedactFeedTokens()
+
+
 def problem(status: int, body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def instance(request: Request) -> str:
+    """The request's path for a problem body or a log line, any feed token taken out."""
+    return redact_feed_tokens(request.url.path)
 
 
 # -- error handlers ------------------------------------------------------------------------------
@@ -65,7 +75,7 @@ def problem(status: int, body: dict[str, Any]) -> JSONResponse:
 def booking_error(request: Request, exc: Exception) -> JSONResponse:
     """Every booking_core error, through the library's one table (422/401/403/404/409/…)."""
     assert isinstance(exc, BookingCoreError)
-    status, body = problem_details(exc, instance=request.url.path)
+    status, body = problem_details(exc, instance=instance(request))
     return problem(status, body)
 
 
@@ -98,7 +108,7 @@ def validation_problem(request: Request, errors: list[dict[str, str]]) -> JSONRe
             "title": "Invalid input",
             "status": 422,
             "detail": f"{first['field']}: {first['message']}",
-            "instance": request.url.path,
+            "instance": instance(request),
             "field": first["field"],
             "errors": errors,
         },
@@ -121,11 +131,28 @@ def http_error(request: Request, exc: Exception) -> Response:
         "title": title,
         "status": exc.status_code,
         "detail": exc.detail if isinstance(exc.detail, str) else title,
-        "instance": request.url.path,
+        "instance": instance(request),
     }
     response = problem(exc.status_code, body)
     response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = allowed_methods(request)
     return response
+
+
+#: The methods a 405's Allow header can name.
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the request's path is served with: Starlette's 405 names only the first
+    route that matched it, and ``/v1/feeds`` is two routes (GET and POST)."""
+
+    def served(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] is Match.FULL for route in request.app.routes)
+
+    return ", ".join(method for method in HTTP_METHODS if served(method))
 
 
 def internal_error(request: Request) -> JSONResponse:
@@ -134,7 +161,7 @@ def internal_error(request: Request) -> JSONResponse:
         "title": "Internal Server Error",
         "status": 500,
         "detail": "the service could not complete the request",
-        "instance": request.url.path,
+        "instance": instance(request),
     }
     return problem(500, body)
 
@@ -167,6 +194,9 @@ def create_app(booking: BookingApp | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.include_router(router)
+    logging.getLogger("uvicorn.access").addFilter(
+        ACCESS_LOG_FILTER
+    )  # added once, however many apps
     app.add_exception_handler(BookingCoreError, booking_error)
     app.add_exception_handler(RequestValidationError, request_validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
@@ -179,7 +209,7 @@ def create_app(booking: BookingApp | None = None) -> FastAPI:
         try:
             response = await call_next(request)
         except Exception:
-            logger.exception("unhandled error", extra={"path": request.url.path})
+            logger.exception("unhandled error", extra={"path": instance(request)})
             response = internal_error(request)
         docs = request.url.path in DOCS_PATHS
         response.headers.update(DOCS_HEADERS if docs else API_HEADERS)

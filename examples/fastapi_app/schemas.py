@@ -25,6 +25,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StringConstraints,
     WithJsonSchema,
@@ -373,6 +374,52 @@ class CancellationOut(_Out):
     refund_amount: int = Field(description="what the customer gets back, by the tenant's policy")
     commission_refund: int = Field(description="the platform commission returned to the tenant")
     refund: RefundOut | None
+
+
+# -- calendar feeds ------------------------------------------------------------------------------
+
+#: booking_core's limit on a feed's label (the calendar's name in the subscriber's app).
+FEED_LABEL_MAX_LENGTH: Final = 200
+
+
+class FeedIn(_In):
+    resource_id: Uuid | None = Field(
+        default=None, description="only this resource's bookings; none: all the tenant's"
+    )
+    label: str = Field(
+        default="",
+        max_length=FEED_LABEL_MAX_LENGTH,
+        description="the calendar's name in the subscriber's app (empty: the tenant's name)",
+        examples=["Studio A"],
+    )
+    include_holds: StrictBool = Field(
+        default=False, description="show unpaid holds too, as tentative events"
+    )
+    include_contact: StrictBool = Field(
+        default=False, description="show the customer's name, email and phone in each event"
+    )
+
+
+class FeedOut(_Out):
+    id: uuid.UUID
+    label: str
+    resource_id: uuid.UUID | None
+    include_holds: bool
+    include_contact: bool
+    created_at: dt.datetime
+
+
+class IssuedFeedOut(_Out):
+    id: uuid.UUID
+    url: str = Field(
+        description="the URL to subscribe to; it carries the feed's secret token and is shown "
+        "only this once"
+    )
+    label: str
+    resource_id: uuid.UUID | None
+    include_holds: bool
+    include_contact: bool
+    created_at: dt.datetime
 
 
 # -- webhooks ------------------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 
 from booking_core import (
     AddOn,
@@ -24,12 +25,15 @@ from booking_core import (
     CustomerDetails,
     DateAvailability,
     InboxState,
+    NotFoundError,
     Package,
     Slot,
     Tenant,
+    TenantInactiveError,
     ValidationError,
 )
-from booking_core.calendar import booking_ics
+from booking_core.calendar import booking_ics, feed_body
+from booking_core.domain.model import CalendarFeed
 from booking_core.web.security import parse_csp_report
 
 logger = logging.getLogger("booking_core.examples.flask")
@@ -107,6 +111,14 @@ def _string(body: dict[str, Any], key: str, field: str, *, required: bool = True
         raise ValidationError(
             field, "is required (a string)" if value is None else "must be a string"
         )
+    return value
+
+
+def _flag(body: dict[str, Any], key: str) -> bool:
+    """A JSON boolean, false when absent (``"true"`` or ``1`` is not one)."""
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        raise ValidationError(key, "must be true or false")
     return value
 
 
@@ -189,6 +201,18 @@ def slot_json(s: Slot) -> dict[str, Any]:
         "start": s.start.isoformat(),
         "end": s.end.isoformat(),
         "resource_ids": [str(r) for r in s.resource_ids],
+    }
+
+
+def feed_json(f: CalendarFeed) -> dict[str, Any]:
+    """A feed as listed: never its token (only its digest is stored), so never its URL."""
+    return {
+        "id": str(f.id),
+        "label": f.label,
+        "resource_id": _id(f.resource_id),
+        "include_holds": f.include_holds,
+        "include_contact": f.include_contact,
+        "created_at": _iso(f.created_at),
     }
 
 
@@ -395,6 +419,109 @@ def cancel(booking_id: str) -> Response:
     reason = _string(body, "reason", "reason", required=False) or ""
     done = booking_app().bookings.cancel(tenant.id, booking_uuid, reason=reason)
     return jsonify(cancellation_json(done))
+
+
+# -- calendar feeds: a URL a calendar app subscribes to -----------------------------------------
+
+#: The dates a feed serves: from 31 days before today (the app's clock, UTC) to 366 days after,
+#: so that the tenant's own last 30 and next 365 days are covered in any time zone.
+FEED_DAYS_BEFORE = 31
+FEED_DAYS_AFTER = 366
+#: Calendar apps poll every few minutes to hours; a private cache may keep the body 5 minutes.
+FEED_CACHE_CONTROL = "private, max-age=300"
+
+#: A feed token where it could be logged or echoed: the segment of ``/v1/feeds/<token>.ics``,
+#: and anything shaped like a token (``bcf_…``) elsewhere, such as a URL mistyped without .ics.
+_FEED_TOKEN = re.compile(r"(?<=/v1/feeds/)[^/?#\s]+(?=\.ics)|bcf_[^/?#\s]*")
+
+
+def redact_feed_tokens(text: str) -> str:
+    """``text`` with every feed token replaced by ``{token}``: the token is the feed's only
+    credential, so no problem body and no log line carries it."""
+    return _FEED_TOKEN.sub("{token}", text)
+
+
+class RedactFeedTokens(logging.Filter):
+    """Takes feed tokens out of a logger's records (the server's access log names every path)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_feed_tokens(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_feed_tokens(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+@api.post("/feeds")
+def create_feed() -> tuple[Response, int]:
+    """Issue a calendar feed of the tenant's bookings (or of one resource's): ``url`` is the
+    address to subscribe to, carrying the feed's secret token, and is shown only this once.
+
+    Optional body ``{"resource_id": uuid?, "label": "…"?, "include_holds": false?,
+    "include_contact": false?}``: confirmed bookings only unless ``include_holds``, no customer
+    details unless ``include_contact``. An unknown ``resource_id`` is a 404.
+    """
+    tenant = current_tenant()
+    body = _json_object()
+    _reject_unknown(body, {"resource_id", "label", "include_holds", "include_contact"})
+    resource = body.get("resource_id")
+    record, token = booking_app().feeds.create(
+        tenant.id,
+        resource_id=None if resource is None else _uuid(resource, "resource_id"),
+        label=_string(body, "label", "label", required=False) or "",
+        include_holds=_flag(body, "include_holds"),
+        include_contact=_flag(body, "include_contact"),
+    )
+    url = url_for("api_v1.get_feed_ics", token=token, _external=True)
+    return jsonify({"id": str(record.id), "url": url, **feed_json(record)}), 201
+
+
+@api.get("/feeds")
+def list_feeds() -> Response:
+    """The tenant's active feeds, without their URLs: a token is shown only when issued."""
+    tenant = current_tenant()
+    return jsonify([feed_json(f) for f in booking_app().feeds.list(tenant.id)])
+
+
+# "uuid" keeps "/feeds/<token>.ics" off this rule: another method on the feed's URL is a 405
+@api.delete("/feeds/<uuid:feed_id>")
+def revoke_feed(feed_id: uuid.UUID) -> tuple[str, int]:
+    """Revoke a feed: its URL answers 404 from now on.
+
+    A feed that is unknown, another tenant's or already revoked is a 404 (nothing active to
+    revoke); a client retrying a DELETE whose answer it lost can take that 404 as done.
+    """
+    tenant = current_tenant()
+    if not booking_app().feeds.revoke(tenant.id, feed_id):
+        raise NotFoundError("calendar feed", feed_id)
+    return "", 204
+
+
+@api.get("/feeds/<token>.ics")
+def get_feed_ics(token: str) -> Response:
+    """A calendar feed: no ``X-Tenant-Key``, the token in the URL is the credential.
+
+    The feed's bookings from 31 days before today to 366 days after, in the tenant's zone. An
+    unknown, malformed or revoked token, or one of a deactivated tenant, is the same 404 (not a
+    401: a calendar app has no key to offer, and the answer never tells whether a token exists).
+    """
+    booking = booking_app()
+    today = booking.clock.now().date()
+    try:
+        contents = booking.feeds.contents(
+            token,
+            start=today - dt.timedelta(days=FEED_DAYS_BEFORE),
+            end=today + dt.timedelta(days=FEED_DAYS_AFTER),
+        )
+    except (AuthenticationError, TenantInactiveError):
+        raise NotFoundError("calendar feed", "no feed at this URL") from None
+    return Response(
+        feed_body(contents),
+        mimetype="text/calendar",  # Flask adds "; charset=utf-8" to a text/* type
+        headers={"Cache-Control": FEED_CACHE_CONTROL},
+    )
 
 
 # -- callbacks: the payment provider and browsers, not API clients ---------------------------

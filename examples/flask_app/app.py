@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 import settings as config
-from api import api
+from api import RedactFeedTokens, api, redact_feed_tokens
 from flask import Flask, Response, json, request
 from seed import seed_command
 from werkzeug.exceptions import HTTPException
@@ -43,13 +43,22 @@ API_HEADERS = security_headers(csp=API_CSP)
 MAX_CONTENT_LENGTH = 1024 * 1024
 
 
+#: werkzeug's request log names every path, feed URLs (whose token is a credential) included.
+REQUEST_LOG_FILTER = RedactFeedTokens()
+
+
 def problem(status: int, body: dict[str, Any]) -> Response:
     return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
 
 
+def instance() -> str:
+    """The request's path for a problem body or a log line, any feed token taken out."""
+    return redact_feed_tokens(request.path)
+
+
 def booking_error(error: BookingCoreError) -> Response:
     """Every booking_core error, through the library's one table (422/401/403/404/409/…)."""
-    status, body = problem_details(error, instance=request.path)
+    status, body = problem_details(error, instance=instance())
     return problem(status, body)
 
 
@@ -63,7 +72,7 @@ def http_error(error: HTTPException) -> Response:
             "title": error.name,
             "status": status,
             "detail": error.description or error.name,
-            "instance": request.path,
+            "instance": instance(),
         },
     )
     # keep e.g. the Allow header of a 405
@@ -75,7 +84,7 @@ def http_error(error: HTTPException) -> Response:
 
 def internal_error(error: Exception) -> Response:
     """Anything else: logged, and a 500 problem that says nothing about the internals."""
-    logger.exception("unhandled error", extra={"path": request.path}, exc_info=error)
+    logger.exception("unhandled error", extra={"path": instance()}, exc_info=error)
     return problem(
         500,
         {
@@ -83,7 +92,7 @@ def internal_error(error: Exception) -> Response:
             "title": "Internal Server Error",
             "status": 500,
             "detail": "the service could not complete the request",
-            "instance": request.path,
+            "instance": instance(),
         },
     )
 
@@ -105,6 +114,7 @@ def create_app(booking: BookingApp | None = None) -> Flask:
         atexit.register(booking.close)
     app.extensions["booking_core"] = booking
     app.register_blueprint(api)
+    logging.getLogger("werkzeug").addFilter(REQUEST_LOG_FILTER)  # added once, however many apps
     app.register_error_handler(BookingCoreError, booking_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, internal_error)

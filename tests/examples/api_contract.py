@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import math
 import uuid
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -543,6 +544,298 @@ class ApiContract:
         reply = api.get(f"/v1/bookings/{booking_id}.ics", key=key)
         assert_problem(reply, 401, "unauthenticated")
         assert b"BEGIN:VCALENDAR" not in reply.raw
+
+    # -- calendar feeds --------------------------------------------------------------------------
+
+    #: The logger the example's server writes its request lines to (the subclass sets it).
+    access_logger = ""
+
+    def create_feed(self, api: Api, key: str, **body: Any) -> dict[str, Any]:
+        """POST /v1/feeds with ``body``; the reply's feed, after checking its shape."""
+        reply = api.post("/v1/feeds", key=key, json=body)
+        assert reply.status == 201, reply.raw
+        feed: dict[str, Any] = reply.body
+        assert set(feed) == {
+            "id",
+            "url",
+            "label",
+            "resource_id",
+            "include_holds",
+            "include_contact",
+            "created_at",
+        }
+        return feed
+
+    def feed_path(self, feed: dict[str, Any]) -> str:
+        """The path of a feed's absolute URL, which the test client requests."""
+        url = urlsplit(feed["url"])
+        assert url.scheme in {"http", "https"}
+        assert url.netloc
+        assert url.path.startswith("/v1/feeds/bcf_")
+        assert url.path.endswith(".ics")
+        assert not url.query
+        return url.path
+
+    def feed_events(self, api: Api, feed: dict[str, Any]) -> dict[str, icalendar.Event]:
+        """The events a feed's URL serves without any key, by UID, after checking the reply."""
+        reply = api.get(self.feed_path(feed))
+        assert reply.status == 200, reply.raw
+        assert reply.content_type == "text/calendar; charset=utf-8"
+        assert reply.headers["cache-control"] == "private, max-age=300"
+        assert reply.headers["x-content-type-options"] == "nosniff"
+        assert "content-disposition" not in reply.headers  # subscribed to, not downloaded
+        calendar = icalendar.Calendar.from_ical(reply.raw)
+        return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
+
+    def confirmed(self, api: Api, provider: FakePaymentProvider, shop: Any, **options: Any) -> str:
+        """A date booking checked out and paid: its id."""
+        done = self.checkout(api, shop.api_key, **options)
+        self.pay(api, provider, shop, done)
+        booking_id: str = done["booking"]["id"]
+        return booking_id
+
+    def test_a_feed_url_serves_the_confirmed_bookings(
+        self, api: Api, shop: Any, provider: FakePaymentProvider
+    ) -> None:
+        """POST /v1/feeds answers 201 with the subscribe URL; the URL, with no key, is a
+        text/calendar body (cacheable privately for 5 minutes) holding the confirmed booking,
+        not an unpaid hold, and no customer details."""
+        paid = self.confirmed(api, provider, shop)
+        self.checkout(api, shop.api_key, date=EVENT_DATE + dt.timedelta(days=1), email="b@x.org")
+        feed = self.create_feed(api, shop.api_key, label="Weddings")
+        assert feed["label"] == "Weddings"
+        assert feed["resource_id"] is None
+        assert feed["include_holds"] is feed["include_contact"] is False
+        events = self.feed_events(api, feed)
+        assert set(events) == {paid}
+        event = events[paid]
+        assert event["SUMMARY"] == "Gold"
+        assert event["STATUS"] == "CONFIRMED"
+        assert event.decoded("DTSTART") == EVENT_DATE
+        raw = api.get(self.feed_path(feed)).raw
+        assert b"X-WR-CALNAME:Weddings" in raw
+        assert b"ann@example.com" not in raw
+        assert b"Ann O" not in raw
+
+    def test_a_feed_shows_holds_only_when_it_includes_them(self, api: Api, shop: Any) -> None:
+        """An unpaid hold is left out of a feed, and shown TENTATIVE in one with
+        include_holds."""
+        held = self.checkout(api, shop.api_key)["booking"]["id"]
+        assert self.feed_events(api, self.create_feed(api, shop.api_key)) == {}
+        feed = self.create_feed(api, shop.api_key, include_holds=True)
+        assert feed["include_holds"] is True
+        events = self.feed_events(api, feed)
+        assert set(events) == {held}
+        assert events[held]["STATUS"] == "TENTATIVE"
+
+    def test_a_feed_shows_the_customer_only_when_it_includes_contact(
+        self, api: Api, shop: Any, provider: FakePaymentProvider
+    ) -> None:
+        """The customer's name and email are in a feed with include_contact, in no other."""
+        self.confirmed(api, provider, shop, email="ann.contact@example.com")
+        plain = api.get(self.feed_path(self.create_feed(api, shop.api_key))).raw
+        assert plain.count(b"BEGIN:VEVENT") == 1
+        assert b"ann.contact@example.com" not in plain
+        feed = self.create_feed(api, shop.api_key, include_contact=True)
+        assert feed["include_contact"] is True
+        detailed = api.get(self.feed_path(feed)).raw
+        assert b"ann.contact@example.com" in detailed
+        assert b"Ann O" in detailed
+
+    def test_a_resource_feed_shows_only_that_resources_bookings(
+        self, api: Api, shop: Any, provider: FakePaymentProvider
+    ) -> None:
+        """A feed of one resource shows the timed booking on it and not the date booking; an
+        unknown resource is a 404 when the feed is created."""
+        self.confirmed(api, provider, shop)
+        done = api.post("/v1/checkout", key=shop.api_key, json=timed_body())
+        assert done.status == 201, done.raw
+        self.pay(api, provider, shop, done.body)
+        (studio,) = self.resources(shop)
+        feed = self.create_feed(api, shop.api_key, resource_id=studio)
+        assert feed["resource_id"] == studio
+        events = self.feed_events(api, feed)
+        assert set(events) == {done.body["booking"]["id"]}
+        assert events[done.body["booking"]["id"]].decoded("DTSTART") == TIMED_START
+        unknown = api.post(
+            "/v1/feeds", key=shop.api_key, json={"resource_id": str(uuid.UUID(int=9))}
+        )
+        assert_problem(unknown, 404, "not-found")
+
+    def test_a_feed_serves_from_31_days_ago_to_366_days_ahead(
+        self, api: Api, shop: Any, provider: FakePaymentProvider, clock: ManualClock
+    ) -> None:
+        """The window follows the app's clock: a booking 31 days past is still shown, one 32
+        days past no longer."""
+        paid = self.confirmed(api, provider, shop)
+        feed = self.create_feed(api, shop.api_key)
+        clock.set(dt.datetime.combine(EVENT_DATE + dt.timedelta(days=31), dt.time(12), dt.UTC))
+        assert set(self.feed_events(api, feed)) == {paid}
+        clock.set(dt.datetime.combine(EVENT_DATE + dt.timedelta(days=32), dt.time(12), dt.UTC))
+        assert self.feed_events(api, feed) == {}
+
+    def test_feeds_are_listed_without_their_urls(self, api: Api, shop: Any) -> None:
+        """GET /v1/feeds lists the active feeds with their choices, never a URL or token."""
+        first = self.create_feed(api, shop.api_key, label="All")
+        second = self.create_feed(api, shop.api_key, include_holds=True)
+        reply = api.get("/v1/feeds", key=shop.api_key)
+        assert reply.status == 200, reply.raw
+        listed = {feed["id"]: feed for feed in reply.body}
+        assert set(listed) == {first["id"], second["id"]}
+        for issued in (first, second):
+            shown = listed[issued["id"]]
+            assert shown == {name: value for name, value in issued.items() if name != "url"}
+            token = self.feed_path(issued).removeprefix("/v1/feeds/").removesuffix(".ics")
+            assert token.encode() not in reply.raw
+        assert b"bcf_" not in reply.raw
+
+    def test_a_revoked_feed_url_is_a_404(self, api: Api, shop: Any) -> None:
+        """DELETE /v1/feeds/{id} answers 204 and the URL is a 404 at once; revoking it again, or
+        an unknown id, is a 404 too (nothing active to revoke)."""
+        feed = self.create_feed(api, shop.api_key)
+        path = self.feed_path(feed)
+        assert api.get(path).status == 200
+        revoked = api.delete(f"/v1/feeds/{feed['id']}", key=shop.api_key)
+        assert revoked.status == 204, revoked.raw
+        assert revoked.raw == b""
+        gone = api.get(path)
+        assert_problem(gone, 404, "not-found")
+        assert b"BEGIN:VCALENDAR" not in gone.raw
+        assert api.get("/v1/feeds", key=shop.api_key).body == []
+        again = api.delete(f"/v1/feeds/{feed['id']}", key=shop.api_key)
+        assert_problem(again, 404, "not-found")
+        unknown = api.delete(f"/v1/feeds/{uuid.UUID(int=5)}", key=shop.api_key)
+        assert_problem(unknown, 404, "not-found")
+        assert api.delete("/v1/feeds/not-a-uuid", key=shop.api_key).status == 404
+
+    def test_a_mangled_or_unknown_token_is_the_same_404(
+        self, api: Api, shop: Any, booking: BookingApp
+    ) -> None:
+        """A token with a changed, missing or extra character, a made-up one, or one of a
+        deactivated tenant: the same 404 problem as a revoked one, never a 401 that would tell
+        a real token from a guess, and never the token echoed back."""
+        path = self.feed_path(self.create_feed(api, shop.api_key))
+        token = path.removeprefix("/v1/feeds/").removesuffix(".ics")
+        last = "A" if token[-1] != "A" else "B"
+        guesses = [
+            token[:-1] + last,
+            token[:-1],
+            token + "A",
+            token.replace("bcf_", "bck_", 1),
+            f"bcf_{uuid.UUID(int=1).hex}_{uuid.UUID(int=2).hex}_guessed",
+            "nonsense",
+        ]
+        bodies = []
+        for guess in guesses:
+            # a tenant's API key changes nothing: the URL's token is the only credential
+            reply = api.get(f"/v1/feeds/{guess}.ics", key=shop.api_key)
+            bodies.append(assert_problem(reply, 404, "not-found"))
+            assert guess.encode() not in reply.raw
+        assert all(body == bodies[0] for body in bodies)
+        assert bodies[0]["instance"] == "/v1/feeds/{token}.ics"
+        booking.tenants.deactivate(shop.tenant.id)
+        assert assert_problem(api.get(path), 404, "not-found") == bodies[0]
+
+    def test_another_tenant_can_neither_list_nor_revoke_a_feed(
+        self, api: Api, shop: Any, rival: Any
+    ) -> None:
+        """Tenant B does not see A's feeds, and revoking one is a 404 that leaves it working."""
+        feed = self.create_feed(api, shop.api_key)
+        assert api.get("/v1/feeds", key=rival.api_key).body == []
+        stolen = api.delete(f"/v1/feeds/{feed['id']}", key=rival.api_key)
+        assert_problem(stolen, 404, "not-found")
+        assert api.get(self.feed_path(feed)).status == 200
+        assert [f["id"] for f in api.get("/v1/feeds", key=shop.api_key).body] == [feed["id"]]
+
+    def test_other_methods_on_a_feed_url_are_405(self, api: Api, shop: Any) -> None:
+        """DELETE or POST on a feed's URL is a 405 problem allowing GET: the revoke route takes
+        only a UUID, so a token never reaches it. PUT on /v1/feeds is a 405 allowing GET and
+        POST."""
+        path = self.feed_path(self.create_feed(api, shop.api_key))
+        for method in ("DELETE", "POST"):
+            reply = api.send(method, path, headers={"X-Tenant-Key": shop.api_key})
+            assert_problem(reply, 405)
+            assert "GET" in reply.headers["allow"]
+            assert b"BEGIN:VCALENDAR" not in reply.raw
+        assert api.get(path).status == 200
+        # /v1/feeds is served with two methods, and a 405 there names both
+        other = api.send("PUT", "/v1/feeds", headers={"X-Tenant-Key": shop.api_key})
+        assert_problem(other, 405)
+        assert {"GET", "POST"} <= {m.strip() for m in other.headers["allow"].split(",")}
+
+    @pytest.mark.parametrize("key", [None, "", "nonsense", f"bck_{uuid.UUID(int=1).hex}_guessed"])
+    def test_managing_feeds_without_a_valid_key_is_401(
+        self, api: Api, shop: Any, key: str | None
+    ) -> None:
+        """Creating, listing and revoking feeds need the tenant's key: the same 401 problem as
+        every other endpoint, and no feed is created."""
+        feed = self.create_feed(api, shop.api_key)
+        reply = api.post("/v1/feeds", key=key, json={})
+        assert_problem(reply, 401, "unauthenticated")
+        assert b"bcf_" not in reply.raw
+        assert_problem(api.get("/v1/feeds", key=key), 401, "unauthenticated")
+        assert_problem(api.delete(f"/v1/feeds/{feed['id']}", key=key), 401, "unauthenticated")
+        assert len(api.get("/v1/feeds", key=shop.api_key).body) == 1
+        assert api.get(self.feed_path(feed)).status == 200
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"include_holds": "true"}, "include_holds"),
+            ({"include_contact": 1}, "include_contact"),
+            ({"label": 7}, "label"),
+            ({"resource_id": "studio"}, "resource_id"),
+            ({"colour": "red"}, "colour"),
+        ],
+    )
+    def test_bad_feed_bodies_are_422(
+        self, api: Api, shop: Any, body: dict[str, Any], field: str
+    ) -> None:
+        """A flag that is not a JSON boolean, a label that is not a string, a malformed
+        resource id or an unknown field: a 422 problem naming it, and no feed."""
+        reply = api.post("/v1/feeds", key=shop.api_key, json=body)
+        assert assert_problem(reply, 422, "validation")["field"] == field
+        assert api.get("/v1/feeds", key=shop.api_key).body == []
+
+    def test_a_feed_token_reaches_no_log_line(
+        self,
+        api: Api,
+        shop: Any,
+        booking: BookingApp,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """A feed URL's token is a credential: the unhandled-error log and the 500 problem name
+        the path without it, and the server's request log line has it taken out."""
+        path = self.feed_path(self.create_feed(api, shop.api_key))
+        token = path.removeprefix("/v1/feeds/").removesuffix(".ics")
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("secret internals")
+
+        monkeypatch.setattr(booking.feeds, "contents", broken)
+        with caplog.at_level(logging.DEBUG):
+            reply = api.get(path)
+        assert assert_problem(reply, 500)["instance"] == "/v1/feeds/{token}.ics"
+        assert token.encode() not in reply.raw
+        # the example's own records (the test client logs the URL it requested: not the app's)
+        written = [record for record in caplog.records if record.name.startswith("booking_core")]
+        assert [getattr(record, "path", None) for record in written] == ["/v1/feeds/{token}.ics"]
+        for record in written:
+            assert token not in record.getMessage()
+            assert token not in repr(vars(record))
+
+        line = logging.LogRecord(
+            self.access_logger,
+            logging.INFO,
+            __file__,
+            1,
+            '"%s" %s',
+            (f"GET {path} HTTP/1.1", 200),
+            None,
+        )
+        assert logging.getLogger(self.access_logger).filter(line)
+        assert line.getMessage() == '"GET /v1/feeds/{token}.ics HTTP/1.1" 200'
 
     # -- webhooks --------------------------------------------------------------------------------
 

@@ -116,6 +116,10 @@ class Api:
         headers = self._headers(key, options.pop("headers", None))
         return self.send("POST", path, headers=headers, **options)
 
+    def delete(self, path: str, *, key: str | None = None, **options: Any) -> Reply:
+        headers = self._headers(key, options.pop("headers", None))
+        return self.send("DELETE", path, headers=headers, **options)
+
 
 def assert_problem(reply: Reply, status: int, slug: str | None = None) -> dict[str, Any]:
     """The reply is an RFC 9457 problem with ``status`` (and type ``…:problem:<slug>``)."""

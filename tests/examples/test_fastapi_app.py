@@ -65,6 +65,7 @@ class TestFastApiContract(ApiContract):
     # the OpenAPI states the slug rule, so FastAPI checks ?segment= itself and names it
     FIELD_NAMES = {"segment_slug": "segment"}
     pay_helper = example.pay
+    access_logger = "uvicorn.access"
 
 
 def test_openapi_documents_the_api(api: FastApiClient) -> None:
@@ -82,6 +83,9 @@ def test_openapi_documents_the_api(api: FastApiClient) -> None:
         "/v1/bookings/{booking_id}",
         "/v1/bookings/{booking_id}.ics",
         "/v1/bookings/{booking_id}/cancel",
+        "/v1/feeds",
+        "/v1/feeds/{feed_id}",
+        "/v1/feeds/{token}.ics",
         "/v1/webhooks/{provider}",
         "/v1/csp-report",
     }
@@ -143,6 +147,32 @@ def test_openapi_declares_the_ics_route_as_text_calendar(api: FastApiClient) -> 
         assert route["responses"][status]["content"] == {
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
         }
+
+
+def test_openapi_declares_the_feed_url_public_and_text_calendar(api: FastApiClient) -> None:
+    """The feed URL needs no API key (its token is the credential), answers text/calendar and
+    states its problems as problem+json; managing feeds needs the key."""
+    document = api.get("/openapi.json").body
+    paths = document["paths"]
+    route = paths["/v1/feeds/{token}.ics"]["get"]
+    assert "security" not in route
+    assert [p["name"] for p in route["parameters"]] == ["token"]
+    assert route["responses"]["200"]["content"] == {"text/calendar": {"schema": {"type": "string"}}}
+    assert route["responses"]["404"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
+    assert set(paths["/v1/feeds"]) == {"get", "post"}
+    assert set(paths["/v1/feeds/{feed_id}"]) == {"delete"}
+    for operation in (*paths["/v1/feeds"].values(), paths["/v1/feeds/{feed_id}"]["delete"]):
+        assert operation["security"] == [{"APIKeyHeader": []}]
+    revoke = paths["/v1/feeds/{feed_id}"]["delete"]
+    assert revoke["parameters"][0]["schema"]["format"] == "uuid"
+    assert "204" in revoke["responses"]
+    issued = document["components"]["schemas"]["IssuedFeedOut"]["properties"]
+    assert "url" in issued
+    assert "url" not in document["components"]["schemas"]["FeedOut"]["properties"]
+    flags = document["components"]["schemas"]["FeedIn"]["properties"]
+    assert flags["include_holds"]["type"] == flags["include_contact"]["type"] == "boolean"
 
 
 def test_docs_page_is_served_with_its_own_csp(api: FastApiClient) -> None:

@@ -57,6 +57,7 @@ class TestFlaskContract(ApiContract):
     """The shared behaviour, on Flask."""
 
     pay_helper = example.pay
+    access_logger = "werkzeug"
 
 
 def test_wrong_method_is_a_405_problem_with_allow(api: FlaskApi, shop: Any) -> None:

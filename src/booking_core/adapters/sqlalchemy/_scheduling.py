@@ -38,7 +38,7 @@ from booking_core.errors import AlreadyExistsError
 
 #: How far before a claim (or a window) a claim in its way can start, with a day to spare.
 _REACH = MAX_OCCUPIED + dt.timedelta(days=1)
-#: A PG_CLAIM_SPANS row: the ClaimSpan fields, then the resource.
+#: A PG_CLAIM_SPANS row: the ClaimSpan fields, then the resource's 1-based position.
 _SPAN_FIELDS = itemgetter(slice(0, len(ClaimSpan._fields)))
 _RESOURCE = itemgetter(len(ClaimSpan._fields))
 
@@ -219,12 +219,15 @@ class TimeClaims:
         if not resource_ids:
             return {}
         params = _in_reach(tenant_id, resource_ids, window)
+        wanted = params.pop("resource_ids")
+        params["resource_array"] = wanted
         rows: Sequence[Any] = self._db.execute(q.PG_CLAIM_SPANS, params).all()
-        # rows come ordered by resource: one group each; a span is the row less its resource
+        # rows come ordered by resource: one group each, named by its position in the array;
+        # a span is the row less that position
         span, fields = tuple.__new__, _SPAN_FIELDS
         return {
-            resource_id: [span(ClaimSpan, fields(row)) for row in theirs]
-            for resource_id, theirs in groupby(rows, _RESOURCE)
+            wanted[position - 1]: [span(ClaimSpan, fields(row)) for row in theirs]
+            for position, theirs in groupby(rows, _RESOURCE)
         }
 
     def release(self, tenant_id: uuid.UUID, booking_id: uuid.UUID) -> int:

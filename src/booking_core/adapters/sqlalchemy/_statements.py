@@ -438,8 +438,10 @@ def _epoch_micros(column: Any) -> Any:
     return cast(extract("epoch", column) * 1_000_000, BigInteger)
 
 
-#: PostgreSQL: the same claims as ClaimSpan fields, then the resource (what the slot search
-#: reads by the thousand: integers instead of three aware datetimes per claim).
+#: PostgreSQL: the same claims as ClaimSpan fields, then the resource's position in the
+#: ``resource_ids`` array (1-based; what the slot search reads by the thousand: integers
+#: instead of three aware datetimes and a uuid per claim).
+_RESOURCE_ARRAY = bindparam("resource_array", type_=postgresql.ARRAY(Uuid()))
 PG_CLAIM_SPANS = (
     select(
         _epoch_micros(_times.starts_at),
@@ -448,9 +450,15 @@ PG_CLAIM_SPANS = (
         _times.claim_day,
         _times.package_id,
         _epoch_micros(_times.expires_at),
-        _times.resource_id,
+        func.array_position(_RESOURCE_ARRAY, _times.resource_id),
     )
-    .where(*_IN_REACH)
+    .where(
+        _times.tenant_id == bindparam("tenant_id", type_=Uuid()),
+        _times.resource_id == func.any(_RESOURCE_ARRAY),
+        _times.starts_at > bindparam("since", type_=UTCDateTime()),
+        _times.starts_at < bindparam("window_end", type_=UTCDateTime()),
+        _times.ends_at > bindparam("window_start", type_=UTCDateTime()),
+    )
     .order_by(_times.resource_id, _times.starts_at, _times.lane)
 )
 

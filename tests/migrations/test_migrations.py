@@ -331,8 +331,8 @@ def _table_rows(url: str, table: str) -> list[dict[str, Any]]:
 def test_a_0001_database_upgrades_to_head_with_its_data(scratch: Callable[[], str]) -> None:
     """A database at 0001 holding a tenant, a package, a customer, a confirmed booking and its
     seat upgrades to head with every row and value intact (the new columns empty, the date
-    booking still a date booking and no series' occurrence), serves timed claims afterwards, and downgrades to 0003 with
-    its data still there."""
+    booking still a date booking and no series' occurrence), serves timed claims afterwards,
+    and downgrades to 0003 with its data still there."""
     url = scratch()
     migrations.upgrade(url, "0001")
     _insert_rows_0001(url)

@@ -36,6 +36,7 @@ from booking_core.domain.model import (
     OutboxEvent,
     Package,
     PackageSchedule,
+    RecurringBlackout,
     Resource,
     ResourceTimeOff,
     Segment,
@@ -95,6 +96,10 @@ FIRST_TIMED_DAY = START.date() + dt.timedelta(days=20)
 #: Series hold one occurrence each, in days of their own (past the single holds' days).
 SERIES_FIRST_DAY = FIRST_TIMED_DAY + dt.timedelta(days=400)
 SERIES_RULE = "FREQ=DAILY;COUNT=1"
+#: A recurring blackout that closes no date any call books (Christmas Days from 2040).
+FAR_BLACKOUT = RecurringBlackout(
+    "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=25", dt.date(2040, 12, 25), reason="closed"
+)
 _STARTS_PER_DAY = 12
 _TIMED_DAYS = 700
 #: The shop's time off; accepted ``add_time_off`` calls put theirs on the spare resource (no
@@ -395,6 +400,7 @@ BY_NAME: dict[str, Valid] = {
     "series_id": lambda b, s: s.series.series_id,
     "first": lambda b, s: s.next_series_start(),
     "rule": lambda b, s: SERIES_RULE,
+    "rules": lambda b, s: (FAR_BLACKOUT,),
     "token": lambda b, s: s.feed_token,
     "tz": lambda b, s: TIMEZONE,
     "hours": lambda b, s: RICH_HOURS,
@@ -472,6 +478,8 @@ def _heal_tenant(backend: Backend, shop: Shop) -> None:
         app.tenants.update_cancellation_policy(tid, CANCELLATION)
     if tenant.timezone != TIMEZONE:
         app.tenants.update(tid, timezone=TIMEZONE)
+    if tenant.blackout_rules:
+        app.tenants.update_blackout_rules(tid, ())
 
 
 def _editable(entity: Any) -> Any:

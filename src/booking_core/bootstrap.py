@@ -62,7 +62,7 @@ class BookingApp:
         self.outbox = OutboxService(self.uow, self.clock)
         self.feeds = CalendarFeedService(self.uow, self.clock, **shared)
         self.series = SeriesService(
-            self.uow, self.clock, self.calendar, self.bookings, payments=self.payments, **shared
+            self.uow, self.clock, self.bookings, payments=self.payments, **shared
         )
 
     def create_schema(self) -> None:

@@ -38,6 +38,7 @@ from booking_core.domain.rules import (
     pool_capacity,
     refuse_calendar_or_policy,
 )
+from booking_core.domain.schedule import Interval
 from booking_core.errors import (
     BookingConflictError,
     DateUnavailableError,
@@ -485,11 +486,15 @@ class BookingService(Service):
         return Fallback.SETTLE
 
     def _calendar_busy(
-        self, tenant_id: uuid.UUID, package_id: uuid.UUID, start: dt.datetime
+        self,
+        tenant_id: uuid.UUID,
+        package_id: uuid.UUID,
+        start: dt.datetime,
+        last: dt.datetime | None = None,
     ) -> BusyIntervals:
         """What the external calendars say about the package's resources over the service
-        starting at ``start``: asked once, before any transaction (no reads at all when the
-        app has no calendar port)."""
+        starting at ``start`` (to the one starting at ``last``: a series): asked once, before
+        any transaction (no reads at all when the app has no calendar port)."""
         if type(self._calendar) is NoCalendar:
             return NOTHING_BUSY
         terms = self._timed_terms(tenant_id, package_id) if self._cache is not None else None
@@ -501,8 +506,8 @@ class BookingService(Service):
         schedule = None if package is None else package.schedule
         if schedule is None:  # the transaction raises the precise error
             return NOTHING_BUSY
-        service = schedule.timing.service(start)
-        return busy_time(self._calendar, tenant_id, schedule.resource_ids, service)
+        window = Interval(start, (last or start) + schedule.timing.duration)
+        return busy_time(self._calendar, tenant_id, schedule.resource_ids, window)
 
     def _timed_terms(self, tenant_id: uuid.UUID, package_id: uuid.UUID) -> TimedTerms | None:
         """What a timed hold is placed from, read through the catalog cache (None: no tenant)."""

@@ -30,7 +30,7 @@ from booking_core.domain.model import (
     SkippedOccurrence,
 )
 from booking_core.domain.rules import local_today
-from booking_core.domain.schedule import Interval, rule_dates
+from booking_core.domain.schedule import rule_dates
 from booking_core.errors import (
     BookingConflictError,
     HoldExpiredError,
@@ -41,7 +41,6 @@ from booking_core.errors import (
 )
 from booking_core.limits import MAX_SERIES_OCCURRENCES
 from booking_core.ports.cache import CachePort
-from booking_core.ports.calendar import NOTHING_BUSY, BusyIntervals, CalendarPort, NoCalendar
 from booking_core.ports.clock import Clock
 from booking_core.ports.payments import PaymentProvider, PaymentRequest, PaymentSession
 from booking_core.ports.repositories import UnitOfWork, UnitOfWorkFactory
@@ -53,7 +52,6 @@ from booking_core.services._base import (
     load_tenant,
     months_of,
 )
-from booking_core.services._calendar import busy_time
 from booking_core.services._hold_request import HoldRequest, hold_time
 from booking_core.services._lifecycle import store
 from booking_core.services._scheduling import candidates_for, instant, timed
@@ -86,7 +84,6 @@ class SeriesService(Service):
         self,
         uow: UnitOfWorkFactory,
         clock: Clock,
-        calendar: CalendarPort,
         bookings: BookingService,
         *,
         payments: PaymentProvider | None = None,
@@ -94,7 +91,6 @@ class SeriesService(Service):
         cache_settings: CacheSettings | None = None,
     ) -> None:
         super().__init__(uow, clock, cache=cache, cache_settings=cache_settings)
-        self._calendar = calendar
         self._bookings = bookings
         self._payments = payments
 
@@ -145,7 +141,8 @@ class SeriesService(Service):
         ids = tuple(new_id() for _ in range(MAX_SERIES_OCCURRENCES))
         events = tuple(new_id() for _ in range(MAX_SERIES_OCCURRENCES))
         starts = tuple(self._starts(tenant_id, first, rule))
-        busy = self._busy(tenant_id, package_id, starts)
+        # the same question a single hold asks, over the whole series (BookingService's)
+        busy = self._bookings._calendar_busy(tenant_id, package_id, starts[0], starts[-1])
 
         def work(uow: UnitOfWork) -> SeriesHold:
             now = self._clock.now()
@@ -221,20 +218,6 @@ class SeriesService(Service):
             raise ValidationError("rule", "yields no occurrence")
         wall = local.time().replace(tzinfo=None)
         return [dt.datetime.combine(day, wall, zone).astimezone(dt.UTC) for day in dates]
-
-    def _busy(
-        self, tenant_id: uuid.UUID, package_id: uuid.UUID, starts: tuple[dt.datetime, ...]
-    ) -> BusyIntervals:
-        """The external calendars' busy time over the whole series, asked once before the
-        transaction (no reads at all when the app has no calendar port)."""
-        if type(self._calendar) is NoCalendar:
-            return NOTHING_BUSY
-        package = self._read(lambda uow: uow.packages.get(tenant_id, package_id))
-        schedule = None if package is None else package.schedule
-        if schedule is None:
-            return NOTHING_BUSY
-        window = Interval(starts[0], starts[-1] + schedule.timing.duration)
-        return busy_time(self._calendar, tenant_id, schedule.resource_ids, window)
 
     def checkout(
         self,

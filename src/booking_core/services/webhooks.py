@@ -393,17 +393,16 @@ class WebhookService(Service):
                 except HoldExpiredError as lost:
                     raise PaymentError("a hold changed while confirming; retry") from lost
                 continue
-            late = lifecycle.record_late_payment(
-                booking, payment_ref=event.payment_ref, amount_paid=booking.total, now=now
+            refunded = WebhookService._refund_late_payment(
+                uow,
+                booking,
+                event,
+                now,
+                refund_id=uuid.uuid5(refund_id, str(booking.id)),
+                amount=booking.total,
             )
-            recorded = store(uow, late, now=now)
-            why = lifecycle.late_payment_reason(late)
-            share_refund_id = uuid.uuid5(refund_id, str(booking.id))
-            _, refund = decide_refund(
-                uow, recorded, booking.total, why, now, refund_id=share_refund_id
-            )
-            refunds.append(refund)
-            stale.extend(months_of(recorded))
+            refunds.extend(refunded.refunds)
+            stale.extend(refunded.invalidations)
         outcome = "series_confirmed" if not refunds else "series_confirmed_in_part"
         return _Effect(outcome, refunds=tuple(refunds), invalidations=tuple(stale))
 
@@ -446,14 +445,17 @@ class WebhookService(Service):
         now: dt.datetime,
         *,
         refund_id: uuid.UUID,
+        amount: int | None = None,
     ) -> _Effect:
-        """The date is gone, or the booking was cancelled: keep the money only to refund it."""
+        """The date is gone, or the booking was cancelled: keep the money only to refund it
+        (``amount``: the booking's share of a payment for several, else the whole event's)."""
+        paid = event.amount if amount is None else amount
         change = lifecycle.record_late_payment(
-            booking, payment_ref=event.payment_ref, amount_paid=event.amount, now=now
+            booking, payment_ref=event.payment_ref, amount_paid=paid, now=now
         )
         recorded = store(uow, change, now=now)
         why = lifecycle.late_payment_reason(change)
-        _, refund = decide_refund(uow, recorded, event.amount, why, now, refund_id=refund_id)
+        _, refund = decide_refund(uow, recorded, paid, why, now, refund_id=refund_id)
         return _Effect(
             "refunded_late_payment", refunds=(refund,), invalidations=tuple(months_of(recorded))
         )

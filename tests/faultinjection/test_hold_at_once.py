@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from booking_core import connect
+from booking_core.adapters.sqlalchemy import tables as t
 from booking_core.adapters.sqlalchemy._engine import make_engine
 from booking_core.adapters.sqlalchemy._hold_at_once import HoldConnections
 from booking_core.bootstrap import BookingApp
@@ -136,6 +138,41 @@ def test_a_warm_hold_is_one_round_trip_in_every_variant(
     assert trips == [1, 1, 1]
     with pytest.raises(BookingConflictError):
         cached.bookings.hold(tenant.id, package_id=package.id, date=seat_day, customer=ANN)
+
+
+def test_a_lapsed_claim_is_taken_over_in_one_round_trip(lossy_pg: tuple[str, LossyProxy]) -> None:
+    """A hold that lapsed leaves its claim row until the sweep; the next hold of the date takes
+    that row over inside the one statement (one request): the date then has one claim, the new
+    booking's, live until the new expiry, and refuses a third hold."""
+    url, proxy = lossy_pg
+    clock = ManualClock(START)
+    with connect(url, clock=clock, cache_url="memory://") as app:
+        tenant, package, _ = _shop(app)
+        _warm(app, tenant, package)
+        day = DAY + dt.timedelta(days=40)
+        lapsed = app.bookings.hold(tenant.id, package_id=package.id, date=day, customer=ANN)
+        clock.advance(dt.timedelta(minutes=16))  # past the 15-minute hold
+        taker, trips = _requests(
+            proxy,
+            lambda: app.bookings.hold(tenant.id, package_id=package.id, date=day, customer=ANN),
+        )
+        assert trips == 1
+        assert taker.id != lapsed.id
+        engine = app.uow.engine  # type: ignore[attr-defined]
+        with engine.connect() as conn:
+            claims = conn.execute(
+                select(
+                    t.booking_claims.c.seat,
+                    t.booking_claims.c.booking_id,
+                    t.booking_claims.c.expires_at,
+                ).where(
+                    t.booking_claims.c.tenant_id == tenant.id,
+                    t.booking_claims.c.claim_date == day,
+                )
+            ).all()
+        assert [tuple(row) for row in claims] == [(0, taker.id, taker.expires_at)]
+        with pytest.raises(BookingConflictError):
+            app.bookings.hold(tenant.id, package_id=package.id, date=day, customer=ANN)
 
 
 def test_a_lost_reply_is_found_and_never_booked_twice(

@@ -1,6 +1,6 @@
 """The write path at its floor (issue 14): holds against a raw INSERT and the peers' designs.
 
-    .venv/bin/python benchmarks/bench_hold_floor.py [--quick] [--profile N]
+    .venv/bin/python benchmarks/bench_hold_floor.py [--quick] [--profile N] [--seed ROWS]
 
 PostgreSQL only, in one run:
 
@@ -21,6 +21,10 @@ d. Contention as production runs it: 16 and 32 processes (forkserver), each with
    round, double bookings (counted in the tables afterwards), p50/p99 per attempt, client CPU
    and driver time per attempt.
 e. A summary table.
+
+Before anything is measured, each side's tables are seeded with ``--seed`` rows (50,000; a
+neighbouring tenant's bookings with their customers, claims and events, on the library's side)
+and analyzed, as a database in service is: see ``SEED_ROWS`` for what fresh tables do instead.
 
 ``--profile N`` adds a cProfile of N warm holds (top 15 by cumulative time).
 
@@ -1071,6 +1075,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--processes", type=int, nargs="+", help="contending process counts (default 16 32)"
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=SEED_ROWS,
+        metavar="ROWS",
+        help=f"rows per side before measuring, then ANALYZE (default {SEED_ROWS:,}; 0: fresh"
+        " empty tables, never analyzed)",
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     if args.processes:
@@ -1091,6 +1103,11 @@ def main(argv: list[str] | None = None) -> int:
         f" {psycopg.__version__}, {CORES} CPUs, loadavg {os.getloadavg()[0]:.2f};"
         f" {scratch.server}"
     )
+    print(
+        f"Tables seeded with {args.seed:,} rows per side, then analyzed"
+        if args.seed
+        else "Fresh empty tables, never analyzed (plans made on empty tables: see SEED_ROWS)"
+    )
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["__main__", "booking_core.bootstrap", "sqlalchemy", "psycopg"])
     try:
@@ -1101,8 +1118,9 @@ def main(argv: list[str] | None = None) -> int:
         with psycopg.connect(scratch.conninfo(peers_db), autocommit=True) as conn:
             for ddl in PEERS_DDL:
                 conn.execute(ddl)
-        print(f"... seeding {SEED_ROWS:,} rows per side, ANALYZE", file=sys.stderr, flush=True)
-        seed(scratch, lib_db, peers_db)
+        if args.seed:
+            print(f"... seeding {args.seed:,} rows per side, ANALYZE", file=sys.stderr, flush=True)
+            seed(scratch, lib_db, peers_db, args.seed)
         print("... sequential", file=sys.stderr, flush=True)
         rows, _variants = bench_sequential(scratch, lib_db, peers_db, sizes)
         report_sequential(rows, sizes)

@@ -90,22 +90,18 @@ WITH gate AS (
     ) AS open
     FROM bc_tenants
     WHERE id = %(tenant_id)s AND version = %(terms_version)s AND active
-), beyond AS (
-    -- live claims past a capacity since lowered take the top seats (as in the transaction)
-    SELECT count(*) AS seats FROM bc_booking_claims AS c
-    WHERE c.tenant_id = %(tenant_id)s AND c.resource_id = %(resource_id)s
-      AND c.claim_date = %(event_date)s AND c.seat >= %(capacity)s
-      AND (c.expires_at IS NULL OR c.expires_at > %(now)s)
 ), pick AS (
-    SELECT s.seat FROM gate, beyond,
-        generate_series(0, %(capacity)s - 1 - CAST(beyond.seats AS integer)) AS s(seat)
+    -- The lowest seat without a live claim, while fewer live claims than the capacity hold the
+    -- date (however numbered, after it was lowered: then full). That is free_places' first
+    -- seat: with b live claims at or past the capacity c and fewer than c in all, fewer than
+    -- c - b sit below c - b, so the lowest free seat is below c - b, the range it tries.
+    SELECT s.seat FROM gate, generate_series(0, %(capacity)s - 1) AS s(seat)
     WHERE gate.open AND NOT EXISTS (
         SELECT 1 FROM bc_booking_claims AS c
         WHERE c.tenant_id = %(tenant_id)s AND c.resource_id = %(resource_id)s
           AND c.claim_date = %(event_date)s AND c.seat = s.seat
           AND (c.expires_at IS NULL OR c.expires_at > %(now)s)
     ) AND (
-        -- as many live seats as the capacity (however numbered, after it was lowered): full
         SELECT count(*) FROM bc_booking_claims AS c
         WHERE c.tenant_id = %(tenant_id)s AND c.resource_id = %(resource_id)s
           AND c.claim_date = %(event_date)s

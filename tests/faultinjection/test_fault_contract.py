@@ -74,6 +74,19 @@ class TestSqliteUnderFaults(_Counted):
         return sqlite_factory
 
 
+class TestSqliteCacheUnderFaults(_Counted):
+    """With a cache, date holds take SQLite's short path from cached terms: a transient fault
+    before it, a lost reply after it, and the cached availability exact afterwards."""
+
+    @pytest.fixture
+    def uow_factory(self, sqlite_factory: SqlUnitOfWorkFactory) -> UnitOfWorkFactory:
+        return sqlite_factory
+
+    @pytest.fixture
+    def cache(self) -> CachePort:
+        return MemoryCache()
+
+
 @pytest.fixture(scope="module")
 def pg_factory(postgres_url: str) -> Iterator[SqlUnitOfWorkFactory]:
     """A scratch PostgreSQL database for this module, dropped at the end."""
@@ -125,10 +138,12 @@ class StatementFaults(FaultyUnitOfWorkFactory):
             raise sa_exc.OperationalError(statement, params, driver_error) from None
 
 
-def _statement_suite(factory: SqlUnitOfWorkFactory, scenario: Scenario, suite: str) -> None:
+def _statement_suite(
+    factory: SqlUnitOfWorkFactory, scenario: Scenario, suite: str, cache: CachePort | None = None
+) -> None:
     injector = StatementFaults(factory)
     try:
-        report = run_scenario(factory, scenario, Fault.TRANSIENT, injector=injector)
+        report = run_scenario(factory, scenario, Fault.TRANSIENT, injector=injector, cache=cache)
     finally:
         injector.close()
     FIGURES.append((suite, scenario.name, "statement", report))
@@ -141,6 +156,15 @@ def _statement_suite(factory: SqlUnitOfWorkFactory, scenario: Scenario, suite: s
 def test_sqlite_every_statement(sqlite_factory: SqlUnitOfWorkFactory, scenario: Scenario) -> None:
     """Each SQL statement of each write failing in turn (SQLite busy) changes no outcome."""
     _statement_suite(sqlite_factory, scenario, "SQLite statements")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_sqlite_cache_every_statement(
+    sqlite_factory: SqlUnitOfWorkFactory, scenario: Scenario
+) -> None:
+    """The same with a cache: a date hold's statements are then those of the short path from
+    cached terms (a gate, the live seats, the customer, booking, lines, seat, event, key)."""
+    _statement_suite(sqlite_factory, scenario, "SQLite statements, cached", MemoryCache())
 
 
 @pytest.mark.postgres

@@ -46,6 +46,7 @@ BACKENDS = [
     "memory",
     "memory+cache",
     "sqlite",
+    "sqlite+cache",
     pytest.param("postgres", marks=pytest.mark.postgres),
     pytest.param("postgres+redis", marks=[pytest.mark.postgres, pytest.mark.redis]),
 ]
@@ -70,6 +71,13 @@ def app(backend: str, clock: ManualClock, request: pytest.FixtureRequest) -> Ite
         built = in_memory_app(clock=clock, cache=MemoryCache(), payments=payments)
     elif backend == "sqlite":
         built = connect(request.getfixturevalue("sqlite_file_url"), clock=clock, payments=payments)
+    elif backend == "sqlite+cache":  # date holds from cached terms take the short path
+        built = connect(
+            request.getfixturevalue("sqlite_file_url"),
+            clock=clock,
+            cache=MemoryCache(),
+            payments=payments,
+        )
     elif backend == "postgres":
         built = connect(request.getfixturevalue("pg_database_url"), clock=clock, payments=payments)
     else:

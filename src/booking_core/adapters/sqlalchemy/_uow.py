@@ -26,6 +26,7 @@ from booking_core.adapters.sqlalchemy._catalog import (
 from booking_core.adapters.sqlalchemy._db import Db
 from booking_core.adapters.sqlalchemy._engine import WRITER_QUEUE_TIMEOUT_S
 from booking_core.adapters.sqlalchemy._errors import outcome_unknown_if_disconnected, translated
+from booking_core.adapters.sqlalchemy._hold_sqlite import SqliteHolds
 from booking_core.adapters.sqlalchemy._payments import (
     SqlInboxRepository,
     SqlOutboxRepository,
@@ -148,16 +149,26 @@ class SqlUnitOfWorkFactory:
         self.engine = engine
         self._writer_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
         self._hold_connections: HoldConnections | None = None
+        self._sqlite_holds: SqliteHolds | None = None
         self._hold_lock = threading.Lock()
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, read_only=read_only, writer_lock=self._writer_lock)
 
     def hold_at_once(self, attempt: HoldAttempt) -> HoldAttemptResult | None:
-        """PostgreSQL: the whole hold in one autocommit statement (``_hold_at_once``); None on
-        SQLite, whose holds keep their one write transaction."""
+        """PostgreSQL: the whole hold in one autocommit statement (``_hold_at_once``). SQLite:
+        a date hold in one short write transaction of compiled statements (``_hold_sqlite``);
+        None for a timed hold there, which keeps the ordinary transaction."""
         if self.engine.dialect.name != "postgresql":
-            return None
+            if attempt.claim is not None or self._writer_lock is None:
+                return None
+            sqlite_holds = self._sqlite_holds
+            if sqlite_holds is None:
+                sqlite_holds = SqliteHolds(
+                    self.engine, self._writer_lock, lock_timeout=WRITER_QUEUE_TIMEOUT_S
+                )
+                self._sqlite_holds = sqlite_holds  # built twice at worst: both are the same
+            return sqlite_holds.hold(attempt)
         # imported here: it needs psycopg, which a SQLite-only install does not have
         from booking_core.adapters.sqlalchemy import _hold_at_once  # noqa: PLC0415
 

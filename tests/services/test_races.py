@@ -87,14 +87,15 @@ def _db_url(backend: str, request: pytest.FixtureRequest) -> str:
     "backend",
     [
         "sqlite",
+        "sqlite+cache",
         pytest.param("postgres", marks=pytest.mark.postgres),
         pytest.param("postgres+cache", marks=pytest.mark.postgres),
     ],
 )
 def test_processes_exactly_capacity_win(backend: str, request: pytest.FixtureRequest) -> None:
     """16 processes, each with its own engine, race for dates of capacity 1 and 3: exactly
-    capacity win each round (``postgres+cache``: each worker caches the terms, so its holds
-    are the one-statement path)."""
+    capacity win each round (``+cache``: each worker caches the terms, so its holds take the
+    short path: PostgreSQL's one statement, SQLite's short write transaction)."""
     url = _db_url(backend.removesuffix("+cache"), request)
     cache_url = "memory://" if backend.endswith("+cache") else None
     with connect(url, clock=ManualClock(START)) as app:

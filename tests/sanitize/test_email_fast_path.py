@@ -64,6 +64,9 @@ def _ours(text: str) -> str:
 @example(local="a" * 64, domain="b" * 63 + "." + "c" * 63 + "." + "d" * 58 + ".com")  # 255
 @example(local="a" * 65, domain="example.com")
 @example(local="ann", domain="Example.COM")
+@example(local="Postmaster", domain="Example.COM")  # role mailboxes: email-validator folds case
+@example(local="INFO", domain="example.com")
+@example(local="Support", domain="mail.example.co.uk")
 @example(local=".ann", domain="example.com")
 @example(local="ann.", domain="example.com")
 def test_the_shortcut_agrees_with_email_validator(local: str, domain: str) -> None:

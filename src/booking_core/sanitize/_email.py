@@ -7,6 +7,7 @@ import re
 from typing import Final
 
 import email_validator
+from email_validator import rfc_constants
 
 from booking_core.errors import ValidationError
 from booking_core.sanitize._common import require_str
@@ -53,6 +54,8 @@ _PLAIN_LOCAL_PART: Final = re.compile(r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
 #: an IDNA ASCII domain, each in UTF-8 bytes; the local part's is stricter than it needs.
 _MAX_LOCAL_PART = 64
 _MAX_ADDRESS = 254
+#: Role mailboxes (RFC 2142: postmaster, info, ...) whose case email-validator folds itself.
+_CASE_INSENSITIVE_MAILBOXES: Final = frozenset(rfc_constants.CASE_INSENSITIVE_MAILBOX_NAMES)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -61,14 +64,20 @@ def _normalized(text: str) -> str:
     address is validated once per process, not on every hold (its checks cost 25-50 us).
 
     A new address at a domain seen before skips most of that: when its local part is plain
-    (see ``_PLAIN_LOCAL_PART``) and every form of it is within the length, the verdict and the
+    (see ``_PLAIN_LOCAL_PART``) and not a role mailbox, and every form of it is within the
+    length, the verdict and the
     normalized form are the local part as typed and the domain as email-validator normalized
     it the first time (the tests compare both ways on the corpus and on generated addresses).
     Anything else, and every refusal, comes from email-validator itself. An invalid address
     raises and is not remembered.
     """
     local, at, domain = text.rpartition("@")
-    if at and len(local) <= _MAX_LOCAL_PART and _PLAIN_LOCAL_PART.fullmatch(local):
+    if (
+        at
+        and len(local) <= _MAX_LOCAL_PART
+        and _PLAIN_LOCAL_PART.fullmatch(local)
+        and local.lower() not in _CASE_INSENSITIVE_MAILBOXES
+    ):
         known = _domain_forms(domain)
         if known is not None:
             normalized = f"{local}@{known[0]}"

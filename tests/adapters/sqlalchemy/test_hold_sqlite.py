@@ -80,6 +80,19 @@ def _raw_rows(path: Path, booking_id: uuid.UUID) -> dict[str, list[tuple[Any, ..
     return found
 
 
+def _customer_row(path: Path, email: str) -> tuple[Any, ...]:
+    """A customer's stored columns (typeof and value), but its id and email."""
+    with sqlite3.connect(path) as db:
+        names = [row[1] for row in db.execute("PRAGMA table_info(bc_customers)")]
+        typed = ", ".join(f"typeof({n}), {n}" for n in names)
+        row = db.execute(
+            f"SELECT {typed} FROM bc_customers WHERE email = ?",
+            (email,),
+        ).fetchone()
+    columns = zip(names, row[0::2], row[1::2], strict=True)
+    return tuple(c for c in columns if c[0] not in {"id", "email"})
+
+
 def _comparable(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
     """The rows without what differs between two holds by design (ids, key, date)."""
     varying = {"id", "booking_id", "customer_id", "key", "request_hash", "event_date", "claim_date"}
@@ -144,6 +157,18 @@ def test_the_short_path_stores_what_the_transaction_stores(
     assert [(e.type, e.payload["customer_id"]) for e in events] == [
         ("booking.held", str(short.customer_id))
     ]
+    # new customers (no phone) created by each path: the same stored columns
+    newcomers = []
+    for app, email in ((cached, "bea@example.com"), (plain, "cy@example.com")):
+        app.bookings.hold(
+            tenant.id,
+            package_id=package.id,
+            date=DAY + dt.timedelta(days=5 + len(newcomers)),
+            customer=CustomerDetails("New One", email),
+        )
+        newcomers.append(_customer_row(path, email))
+    assert newcomers[0] == newcomers[1]
+    assert ("phone", "null", None) in newcomers[0]
     replay = cached.bookings.hold(
         tenant.id,
         package_id=package.id,

@@ -23,6 +23,7 @@ from booking_core.adapters.sqlalchemy import _hold_sqlite
 from booking_core.errors import BookingConflictError, DateUnavailableError
 from booking_core.ports.repositories import HoldAttemptOutcome
 from booking_core.testing import ManualClock
+from tests.services.conftest import make_shop
 
 START = dt.datetime(2030, 6, 15, 9, 0, 0, 250_000, tzinfo=dt.UTC)
 DAY = dt.date(2030, 8, 20)
@@ -51,18 +52,8 @@ def pair(tmp_path: Path) -> Iterator[tuple[BookingApp, BookingApp, ManualClock, 
 
 
 def _shop(app: BookingApp, capacity: int = 2) -> tuple[Any, Any, Any]:
-    tenant = app.tenants.create(
-        slug=f"s-{uuid.uuid4().hex[:10]}",
-        name="Studio",
-        timezone="Europe/Paris",
-        currency="EUR",
-        commission_percent=12,
-        policy=BookingPolicy(capacity_per_date=capacity),
-    )
-    package = app.catalog.create_package(tenant.id, slug="gold", name="Gold", base_price=100_000)
-    extra = app.catalog.create_add_on(tenant.id, slug="drone", name="Drone", price=20_000)
-    app.catalog.offer_add_on(tenant.id, package.id, extra.id)
-    return tenant, package, extra
+    shop = make_shop(app, policy=BookingPolicy(capacity_per_date=capacity))
+    return shop.tenant, shop.package, shop.album  # the album is offered with the package
 
 
 def _raw_rows(path: Path, booking_id: uuid.UUID) -> dict[str, list[tuple[Any, ...]]]:

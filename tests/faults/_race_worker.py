@@ -162,20 +162,23 @@ class Task:
     url: str
     now: dt.datetime
     steps: tuple[Step, ...]
+    #: A Redis cache shared by the workers and the parent (None: no cache).
+    cache_url: str | None = None
 
 
 def serve(index: int, tasks: Any, results: Any, barrier: Any, address: Any, authkey: bytes) -> None:
     """Worker loop: per task, set the clock, meet the other worker at the barrier, run."""
     provider = SharedProvider(address, authkey)
-    apps: dict[str, tuple[BookingApp, ManualClock]] = {}
+    apps: dict[tuple[str, str | None], tuple[BookingApp, ManualClock]] = {}
     while True:
         task: Task | None = tasks.get()
         if task is None:
             break
         try:
-            if task.url not in apps:
-                apps[task.url] = _connect(task.url, task.now, provider)
-            app, clock = apps[task.url]
+            where = (task.url, task.cache_url)
+            if where not in apps:
+                apps[where] = _connect(task.url, task.now, provider, task.cache_url)
+            app, clock = apps[where]
             clock.set(task.now)
         except Exception:
             results.put((index, task.number, [f"unexpected:setup {traceback.format_exc()}"]))
@@ -189,12 +192,14 @@ def serve(index: int, tasks: Any, results: Any, barrier: Any, address: Any, auth
         app.close()
 
 
-def _connect(url: str, now: dt.datetime, provider: SharedProvider) -> tuple[BookingApp, Any]:
+def _connect(
+    url: str, now: dt.datetime, provider: SharedProvider, cache_url: str | None
+) -> tuple[BookingApp, Any]:
     clock = ManualClock(now)
     pool: dict[str, Any] = (
         {"pool_size": 2, "max_overflow": 2} if url.startswith("postgresql") else {}
     )
-    return connect(url, clock=clock, payments=provider, **pool), clock
+    return connect(url, clock=clock, payments=provider, cache_url=cache_url, **pool), clock
 
 
 def _meet(barrier: Any) -> bool:
@@ -230,11 +235,17 @@ class WorkerPool:
             proc.start()
         self._number = 0
 
-    def run(self, url: str, now: dt.datetime, steps: list[list[Step]]) -> list[list[str]]:
+    def run(
+        self,
+        url: str,
+        now: dt.datetime,
+        steps: list[list[Step]],
+        cache_url: str | None = None,
+    ) -> list[list[str]]:
         """Give worker ``i`` the steps ``steps[i]``; return each worker's outcome labels."""
         self._number += 1
         for i, mine in enumerate(steps):
-            self._tasks[i].put(Task(self._number, url, now, tuple(mine)))
+            self._tasks[i].put(Task(self._number, url, now, tuple(mine), cache_url))
         outcomes: list[list[str]] = [[] for _ in steps]
         pending = len(steps)
         while pending:

@@ -172,11 +172,12 @@ def play(
     provider: SharedProvider,
     calendar: Calendar,
     rnd: Round,
+    cache_url: str | None = None,
 ) -> tuple[list[str], list[str]]:
     """Run one round; returns the two outcome labels and what broke."""
     target = prepare(app, clock, calendar, rnd)
     steps = [[step(op, target, worker)] for worker, op in enumerate(rnd.pair)]
-    labels = [labels[0] for labels in pool.run(url, NOW, steps)]
+    labels = [labels[0] for labels in pool.run(url, NOW, steps, cache_url)]
     app.bookings.retry_refunds(tenant_id=target.tenant_id)
     rivals = {uuid.UUID(label.split()[-1]) for label in labels if label.startswith("ok:held")}
     dates = {target.date, target.other_date}
@@ -187,15 +188,21 @@ def play(
 
 
 def run_matrix(
-    url: str, pool: WorkerPool, provider: SharedProvider, rounds: int
+    url: str,
+    pool: WorkerPool,
+    provider: SharedProvider,
+    rounds: int,
+    cache_url: str | None = None,
 ) -> tuple[Results, float]:
+    """``rounds`` of every pair; with ``cache_url`` the parent and both workers share that
+    Redis cache (so holds from cached terms take the one-statement path)."""
     clock = ManualClock(NOW)
     results = Results()
     began = time.perf_counter()
-    with connect(url, clock=clock, payments=provider) as app:
+    with connect(url, clock=clock, payments=provider, cache_url=cache_url) as app:
         calendar = Calendar(app)
         for rnd in schedule(rounds):
-            labels, broken = play(app, clock, pool, url, provider, calendar, rnd)
+            labels, broken = play(app, clock, pool, url, provider, calendar, rnd, cache_url)
             results.rounds += 1
             results.outcomes[rnd.pair][" | ".join(_ID.sub("", x) for x in labels)] += 1
             if broken:
@@ -227,13 +234,24 @@ def report(backend: str, results: Results, seconds: float) -> list[str]:
 
 
 def _db_url(backend: str, request: pytest.FixtureRequest) -> str:
-    if backend == "postgres":
+    if backend.startswith("postgres"):
         return str(request.getfixturevalue("pg_database_url"))
     return str(request.getfixturevalue("sqlite_file_url"))
 
 
+def _cache_url(backend: str, request: pytest.FixtureRequest) -> str | None:
+    if not backend.endswith("+redis"):
+        return None
+    return f"{request.getfixturevalue('redis_url')}?prefix=bc-race-{uuid.uuid4().hex[:8]}"
+
+
 @pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    "backend",
+    [
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("postgres+redis", marks=[pytest.mark.postgres, pytest.mark.redis]),
+    ],
 )
 def test_every_pair_of_operations_leaves_one_coherent_state(
     backend: str,
@@ -243,10 +261,15 @@ def test_every_pair_of_operations_leaves_one_coherent_state(
     long_mode: bool,
     figures: list[str],
 ) -> None:
-    """Two processes, one booking, every pair of operations: the state stays coherent."""
+    """Two processes, one booking, every pair of operations: the state stays coherent
+    (``postgres+redis``: with a shared cache, holds take the one-statement path)."""
     url = _db_url(backend, request)
     results, seconds = run_matrix(
-        url, worker_pool, shared_provider, rounds_per_combination(long_mode)
+        url,
+        worker_pool,
+        shared_provider,
+        rounds_per_combination(long_mode),
+        _cache_url(backend, request),
     )
     lines = report(backend, results, seconds)
     figures.extend(lines)

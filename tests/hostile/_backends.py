@@ -170,8 +170,9 @@ def _sql_rows(app: BookingApp) -> Callable[[uuid.UUID], Snapshot]:
 def build(name: str, urls: dict[str, str]) -> Backend:
     """The app of backend ``name`` on a fresh clock and a fake payment provider.
 
-    ``urls`` holds the database of each SQL backend (``sqlite``, ``postgres``,
-    ``postgres+redis``: one database each, so their states never mix) and ``redis``.
+    ``urls`` holds the database of each SQL backend (``sqlite``, ``sqlite+cache``,
+    ``postgres``, ``postgres+redis``: one database each, so their states never mix) and
+    ``redis``.
     """
     clock = ManualClock(START)
     payments = FakePaymentProvider(clock=clock)
@@ -179,6 +180,10 @@ def build(name: str, urls: dict[str, str]) -> Backend:
         built = in_memory_app(clock=clock, payments=payments)
     elif name == "memory+cache":
         built = in_memory_app(clock=clock, cache=MemoryCache(), payments=payments)
+    elif name == "sqlite+cache":  # date holds from cached terms take SQLite's short path
+        built = connect(
+            urls[name], clock=clock, payments=payments, cache=MemoryCache(), create_schema=True
+        )
     else:
         cache_url = None
         if name.endswith("+redis"):

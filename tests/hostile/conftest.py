@@ -24,7 +24,7 @@ from ._shop import fresh, make_shop
 
 #: Many more examples per target, and the slower hostile values (BOOKING_CORE_LONG=1).
 LONG = os.environ.get("BOOKING_CORE_LONG", "") == "1"
-ALL_BACKENDS = ("memory", "memory+cache", "sqlite", "postgres", "postgres+redis")
+ALL_BACKENDS = ("memory", "memory+cache", "sqlite", "sqlite+cache", "postgres", "postgres+redis")
 
 
 def _service(env_var: str, what: str) -> str | None:
@@ -39,7 +39,11 @@ def _service(env_var: str, what: str) -> str | None:
 @pytest.fixture(scope="session")
 def hostile_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A database per SQL backend (and the Redis URL), dropped at the end of the session."""
-    urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'hostile.db'}"}
+    folder = tmp_path_factory.mktemp("hostile")
+    urls = {
+        "sqlite": f"sqlite:///{folder / 'hostile.db'}",
+        "sqlite+cache": f"sqlite:///{folder / 'hostile-cached.db'}",
+    }
     postgres = _service("BOOKING_CORE_TEST_POSTGRES_URL", "PostgreSQL")
     redis = _service("BOOKING_CORE_TEST_REDIS_URL", "Redis")
     with contextlib.ExitStack() as databases:

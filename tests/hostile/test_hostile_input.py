@@ -286,6 +286,7 @@ def test_every_backend_ran(hostile_backends: list[Backend]) -> None:
         "memory",
         "memory+cache",
         "sqlite",
+        "sqlite+cache",
         "postgres",
         "postgres+redis",
     ]

@@ -512,15 +512,16 @@ class HoldAttemptResult:
 
 @runtime_checkable
 class HoldsAtOnce(Protocol):
-    """An optional capability of a :class:`UnitOfWorkFactory`: a whole hold in one statement.
+    """An optional capability of a :class:`UnitOfWorkFactory`: a whole hold at once, from
+    terms the service cached (PostgreSQL: one statement; SQLite: one short write transaction).
 
     The booking service uses it when it has cached terms, and falls back to the ordinary
     transaction for every outcome but PLACED, FULL and BLACKOUT, and when it returns None
-    (this backend or database has no such statement).
+    (this backend or database has no such path, or not for this kind of hold).
     """
 
     def hold_at_once(self, attempt: HoldAttempt) -> HoldAttemptResult | None:
-        """Write ``attempt`` in one autocommit statement, or settle why not.
+        """Write ``attempt`` at once (all or nothing), or settle why not.
 
         Raises:
             CommitOutcomeUnknownError: the reply was lost: the hold may or may not be stored.

@@ -26,6 +26,7 @@ from booking_core.domain.model import (
 from booking_core.domain.schedule import DateHours, SlotTiming, WeeklyHours, WorkingHours
 from booking_core.errors import BookingConflictError, NotFoundError, ValidationError
 from booking_core.ports.payments import PaymentEventType
+from booking_core.services.series import SeriesCheckout
 
 from ._payments import fake
 from .conftest import unique_slug
@@ -208,12 +209,11 @@ def test_cancel_one_the_following_or_the_series_refunds_each_by_its_own_tier(
     assert app.series.cancel(studio.tenant.id, series.series_id) == []  # nothing left
 
 
-def test_a_checkout_pays_the_series_and_its_webhook_confirms_every_occurrence(
-    app: BookingApp,
-) -> None:
-    """series.checkout creates one payment for the sum; the provider's payment.succeeded for it
-    confirms all occurrences, each with its share; a replay of the webhook changes nothing."""
-    studio = _studio(app)
+def _checkout_with_its_payment(
+    app: BookingApp, studio: Studio
+) -> tuple[SeriesCheckout, bytes, dict[str, str]]:
+    """A weekly series of three checked out, and the provider's payment.succeeded webhook
+    (body and headers) for its one payment, not yet delivered."""
     checkout = app.series.checkout(
         studio.tenant.id,
         package_id=studio.package.id,
@@ -221,15 +221,24 @@ def test_a_checkout_pays_the_series_and_its_webhook_confirms_every_occurrence(
         rule="FREQ=WEEKLY;COUNT=3",
         customer=ANN,
     )
-    lead = checkout.series.bookings[0]
     body, headers = fake(app).make_webhook(
         PaymentEventType.PAYMENT_SUCCEEDED,
         tenant_id=studio.tenant.id,
-        booking_id=lead.id,
+        booking_id=checkout.series.bookings[0].id,
         payment_ref=checkout.session.payment_ref,
         amount=checkout.series.total,
         currency="EUR",
     )
+    return checkout, body, headers
+
+
+def test_a_checkout_pays_the_series_and_its_webhook_confirms_every_occurrence(
+    app: BookingApp,
+) -> None:
+    """series.checkout creates one payment for the sum; the provider's payment.succeeded for it
+    confirms all occurrences, each with its share; a replay of the webhook changes nothing."""
+    studio = _studio(app)
+    checkout, body, headers = _checkout_with_its_payment(app, studio)
     receipt = app.webhooks.receive(studio.tenant.id, body, headers)
     assert receipt.outcome == "series_confirmed"
     occurrences = app.series.get(studio.tenant.id, checkout.series.series_id)
@@ -249,21 +258,7 @@ def test_refunds_of_a_provider_paid_series_run_and_never_exceed_its_payment(
     """A series paid through the provider and then cancelled: every occurrence's refund is
     executed against the one payment, and the provider has refunded no more than it took."""
     studio = _studio(app)
-    checkout = app.series.checkout(
-        studio.tenant.id,
-        package_id=studio.package.id,
-        first=OCT_15,
-        rule="FREQ=WEEKLY;COUNT=3",
-        customer=ANN,
-    )
-    body, headers = fake(app).make_webhook(
-        PaymentEventType.PAYMENT_SUCCEEDED,
-        tenant_id=studio.tenant.id,
-        booking_id=checkout.series.bookings[0].id,
-        payment_ref=checkout.session.payment_ref,
-        amount=checkout.series.total,
-        currency="EUR",
-    )
+    checkout, body, headers = _checkout_with_its_payment(app, studio)
     app.webhooks.receive(studio.tenant.id, body, headers)
     cancelled = app.series.cancel(studio.tenant.id, checkout.series.series_id)
     assert [c.refund.state.value for c in cancelled if c.refund] == ["SUCCEEDED"] * 3

@@ -56,32 +56,25 @@ def _shop(app: BookingApp, capacity: int = 2) -> tuple[Any, Any, Any]:
     return shop.tenant, shop.package, shop.album  # the album is offered with the package
 
 
-def _raw_rows(path: Path, booking_id: uuid.UUID) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row the hold wrote, as SQLite stores it: (column, typeof, value) per column."""
-    found: dict[str, list[tuple[Any, ...]]] = {}
+def _stored(path: Path, table: str, column: str, value: object) -> list[tuple[Any, ...]]:
+    """The rows of ``table`` whose ``column`` is ``value``, as SQLite stores them:
+    (column, typeof, value) per column."""
     with sqlite3.connect(path) as db:
-        for table, column in TABLES.items():
-            names = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-            typed = ", ".join(f"typeof({n}), {n}" for n in names)
-            rows = db.execute(
-                f"SELECT {typed} FROM {table} WHERE {column} = ?",
-                (booking_id.hex,),
-            ).fetchall()
-            found[table] = [tuple(zip(names, row[0::2], row[1::2], strict=True)) for row in rows]
-    return found
+        names = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+        typed = ", ".join(f"typeof({n}), {n}" for n in names)
+        rows = db.execute(f"SELECT {typed} FROM {table} WHERE {column} = ?", (value,)).fetchall()
+    return [tuple(zip(names, row[0::2], row[1::2], strict=True)) for row in rows]
+
+
+def _raw_rows(path: Path, booking_id: uuid.UUID) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row the hold wrote, as SQLite stores it."""
+    return {table: _stored(path, table, column, booking_id.hex) for table, column in TABLES.items()}
 
 
 def _customer_row(path: Path, email: str) -> tuple[Any, ...]:
     """A customer's stored columns (typeof and value), but its id and email."""
-    with sqlite3.connect(path) as db:
-        names = [row[1] for row in db.execute("PRAGMA table_info(bc_customers)")]
-        typed = ", ".join(f"typeof({n}), {n}" for n in names)
-        row = db.execute(
-            f"SELECT {typed} FROM bc_customers WHERE email = ?",
-            (email,),
-        ).fetchone()
-    columns = zip(names, row[0::2], row[1::2], strict=True)
-    return tuple(c for c in columns if c[0] not in {"id", "email"})
+    (row,) = _stored(path, "bc_customers", "email", email)
+    return tuple(c for c in row if c[0] not in {"id", "email"})
 
 
 def _comparable(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:

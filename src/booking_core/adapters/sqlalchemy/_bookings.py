@@ -25,6 +25,7 @@ from booking_core.adapters.sqlalchemy._db import Db, _now_param, asdict
 from booking_core.adapters.sqlalchemy._rows import (
     _booking,
     _booking_row,
+    _line_rows,
     _package_from,
     _resource_ids_row,
     _tenant,
@@ -63,11 +64,7 @@ class SqlBookingRepository:
             self._insert_lines(booking)
 
     def _insert_lines(self, booking: Booking) -> None:
-        lines = [
-            {"tenant_id": booking.tenant_id, "booking_id": booking.id, **asdict(line)}
-            for line in booking.add_ons
-        ]
-        self._db.execute(q.INSERT_BOOKING_LINES, lines)
+        self._db.execute(q.INSERT_BOOKING_LINES, _line_rows(booking))
 
     def _lines(self, keys: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> dict[Any, list[BookingAddOn]]:
         keys = list(keys)

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Final, cast
 
-from sqlalchemy import Connection, Engine, bindparam, exists, or_, select
+from sqlalchemy import Connection, Engine, Table, bindparam, exists, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
@@ -34,8 +34,7 @@ from booking_core.adapters.sqlalchemy import _statements as q
 from booking_core.adapters.sqlalchemy import tables as t
 from booking_core.adapters.sqlalchemy._db import asdict
 from booking_core.adapters.sqlalchemy._errors import outcome_unknown_if_disconnected, translated
-from booking_core.adapters.sqlalchemy._rows import _booking_row
-from booking_core.adapters.sqlalchemy._types import UTCDateTime
+from booking_core.adapters.sqlalchemy._rows import _booking_row, _line_rows
 from booking_core.domain.rules import free_places
 from booking_core.errors import LockTimeoutError
 from booking_core.ports.repositories import HoldAttempt, HoldAttemptOutcome, HoldAttemptResult
@@ -60,7 +59,6 @@ class _Compiled:
         )
 
 
-_claims = t.booking_claims.c
 _GATE: Final = select(
     select(t.tenants.c.version)
     .where(t.tenants.c.id == bindparam("tenant_id"), t.tenants.c.active)
@@ -72,22 +70,11 @@ _GATE: Final = select(
     )
     .label("blackout"),
 )
-_LIVE_SEATS: Final = select(_claims.seat).where(
-    _claims.tenant_id == bindparam("tenant_id"),
-    _claims.resource_id == bindparam("resource_id"),
-    _claims.claim_date == bindparam("date"),
-    or_(_claims.expires_at.is_(None), _claims.expires_at > bindparam("now", type_=UTCDateTime())),
-)
-_BOOKING_KEYS: Final = [c.name for c in t.bookings.c]
-_CUSTOMER_KEYS: Final = [c.name for c in t.customers.c]
-_LINE_KEYS: Final = [c.name for c in t.booking_add_ons.c]
-_OUTBOX_KEYS: Final = [
-    "tenant_id", "id", "booking_id", "sequence", "type", "payload", "created_at", "attempts",
-]  # fmt: skip
-_KEY_KEYS: Final = [c.name for c in t.idempotency_keys.c]
-_CLAIM_KEYS: Final = [
-    "tenant_id", "resource_id", "claim_date", "seat", "booking_id", "expires_at", "now",
-]  # fmt: skip
+
+
+def _columns(table: Table, *extra: str) -> list[str]:
+    """The keys an insert into ``table`` binds: every column (and ``extra`` bind names)."""
+    return [column.name for column in table.c] + list(extra)
 
 
 class SqliteHolds:
@@ -100,16 +87,18 @@ class SqliteHolds:
         self._writer_lock = writer_lock
         self._lock_timeout = lock_timeout
         self._gate = _Compiled(_GATE, dialect, ["tenant_id", "date"])
-        self._live = _Compiled(_LIVE_SEATS, dialect, ["tenant_id", "resource_id", "date", "now"])
-        self._claim = _Compiled(q.claim_seat("sqlite"), dialect, _CLAIM_KEYS)
-        self._customer = _Compiled(q.upsert_customer("sqlite"), dialect, _CUSTOMER_KEYS)
+        self._live = _Compiled(q.HELD_SEATS, dialect, ["tenant_id", "resource_id", "date", "now"])
+        claim = q.claim_seat("sqlite")
+        self._claim = _Compiled(claim, dialect, _columns(t.booking_claims, "now"))
+        customer = q.upsert_customer("sqlite")
+        self._customer = _Compiled(customer, dialect, _columns(t.customers))
         self._customer_id = t.customers.c.id.type.dialect_impl(dialect).result_processor(
             dialect, None
         )
-        self._booking = _Compiled(q.INSERT_BOOKING, dialect, _BOOKING_KEYS)
-        self._lines = _Compiled(q.INSERT_BOOKING_LINES, dialect, _LINE_KEYS)
-        self._event = _Compiled(q.INSERT_OUTBOX, dialect, _OUTBOX_KEYS)
-        self._key = _Compiled(t.idempotency_keys.insert(), dialect, _KEY_KEYS)
+        self._booking = _Compiled(q.INSERT_BOOKING, dialect, _columns(t.bookings))
+        self._lines = _Compiled(q.INSERT_BOOKING_LINES, dialect, _columns(t.booking_add_ons))
+        self._event = _Compiled(q.INSERT_OUTBOX, dialect, _columns(t.outbox))
+        self._key = _Compiled(t.idempotency_keys.insert(), dialect, _columns(t.idempotency_keys))
 
     def hold(self, attempt: HoldAttempt) -> HoldAttemptResult:
         """Write ``attempt`` in one write transaction, or say what stopped it.
@@ -162,15 +151,7 @@ class SqliteHolds:
             placed = replace(booking, customer_id=customer_id)
         run(self._booking.sql, self._booking.values(_booking_row(placed)))
         if placed.add_ons:
-            run(
-                self._lines.sql,
-                [
-                    self._lines.values(
-                        {"tenant_id": tenant_id, "booking_id": placed.id, **asdict(line)}
-                    )
-                    for line in placed.add_ons
-                ],
-            )
+            run(self._lines.sql, [self._lines.values(row) for row in _line_rows(placed)])
         claim = {
             "tenant_id": tenant_id,
             "resource_id": placed.resource_id,

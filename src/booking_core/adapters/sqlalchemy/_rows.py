@@ -220,6 +220,14 @@ def _booking_row(booking: Booking) -> dict[str, Any]:
     return row
 
 
+def _line_rows(booking: Booking) -> list[dict[str, Any]]:
+    """The rows of a booking's add-on lines."""
+    return [
+        {"tenant_id": booking.tenant_id, "booking_id": booking.id, **asdict(line)}
+        for line in booking.add_ons
+    ]
+
+
 _BOOKING_COLUMNS = tuple(name for name in Booking.__dataclass_fields__ if name != "add_ons")
 
 
